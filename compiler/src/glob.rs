@@ -1,0 +1,297 @@
+//! Path globs, with the npm srt's gitignore-like grammar (`glob-pattern.js`): no escapes,
+//! `*` within a component, `?` one character, `**` any depth, `**/` zero or more directories,
+//! `[set]` without negation. A set whose ranges run backwards, an empty set, or an unmatched
+//! bracket is literal text.
+//!
+//! The translation target is a regular expression that means the same in Rust's `regex` (used
+//! by the decision procedure and the Linux expansion) and in Seatbelt's regex dialect (the
+//! macOS backend). Both consume [`GlobRegex::body`].
+
+/// One token of a parsed glob.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum GlobToken {
+    Text(String),
+    Separator,
+    AnyChar,
+    Star,
+    Globstar,
+    GlobstarSlash,
+    Set(String),
+}
+
+/// True when a spelling contains glob characters (`* ? [ ]`).
+pub fn has_glob_chars(s: &str) -> bool {
+    s.contains(['*', '?', '[', ']'])
+}
+
+/// Parses a glob into tokens, merging runs of wildcards the way the peer does.
+pub fn parse(pattern: &str) -> Vec<GlobToken> {
+    let chars: Vec<char> = pattern.chars().collect();
+    let mut tokens: Vec<GlobToken> = Vec::new();
+    let mut text = String::new();
+    let mut brackets_are_text_until = 0usize;
+    let flush = |text: &mut String, tokens: &mut Vec<GlobToken>| {
+        if !text.is_empty() {
+            tokens.push(GlobToken::Text(std::mem::take(text)));
+        }
+    };
+    let mut i = 0;
+    while i < chars.len() {
+        match chars[i] {
+            '/' => {
+                flush(&mut text, &mut tokens);
+                tokens.push(GlobToken::Separator);
+                i += 1;
+            }
+            '?' => {
+                flush(&mut text, &mut tokens);
+                tokens.push(GlobToken::AnyChar);
+                i += 1;
+            }
+            '*' => {
+                flush(&mut text, &mut tokens);
+                let start = i;
+                while chars.get(i) == Some(&'*') {
+                    i += 1;
+                }
+                let run = i - start;
+                let with_separator = run >= 2 && chars.get(i) == Some(&'/');
+                let rest = run - if with_separator { 2 } else { 0 };
+                if rest >= 2 {
+                    add_wildcard(&mut tokens, GlobToken::Globstar);
+                }
+                if rest == 1 {
+                    add_wildcard(&mut tokens, GlobToken::Star);
+                }
+                if with_separator {
+                    add_wildcard(&mut tokens, GlobToken::GlobstarSlash);
+                    i += 1;
+                }
+            }
+            '[' if i >= brackets_are_text_until => {
+                let close = chars[i + 1..]
+                    .iter()
+                    .position(|&c| c == ']')
+                    .map(|p| p + i + 1);
+                match close {
+                    None => {
+                        brackets_are_text_until = chars.len();
+                        text.push('[');
+                        i += 1;
+                    }
+                    Some(close) => {
+                        let members: String = chars[i + 1..close].iter().collect();
+                        if set_is_valid(&members) {
+                            flush(&mut text, &mut tokens);
+                            tokens.push(GlobToken::Set(members));
+                            i = close + 1;
+                        } else {
+                            brackets_are_text_until = close + 1;
+                            text.push('[');
+                            i += 1;
+                        }
+                    }
+                }
+            }
+            c => {
+                text.push(c);
+                i += 1;
+            }
+        }
+    }
+    flush(&mut text, &mut tokens);
+    tokens
+}
+
+fn add_wildcard(tokens: &mut Vec<GlobToken>, kind: GlobToken) {
+    let kind_at = |tokens: &Vec<GlobToken>, from_end: usize| -> Option<GlobToken> {
+        tokens
+            .len()
+            .checked_sub(from_end)
+            .map(|i| tokens[i].clone())
+    };
+    let last = kind_at(tokens, 1);
+    if last == Some(GlobToken::Globstar) || last.as_ref() == Some(&kind) {
+        return;
+    }
+    let is_globstar = kind == GlobToken::Globstar
+        || (kind_at(tokens, 2).as_ref() == Some(&kind)
+            && matches!(last, Some(GlobToken::Star | GlobToken::GlobstarSlash)));
+    if !is_globstar {
+        tokens.push(kind);
+        return;
+    }
+    while matches!(
+        tokens.last(),
+        Some(GlobToken::Star | GlobToken::GlobstarSlash)
+    ) {
+        tokens.pop();
+    }
+    tokens.push(GlobToken::Globstar);
+}
+
+/// A set is valid when it is non-empty and no range runs backwards.
+fn set_is_valid(members: &str) -> bool {
+    let m: Vec<char> = members.chars().collect();
+    if m.is_empty() {
+        return false;
+    }
+    let mut i = 0;
+    while i < m.len() {
+        let from = m[i];
+        if m.get(i + 1) == Some(&'-') && i + 2 < m.len() {
+            i += 2;
+        }
+        if m[i] < from {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+/// Escapes regex metacharacters in literal text.
+pub fn escape_literal(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if ".*+?^${}()|[]\\".contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn token_regex(t: &GlobToken) -> String {
+    match t {
+        GlobToken::Text(s) => escape_literal(s),
+        GlobToken::Separator => "/".into(),
+        GlobToken::AnyChar => "[^/]".into(),
+        GlobToken::Star => "[^/]*".into(),
+        GlobToken::Globstar => ".*".into(),
+        GlobToken::GlobstarSlash => "(.*/)?".into(),
+        GlobToken::Set(m) => {
+            let mut out = String::from("[");
+            for c in m.chars() {
+                if ".^$+{}()|\\".contains(c) {
+                    out.push('\\');
+                }
+                out.push(c);
+            }
+            out.push(']');
+            out
+        }
+    }
+}
+
+/// A glob translated to a regex, in the two anchored forms the peer uses.
+#[derive(Clone)]
+pub struct GlobRegex {
+    /// The unanchored body, e.g. `/p/(.*/)?[^/]*\.pem`.
+    pub body: String,
+    allow: regex::Regex,
+    deny: regex::Regex,
+}
+
+impl std::fmt::Debug for GlobRegex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "GlobRegex({:?})", self.body)
+    }
+}
+
+impl PartialEq for GlobRegex {
+    fn eq(&self, other: &Self) -> bool {
+        self.body == other.body
+    }
+}
+impl Eq for GlobRegex {}
+
+impl GlobRegex {
+    /// Translates an absolute glob. Fails only if the regex engine rejects the result, which
+    /// the grammar above never produces; the error is kept rather than assumed away.
+    pub fn new(glob: &str) -> Result<Self, regex::Error> {
+        let body: String = parse(glob).iter().map(token_regex).collect();
+        Ok(GlobRegex {
+            allow: regex::Regex::new(&format!("(?s-u)^{body}$"))
+                .or_else(|_| regex::Regex::new(&format!("(?s)^{body}$")))?,
+            deny: regex::Regex::new(&format!("(?s-u)^{body}(/.*)?$"))
+                .or_else(|_| regex::Regex::new(&format!("(?s)^{body}(/.*)?$")))?,
+            body,
+        })
+    }
+
+    /// `^body$`: what an allow glob matches (the path itself only).
+    pub fn allow_regex(&self) -> String {
+        format!("^{}$", self.body)
+    }
+
+    /// `^body(/.*)?$`: what a deny glob matches (the path and everything beneath it).
+    pub fn deny_regex(&self) -> String {
+        format!("^{}(/.*)?$", self.body)
+    }
+
+    pub fn matches_exact(&self, path: &str) -> bool {
+        self.allow.is_match(path)
+    }
+
+    pub fn matches_or_beneath(&self, path: &str) -> bool {
+        self.deny.is_match(path)
+    }
+}
+
+/// The static prefix of a glob: everything before its first glob character.
+pub fn static_prefix(glob: &str) -> &str {
+    match glob.find(['*', '?', '[', ']']) {
+        Some(i) => &glob[..i],
+        None => glob,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn re(g: &str) -> String {
+        GlobRegex::new(g).unwrap().allow_regex()
+    }
+
+    #[test]
+    fn translation_matches_the_peer_table() {
+        assert_eq!(re("/p/**/*.pem"), r"^/p/(.*/)?[^/]*\.pem$");
+        assert_eq!(re("/p/src/**/*.ts"), r"^/p/src/(.*/)?[^/]*\.ts$");
+        assert_eq!(re("/p/config/*.json"), r"^/p/config/[^/]*\.json$");
+        assert_eq!(re("/p/a?.txt"), r"^/p/a[^/]\.txt$");
+        assert_eq!(re("/p/**"), r"^/p/.*$");
+        assert_eq!(re("/p/[abc].txt"), r"^/p/[abc]\.txt$");
+        assert_eq!(re("/p/[a.b]"), r"^/p/[a\.b]$");
+        // backwards range and unmatched bracket are text
+        assert_eq!(re("/p/[user-id]"), r"^/p/\[user-id\]$");
+        assert_eq!(re("/p/[x"), r"^/p/\[x$");
+        assert_eq!(re("/p/[]"), r"^/p/\[\]$");
+        // runs of stars merge
+        assert_eq!(re("/p/***"), r"^/p/.*$");
+        assert_eq!(re("/p/**/**/x"), r"^/p/(.*/)?x$");
+        assert_eq!(re("/p/(x)+$"), r"^/p/\(x\)\+\$$");
+    }
+
+    #[test]
+    fn allow_and_deny_forms() {
+        let g = GlobRegex::new("/p/**/*.pem").unwrap();
+        assert!(g.matches_exact("/p/a.pem"));
+        assert!(g.matches_exact("/p/x/y/a.pem"));
+        assert!(!g.matches_exact("/p/a.pem/inner"));
+        assert!(g.matches_or_beneath("/p/a.pem/inner"));
+        assert!(!g.matches_exact("/q/a.pem"));
+        assert!(!g.matches_exact("/p/a.pemx"));
+        let star = GlobRegex::new("/p/*.lock").unwrap();
+        assert!(!star.matches_exact("/p/sub/x.lock"));
+        assert!(star.matches_exact("/p/Cargo.lock"));
+    }
+
+    #[test]
+    fn static_prefix_stops_at_first_glob_char() {
+        assert_eq!(static_prefix("/a/b/*.x"), "/a/b/");
+        assert_eq!(static_prefix("/a/b[c]/d"), "/a/b");
+        assert_eq!(static_prefix("/a/b"), "/a/b");
+    }
+}

@@ -1,0 +1,18 @@
+//! The srt policy compiler: settings → [`Ir`] (resolved rules with provenance) → the decision
+//! procedure ([`Ir::decide_path`], [`Ir::decide_host`]) and the backends.
+//!
+//! Pure: no process spawning; the filesystem is reached only through [`FsView`].
+
+pub mod decide;
+pub mod fsview;
+pub mod glob;
+pub mod ir;
+pub mod origin;
+pub mod path;
+
+pub use decide::{Access, HostDecision, HostReason, PathDecision};
+pub use fsview::{FakeFs, FileKind, FsView, RealFs};
+pub use ir::{resolve, FsPolicy, HostRule, Ir, NetPolicy, PathRule, ProcessPolicy, ResolveOptions};
+pub use origin::{builtin, Origin};
+pub use path::PathPattern;
+pub use srt_schema::domain;

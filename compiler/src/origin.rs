@@ -1,0 +1,64 @@
+//! Provenance: where every rule in the IR came from.
+
+use std::fmt;
+
+use srt_schema::{SourceFile, Span};
+
+/// The source of a rule: an entry in the settings file, or a rule srt always adds.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Origin {
+    /// `key` is the dotted settings key (`filesystem.denyRead`), `index` the element's position
+    /// in that list, `span` the element's bytes in the settings file.
+    Policy {
+        key: &'static str,
+        index: usize,
+        span: Span,
+    },
+    /// A rule srt adds itself; the name says which (see [`builtin`]).
+    BuiltIn(&'static str),
+}
+
+/// Names of the built-in rules.
+pub mod builtin {
+    /// A path every sandboxed command may write (`/dev/null`, `/tmp/claude`, …).
+    pub const DEFAULT_WRITE_PATH: &str = "default-write-path";
+    /// A file or directory whose contents run outside the sandbox later (shell rc files, git
+    /// hooks, editor and agent configuration); never writable.
+    pub const MANDATORY_DENY: &str = "mandatory-deny";
+    /// The settings file in use; the sandbox must not rewrite its own policy.
+    pub const SETTINGS_FILE: &str = "settings-file";
+    /// Nothing in the policy matched; the default for that access applied.
+    pub const DEFAULT: &str = "default";
+    /// `filesystem.disabled: true` lifts every filesystem rule.
+    pub const FILESYSTEM_DISABLED: &str = "filesystem-disabled";
+}
+
+impl Origin {
+    pub fn policy(key: &'static str, index: usize, span: Span) -> Self {
+        Origin::Policy { key, index, span }
+    }
+
+    pub fn span(&self) -> Option<Span> {
+        match self {
+            Origin::Policy { span, .. } => Some(*span),
+            Origin::BuiltIn(_) => None,
+        }
+    }
+
+    /// `filesystem.denyRead[2] (.srt.json:7:5)`, or `built-in mandatory-deny`.
+    pub fn describe(&self, source: Option<&SourceFile>) -> String {
+        match (self, source) {
+            (Origin::Policy { key, index, span }, Some(src)) => {
+                format!("{key}[{index}] ({})", src.location(*span))
+            }
+            (Origin::Policy { key, index, .. }, None) => format!("{key}[{index}]"),
+            (Origin::BuiltIn(name), _) => format!("built-in {name}"),
+        }
+    }
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.describe(None))
+    }
+}

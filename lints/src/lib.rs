@@ -1,0 +1,1 @@
+//! The lint catalogue (see the lints issue): a registry of lints over the spanned settings and the IR.

@@ -1,0 +1,1 @@
+//! The runtime (see the `srt run` issue): proxies, the in-sandbox init, seccomp installation.
