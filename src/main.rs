@@ -10,6 +10,7 @@ use clap::Parser;
 mod cli;
 mod cmd;
 mod output;
+#[allow(dead_code)] // load_and_resolve serves compile, run and explain as they land
 mod settings;
 
 fn main() -> ExitCode {

@@ -3,6 +3,7 @@
 //!
 //! Pure: no process spawning; the filesystem is reached only through [`FsView`].
 
+pub mod backend;
 pub mod decide;
 pub mod fsview;
 pub mod glob;

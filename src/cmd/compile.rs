@@ -1,13 +1,52 @@
-//! `srt compile` (not in this build yet).
+//! `srt compile --target macos|linux`: print what a target OS will enforce.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
+
+use clap::ValueEnum;
+
+mod linux;
+mod macos;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Target {
+    Macos,
+    Linux,
+}
+
+impl Target {
+    /// The OS srt is running on (Linux for anything that is not macOS).
+    pub fn host() -> Self {
+        if cfg!(target_os = "macos") {
+            Target::Macos
+        } else {
+            Target::Linux
+        }
+    }
+}
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
-    pub rest: Vec<String>,
+    /// The OS to compile for (default: this one).
+    #[arg(long, value_enum)]
+    pub target: Option<Target>,
+    /// Settings file (default: ./.srt.json if present, else ~/.srt-settings.json).
+    #[arg(short = 's', long = "settings", value_name = "FILE")]
+    pub settings: Option<PathBuf>,
+    /// Resolve relative paths against DIR (default: the current directory).
+    #[arg(long, value_name = "DIR")]
+    pub cwd: Option<PathBuf>,
+    /// Expand `~` to DIR (default: $HOME).
+    #[arg(long, value_name = "DIR")]
+    pub home: Option<PathBuf>,
+    /// Output format: `text` (default), `json` (linux), `command` (macos).
+    #[arg(long, value_name = "FORMAT")]
+    pub format: Option<String>,
 }
 
-pub fn run(_args: Args) -> anyhow::Result<ExitCode> {
-    super::not_yet("compile")
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    match args.target.unwrap_or_else(Target::host) {
+        Target::Macos => macos::run(&args),
+        Target::Linux => linux::run(&args),
+    }
 }

@@ -1,0 +1,1 @@
+//! The Linux backend: bubblewrap plan and seccomp program (see the `compile --target linux` issue).

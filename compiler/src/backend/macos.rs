@@ -1,0 +1,1 @@
+//! The macOS backend: Seatbelt (SBPL) profile (see the `compile --target macos` issue).

@@ -1,0 +1,4 @@
+//! Backends: pure functions from the [`crate::Ir`] to what an OS enforces.
+
+pub mod linux;
+pub mod macos;
