@@ -49,6 +49,15 @@ pub enum Command {
     /// The in-sandbox init (internal).
     #[command(name = "__init", hide = true)]
     Init0(cmd::run::InitArgs),
+    /// SSH ProxyCommand through the sandbox's HTTP proxy (internal): `__proxy-connect %h %p`.
+    #[command(name = "__proxy-connect", hide = true)]
+    ProxyConnect {
+        host: String,
+        port: u16,
+        /// The HTTP proxy inside the sandbox.
+        #[arg(long, default_value = "127.0.0.1:3128")]
+        proxy: String,
+    },
 }
 
 /// Is `word` one of srt's subcommands (for telling `srt lint x` from the drop-in `srt make x`)?

@@ -1,1 +1,5 @@
-//! The runtime (see the `srt run` issue): proxies, the in-sandbox init, seccomp installation.
+//! The srt runtime: executes a Linux plan (proxies, the in-sandbox init, seccomp), and
+//! `sandbox-exec` on macOS.
+
+#[cfg(target_os = "linux")]
+pub mod init;

@@ -45,6 +45,18 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             write_stdout(&out)
         }
         Command::Init0(a) => run::init(a),
+        #[cfg(target_os = "linux")]
+        Command::ProxyConnect { host, port, proxy } => {
+            match srt_runtime::init::proxy_connect::run(&host, port, &proxy) {
+                Ok(()) => Ok(ExitCode::SUCCESS),
+                Err(e) => {
+                    eprintln!("srt: {e}");
+                    Ok(ExitCode::from(255))
+                }
+            }
+        }
+        #[cfg(not(target_os = "linux"))]
+        Command::ProxyConnect { .. } => not_yet("__proxy-connect"),
     }
 }
 
