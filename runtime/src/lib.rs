@@ -3,3 +3,5 @@
 
 #[cfg(target_os = "linux")]
 pub mod init;
+#[cfg(target_os = "linux")]
+pub mod preflight;
