@@ -5,3 +5,5 @@
 pub mod init;
 #[cfg(target_os = "linux")]
 pub mod preflight;
+#[cfg(target_os = "linux")]
+pub mod stubs;
