@@ -101,9 +101,19 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 }
 
 /// The lint documentation for `srt explain CODE`.
+/// `srt explain CODE`: the documentation of a lint, validation or compiler code (the same text
+/// as its book page). Exit 0, or 2 for an unknown code.
 fn explain_code(code: &str) -> anyhow::Result<ExitCode> {
-    eprintln!("srt: no documentation for `{code}` in this build");
-    Ok(ExitCode::from(2))
+    let Some(lint) = srt_lints::find(code) else {
+        let known: Vec<&str> = srt_lints::registry().iter().map(|l| l.code).collect();
+        match srt_schema::validate::did_you_mean(code, &known) {
+            Some(s) => eprintln!("srt explain: unknown code `{code}`; did you mean `{s}`?"),
+            None => eprintln!("srt explain: unknown code `{code}` (`srt lint --list` lists them)"),
+        }
+        return Ok(ExitCode::from(2));
+    };
+    print!("{}", srt_lints::book::explain(lint));
+    Ok(ExitCode::SUCCESS)
 }
 
 /// The queried path as the sandbox sees it: absolute, `~` expanded, symlinks resolved with the
