@@ -1,7 +1,12 @@
 //! Precompiles the vendored Public Suffix List (`data/public_suffix_list.dat`) for fast lookups:
 //! internationalised rules are converted to punycode (settings files hold ASCII names), and the
-//! rules are grouped by their top-level label, so a lookup parses only its own TLD's rules with
-//! the `publicsuffix` crate instead of the whole list (about 10,000 rules) on every run.
+//! rules are grouped by their last two labels, so a lookup parses only the handful of rules that
+//! can match its name with the `publicsuffix` crate, instead of the whole list (about 10,000
+//! rules) on every run.
+//!
+//! A rule can match `a.b.sld.tld` only if it is a one-label rule (`tld`), a wildcard directly
+//! under the TLD (`*.tld`), or ends in `sld.tld`. So the output has a group per TLD (its
+//! one-label and `*.tld` rules) and a group per `sld.tld` (every longer rule ending there).
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -58,8 +63,13 @@ fn main() {
         let Some(ascii) = to_ascii(body) else {
             panic!("{LIST}: rule {rule:?} cannot be converted to punycode");
         };
-        let tld = ascii.rsplit('.').next().unwrap_or_default().to_string();
-        let group = groups.entry(tld).or_default();
+        let mut labels = ascii.rsplit('.');
+        let tld = labels.next().unwrap_or_default();
+        let key = match labels.next() {
+            None | Some("*") => tld.to_string(),
+            Some(sld) => format!("{sld}.{tld}"),
+        };
+        let group = groups.entry(key).or_default();
         let list = if icann {
             &mut group.icann
         } else {
@@ -67,9 +77,9 @@ fn main() {
         };
         list.push(format!("{bang}{ascii}"));
     }
-    if groups.len() < 1000 {
+    if groups.len() < 5000 {
         panic!(
-            "{LIST}: only {} top-level groups; is the list truncated?",
+            "{LIST}: only {} rule groups; is the list truncated?",
             groups.len()
         );
     }
@@ -78,21 +88,16 @@ fn main() {
     let _ = writeln!(out, "pub(crate) const PSL_VERSION: &str = {version:?};");
     let _ = writeln!(
         out,
-        "/// (top-level label, that label's rules in the list's own format), sorted by label."
+        "/// (`tld` or `sld.tld`, its ICANN rules, its private rules), one rule a line, sorted."
     );
-    let _ = writeln!(out, "pub(crate) static PSL_GROUPS: &[(&str, &str)] = &[");
-    for (tld, g) in &groups {
-        let mut body = String::from("// ===BEGIN ICANN DOMAINS===\n");
-        for r in &g.icann {
-            body.push_str(r);
-            body.push('\n');
-        }
-        body.push_str("// ===BEGIN PRIVATE DOMAINS===\n");
-        for r in &g.private {
-            body.push_str(r);
-            body.push('\n');
-        }
-        let _ = writeln!(out, "    ({tld:?}, {body:?}),");
+    let _ = writeln!(
+        out,
+        "pub(crate) static PSL_GROUPS: &[(&str, &str, &str)] = &["
+    );
+    for (key, g) in &groups {
+        let icann: String = g.icann.iter().map(|r| format!("{r}\n")).collect();
+        let private: String = g.private.iter().map(|r| format!("{r}\n")).collect();
+        let _ = writeln!(out, "    ({key:?}, {icann:?}, {private:?}),");
     }
     out.push_str("];\n");
     let dest = PathBuf::from(std::env::var_os("OUT_DIR").unwrap_or_default()).join("psl_groups.rs");

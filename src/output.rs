@@ -9,12 +9,8 @@ use srt_schema::{Diagnostic, Severity, SourceFile};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Format {
-    /// Diagnostics with a snippet and help (stderr).
     Human,
-    /// `{"version":1,"diagnostics":[…]}` (stdout).
     Json,
-    /// SARIF 2.1.0, with every rule's help text (stdout).
-    Sarif,
 }
 
 /// Colour on stderr only when it is a terminal and `NO_COLOR` is unset or empty.
@@ -31,7 +27,7 @@ pub fn stderr_style() -> Style {
     }
 }
 
-/// Prints diagnostics (human on stderr, JSON and SARIF on stdout).
+/// Prints diagnostics (human on stderr, JSON on stdout).
 pub fn print_diagnostics(items: &[(Diagnostic, Arc<SourceFile>)], format: Format) {
     match format {
         Format::Human => {
@@ -47,10 +43,6 @@ pub fn print_diagnostics(items: &[(Diagnostic, Arc<SourceFile>)], format: Format
         Format::Json => {
             let refs: Vec<_> = items.iter().map(|(d, s)| (d, s)).collect();
             println!("{}", render_json(&refs));
-        }
-        Format::Sarif => {
-            let refs: Vec<_> = items.iter().map(|(d, s)| (d, s)).collect();
-            println!("{}", srt_lints::sarif::render(&refs));
         }
     }
 }

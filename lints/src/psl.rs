@@ -1,7 +1,8 @@
 //! The Public Suffix List, vendored under `lints/data/` and read with the `publicsuffix` crate.
 //!
 //! `build.rs` converts the list's internationalised rules to punycode and groups the rules by
-//! top-level label; a lookup parses only the group of its name's last label, once per process.
+//! their last two labels; a lookup parses only the rules that can match its name (its TLD's
+//! group and its `sld.tld` group), once per process.
 //! No network access ever: the list is compiled in (refresh it with `lints/data/refresh-psl.sh`).
 
 use std::collections::HashMap;
@@ -33,15 +34,35 @@ pub struct PublicSuffix {
     pub section: Option<Section>,
 }
 
-fn group(tld: &str) -> Option<Arc<List>> {
-    static CACHE: OnceLock<Mutex<HashMap<&'static str, Arc<List>>>> = OnceLock::new();
-    let idx = PSL_GROUPS.binary_search_by(|(t, _)| (*t).cmp(tld)).ok()?;
-    let (key, text) = PSL_GROUPS[idx];
+fn group(key: &str) -> Option<&'static (&'static str, &'static str, &'static str)> {
+    PSL_GROUPS
+        .binary_search_by(|(k, _, _)| (*k).cmp(key))
+        .ok()
+        .map(|i| &PSL_GROUPS[i])
+}
+
+/// The list of every rule that can match a name ending in `sld.tld`, parsed once.
+fn rules_for(tld: &str, sld: Option<&str>) -> Option<Arc<List>> {
+    static CACHE: OnceLock<Mutex<HashMap<String, Arc<List>>>> = OnceLock::new();
+    let key = match sld {
+        Some(s) => format!("{s}.{tld}"),
+        None => tld.to_string(),
+    };
     let cache = CACHE.get_or_init(|| Mutex::new(HashMap::new()));
     let mut map = cache.lock().ok()?;
-    if let Some(list) = map.get(key) {
+    if let Some(list) = map.get(&key) {
         return Some(list.clone());
     }
+    let groups: Vec<_> = [group(tld), sld.and_then(|_| group(&key))]
+        .into_iter()
+        .flatten()
+        .collect();
+    let mut text = String::from("// ===BEGIN ICANN DOMAINS===\n");
+    groups.iter().for_each(|(_, icann, _)| text.push_str(icann));
+    text.push_str("// ===BEGIN PRIVATE DOMAINS===\n");
+    groups
+        .iter()
+        .for_each(|(_, _, private)| text.push_str(private));
     let list = Arc::new(text.parse::<List>().ok()?);
     map.insert(key, list.clone());
     Some(list)
@@ -50,12 +71,14 @@ fn group(tld: &str) -> Option<Arc<List>> {
 /// The public suffix of `name` (lowercase ASCII, no trailing dot).
 pub fn public_suffix(name: &str) -> PublicSuffix {
     let name = name.trim_end_matches('.').to_ascii_lowercase();
-    let tld = name.rsplit('.').next().unwrap_or_default();
+    let mut labels = name.rsplit('.');
+    let tld = labels.next().unwrap_or_default();
+    let sld = labels.next();
     let implicit = || PublicSuffix {
         suffix: tld.to_string(),
         section: None,
     };
-    let Some(list) = group(tld) else {
+    let Some(list) = rules_for(tld, sld) else {
         return implicit();
     };
     match list.suffix(name.as_bytes()) {
@@ -132,6 +155,37 @@ mod tests {
         // An unlisted top-level label falls back to the implicit rule.
         assert_eq!(public_suffix("a.b.notatld").section, None);
         assert!(wildcard_reaches_registrable_names("corp.notatld").is_none());
+    }
+
+    /// The grouped lookup gives the same answer as the whole list parsed at once, for a name at
+    /// and under every ASCII rule.
+    #[test]
+    fn grouping_agrees_with_the_whole_list() {
+        let text = include_str!("../data/public_suffix_list.dat");
+        let whole: List = text.parse().unwrap();
+        let mut checked = 0;
+        for line in text.lines() {
+            let Some(rule) = line.split_whitespace().next() else {
+                continue;
+            };
+            if rule.starts_with("//") || !rule.is_ascii() {
+                continue;
+            }
+            let base = rule.trim_start_matches('!').replace('*', "w");
+            for name in [base.clone(), format!("probe.{base}"), format!("a.b.{base}")] {
+                let expected = whole.suffix(name.as_bytes()).map(|s| {
+                    (
+                        String::from_utf8_lossy(s.as_bytes()).into_owned(),
+                        s.typ().is_some(),
+                    )
+                });
+                let got = public_suffix(&name);
+                let got = Some((got.suffix, got.section.is_some()));
+                assert_eq!(got, expected, "{name}");
+                checked += 1;
+            }
+        }
+        assert!(checked > 20_000, "{checked}");
     }
 
     #[test]

@@ -14,6 +14,17 @@ use srt_schema::{Diagnostic, Severity, SourceFile};
 
 use crate::cmd::compile::Target as TargetArg;
 use crate::output::{print_diagnostics, Format};
+
+/// `srt lint --format`: the shared formats, plus SARIF.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum LintFormat {
+    /// Diagnostics with a snippet, label and help (stderr).
+    Human,
+    /// `{"version":1,"diagnostics":[…]}`, with fixes (stdout).
+    Json,
+    /// SARIF 2.1.0, with every rule's help text (stdout).
+    Sarif,
+}
 use crate::settings;
 
 #[derive(Debug, clap::Args)]
@@ -22,7 +33,7 @@ pub struct Args {
     pub files: Vec<PathBuf>,
     /// Output format.
     #[arg(long, value_enum, default_value = "human")]
-    pub format: Format,
+    pub format: LintFormat,
     /// Lint for this OS: some keys only work on one (default: this one).
     #[arg(long, value_enum)]
     pub target: Option<TargetArg>,
@@ -142,7 +153,14 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             u8::from(would_change)
         }));
     }
-    print_diagnostics(&all, args.format);
+    match args.format {
+        LintFormat::Human => print_diagnostics(&all, Format::Human),
+        LintFormat::Json => print_diagnostics(&all, Format::Json),
+        LintFormat::Sarif => {
+            let refs: Vec<_> = all.iter().map(|(d, s)| (d, s)).collect();
+            println!("{}", srt_lints::sarif::render(&refs));
+        }
+    }
     if unreadable {
         return Ok(ExitCode::from(2));
     }
