@@ -49,24 +49,31 @@ fn capitalise(s: &str) -> String {
     }
 }
 
-/// The chapter's index page: every code with its level and summary.
+/// The chapter's index page: how `srt lint` works, then every code with its level and summary.
 pub fn index() -> String {
-    let mut out = String::from(
-        "# Lints\n\n\
-         `srt lint` checks a settings file in two stages. First the file is validated: a file \
-         with a **validation error** is rejected (exit 1) and nothing else runs, because the npm \
-         srt would refuse or misread it too; these codes cannot be allowed away. Then every \
-         **lint** runs on the valid file, reading the settings and the compiled policy and asking \
-         srt's decision procedure what is allowed.\n\n\
-         Each lint has a default level: `deny` findings are errors (exit 1), `warn` findings \
-         warnings, `note` findings notes. Change them per run with `-A CODE` (allow: hide), \
-         `-W CODE` (warn) and `-D CODE` (deny); `-D warnings` makes every warning an error, and \
-         a code named explicitly keeps its own level. Some lints report particular findings at \
-         another level; their pages say which. Levels live on the command line (or in the \
-         pre-commit hook's `args`), never in the settings file, which must stay valid for the \
-         npm srt.\n\n\
-         `srt lint --list` prints this table; `srt explain CODE` prints a page.\n\n",
-    );
+    let fixable: Vec<String> = registry()
+        .iter()
+        .filter(|l| l.raw_doc.contains("machine-applicable"))
+        .map(|l| format!("[`{c}`]({c}.md)", c = l.code))
+        .collect();
+    let mut out = String::from(INDEX_INTRO);
+    out.push_str(&format!(
+        "Lints with machine-applicable fixes: {}.\n\n",
+        fixable.join(", ")
+    ));
+    out.push_str(&format!(
+        "## The Public Suffix List\n\n\
+         `wildcard-over-public-suffix` reads the [Public Suffix List](https://publicsuffix.org/) \
+         with the `publicsuffix` crate. The list is vendored in `lints/data/` (MPL-2.0; this build: \
+         `{}`) and refreshed from PyPI's `publicsuffixlist` package by \
+         `lints/data/refresh-psl.sh`; srt never fetches it at run time. Parsing all ~10,000 rules \
+         on every run would cost milliseconds, so `lints/build.rs` converts internationalised \
+         rules to punycode and groups the rules by their last two labels: a lookup parses only \
+         the few rules that can match its name. A test checks that this agrees with the whole \
+         list for every rule. (The `psl` crate, with the list compiled to code, was the \
+         alternative; it ties list updates to crate releases.)\n\n",
+        crate::psl::version()
+    ));
     for (title, kinds) in [
         ("Lints", &[Kind::Lint][..]),
         (
@@ -89,6 +96,66 @@ pub fn index() -> String {
     }
     out
 }
+
+const INDEX_INTRO: &str = r#"# Lints
+
+`srt lint` checks a settings file in two stages. First the file is validated: a file with a
+**validation error** is rejected (exit 1) and nothing else runs, because the npm srt would refuse
+or misread it too; these codes cannot be allowed away. Then every **lint** runs on the valid
+file. Lints read the settings (with the exact span of every key and value) and the compiled
+policy, and ask srt's decision procedure what is allowed, so a lint can never disagree with what
+`srt run` enforces.
+
+```sh
+srt lint [FILE…]               # default: ./.srt.json, else ~/.srt-settings.json
+srt lint --target macos FILE   # some keys work on one OS only (default: this machine's)
+srt lint --list                # every code, its level and summary
+srt explain CODE               # a code's page, in the terminal
+```
+
+## Levels
+
+Each lint has a default level: `deny` findings are errors and make `srt lint` exit 1, `warn`
+findings are warnings, `note` findings are notes; `allow` hides a lint. Change them per run:
+`-A CODE` (allow), `-W CODE` (warn), `-D CODE` (deny), repeatable or comma-separated.
+`-D warnings` makes every warning an error (`-A warnings` hides them); a code named explicitly
+keeps its own level whatever the order, so `-D warnings -W exfiltration-surface` fails on every
+warning but that one. Some lints report particular findings at another level; their pages say
+which. Giving a code two levels, naming an unknown code, or changing a validation code's level
+is a usage error (exit 2).
+
+Levels live on the command line (or in a pre-commit hook's `args`), never in the settings file:
+the npm srt would drop an unknown key such as `"lints"`, and srt rejects unknown keys.
+
+## Output
+
+- `--format human` (default): each finding with its code, a snippet of the file, a label under
+  the exact span, and help; a summary line (`srt: 2 errors, 1 warning`) on stderr.
+- `--format json`: `{"version": 1, "diagnostics": [...]}` on stdout. Each diagnostic has
+  `code`, `severity` (`error`, `warning`, `note`), `message`, `file`, `line`, `column`,
+  `end_line`, `end_column` (1-based; columns count characters; the end is just past the span),
+  `help`, and, when one exists, `fix`: `{"description", "edits": [{"start", "end",
+  "replacement"}]}` with byte offsets into the file's text (after a byte order mark).
+- `--format sarif`: SARIF 2.1.0 on stdout, for code-scanning tools. The run's `rules` list
+  every code with its summary and this documentation as help (text and Markdown); results carry
+  their rule, level, exact region, related locations and fixes. A test validates real output
+  against the official OASIS schema.
+
+Exit codes: 0 when nothing reaches deny level, 1 when something does, 2 for a usage error or a
+file that cannot be read.
+
+## Fixes
+
+`srt lint --fix FILE` applies machine-applicable fixes in place: it lints, applies every fix
+whose edits do not overlap, and repeats until nothing is left to fix. New entries and keys are
+added after the existing ones, laid out like their neighbours (one per line or inline,
+indentation, spacing), so the file's formatting and key order are kept. The file is replaced
+atomically (a temporary file in the same directory, synced, renamed over the original with its
+permissions), so an interrupted fix leaves the old file or the new one, never half of each; a
+fix that would make the file invalid is refused. `--fix --dry-run` prints a unified diff instead
+and exits 1 if there is anything to change. Allowed lints are never fixed.
+
+"#;
 
 /// The `SUMMARY.md` lines for the chapter's pages.
 pub fn summary_lines() -> Vec<String> {

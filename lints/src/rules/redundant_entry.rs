@@ -11,10 +11,10 @@ use crate::{Emitter, LintContext};
 
 crate::declare_lint! {
     /// ### What it does
-    /// Notes entries that change nothing: exact duplicates in any list (the fix removes the
-    /// later copy), a host another entry of the same list already covers (`api.github.com`
-    /// next to `*.github.com`), and a path inside another entry of the same list (`./src`
-    /// next to `.`), or one srt always applies anyway (`/tmp/claude` in `allowWrite`,
+    /// Notes entries that change nothing: exact duplicates in any list (the machine-applicable
+    /// fix removes the later copy), a host another entry of the same list already covers
+    /// (`api.github.com` next to `*.github.com`), and a path inside another entry of the same
+    /// list (`./src` next to `.`), or one srt always applies anyway (`/tmp/claude` in `allowWrite`,
     /// `.git/hooks` in `denyWrite`). Coverage is decided by removing the entry and asking the
     /// decision procedure whether anything changes.
     ///
