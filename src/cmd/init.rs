@@ -21,7 +21,7 @@ pub enum Preset {
     Python,
     /// The Anthropic API and `~/.claude/session-env` (Claude needs it to run bash commands).
     Claude,
-    /// The Context7 MCP server's hosts and Claude's MCP log cache.
+    /// The Context7 MCP server's hosts, Claude's MCP log cache and `~/.claude/session-env`.
     #[value(name = "mcp-context7")]
     McpContext7,
     /// github.com (git dependencies, `bd sync`): an exfiltration surface, see the warning.
@@ -51,7 +51,12 @@ fn grant(p: Preset) -> Grant {
                 "sum.golang.org",
                 "storage.googleapis.com",
             ],
-            writes: &["~/.cache/go-build", "~/go/pkg/mod"],
+            // GOCACHE: ~/.cache/go-build on Linux, ~/Library/Caches/go-build on macOS.
+            writes: &[
+                "~/.cache/go-build",
+                "~/Library/Caches/go-build",
+                "~/go/pkg/mod",
+            ],
         },
         Preset::Node => Grant {
             hosts: &["registry.npmjs.org"],
@@ -67,9 +72,11 @@ fn grant(p: Preset) -> Grant {
         },
         Preset::McpContext7 => Grant {
             hosts: &["context7.com", "*.context7.com", "api.upstash.com"],
+            // Context7 runs under Claude, whose bash tool needs session-env.
             writes: &[
                 "~/.cache/claude-cli-nodejs",
                 "~/Library/Caches/claude-cli-nodejs",
+                "~/.claude/session-env",
             ],
         },
         Preset::Github => Grant {
