@@ -8,9 +8,9 @@ use crate::{Emitter, Level, LintContext};
 
 crate::declare_lint! {
     /// ### What it does
-    /// Flags a policy meant for running Claude Code (it allows `api.anthropic.com`, or names
-    /// `.claude` or `claude-cli-nodejs` paths) in which `~/.claude/session-env` is not
-    /// writable. The finding is a warning when only `api.anthropic.com` says the policy is for
+    /// Flags a policy meant for running Claude Code (it allows `api.anthropic.com`, or grants
+    /// access to `.claude` or `claude-cli-nodejs` paths) in which `~/.claude/session-env` is
+    /// not writable. The finding is a warning when only `api.anthropic.com` says the policy is for
     /// Claude (it may be for a program calling the API), and an error when the file names
     /// Claude's own paths.
     ///
@@ -44,12 +44,8 @@ crate::declare_lint! {
 /// Why the file looks like a policy for Claude: the entry, and whether it is Claude-specific.
 fn claude_evidence(ctx: &LintContext<'_>) -> Option<(Span, String, bool)> {
     if let Some(fs) = ctx.settings.filesystem() {
-        for list in [
-            &fs.allow_write,
-            &fs.deny_write,
-            &fs.deny_read,
-            &fs.allow_read,
-        ] {
+        // Only grants count: denying `~/.claude` protects it from a job that is not Claude.
+        for list in [&fs.allow_write, &fs.allow_read] {
             for e in items(list) {
                 let p = &e.value.path;
                 if p.contains(".claude") || p.contains("claude-cli-nodejs") {
@@ -121,6 +117,8 @@ mod tests {
         for json in [
             // Not a policy for Claude.
             r#"{"network": {"allowedDomains": ["crates.io"], "deniedDomains": []}, "filesystem": {"denyRead": [], "allowWrite": ["."], "denyWrite": []}}"#,
+            // Denying ~/.claude protects it; it does not make the policy one for Claude.
+            r#"{"network": {"allowedDomains": ["crates.io"], "deniedDomains": []}, "filesystem": {"denyRead": ["~/.claude"], "allowWrite": ["."], "denyWrite": []}}"#,
             // The seed's DX testing config has it.
             r#"{"network": {"allowedDomains": ["api.anthropic.com"], "deniedDomains": []}, "filesystem": {"denyRead": [], "allowWrite": ["/tmp", "~/.claude/session-env"], "denyWrite": []}}"#,
             // A parent directory works too.
