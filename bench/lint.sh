@@ -2,6 +2,8 @@
 # Wall time of `srt lint`, against a baseline measured in the same run.
 #
 #   bench/lint.sh [RUNS]
+#   SRT_BENCH_RT=1 bench/lint.sh     # as root: run under real-time priority (chrt -f 50), so
+#                                    # other load on a shared machine disturbs the numbers less
 #
 # Policies: bench/policies/clean-minimal.srt.json (no finding at all; its wildcard makes the
 # Public Suffix List load) and examples/rust-minimal.srt.json (typical: notes only). Baselines,
@@ -29,7 +31,9 @@ out="$("$srt" lint --target linux "$clean" 2>&1)" || { echo "bench: $clean is no
 
 json="$(mktemp)"
 trap 'rm -f "$json"' EXIT
-hyperfine -N --warmup 10 --runs "$runs" --export-json "$json" \
+rt=()
+if [ "${SRT_BENCH_RT:-0}" = 1 ]; then rt=(chrt -f 50); fi
+"${rt[@]}" hyperfine -N --warmup 10 --runs "$runs" --export-json "$json" \
   --command-name "cat (baseline)" "cat $clean" \
   --command-name "srt --version (baseline)" "$srt --version" \
   --command-name "srt lint clean-minimal" "$srt lint --target linux $clean" \
