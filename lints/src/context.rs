@@ -138,6 +138,21 @@ impl LintContext<'_> {
     }
 }
 
+/// Runs `f` on `scratch` (a clone of the IR) with rule `index` of the list `pick` selects set
+/// aside, then puts it back: "would anything change without this rule?", answered by the
+/// decision procedure. One clone serves a whole list.
+pub fn set_aside<T, R>(
+    scratch: &mut Ir,
+    pick: fn(&mut Ir) -> &mut Vec<T>,
+    index: usize,
+    f: impl FnOnce(&Ir) -> R,
+) -> R {
+    let rule = pick(scratch).remove(index);
+    let result = f(scratch);
+    pick(scratch).insert(index, rule);
+    result
+}
+
 /// `a, b, c and 4 more`: keeps labels on one line.
 pub fn short_list(items: &[&str]) -> String {
     match items.len() {

@@ -6,6 +6,7 @@ use srt_compiler::{Access, HostRule, Ir, Origin, PathPattern, PathRule};
 use srt_schema::domain::HostPattern;
 use srt_schema::{Fix, Span};
 
+use crate::context::set_aside;
 use crate::edit::remove_element;
 use crate::{Emitter, LintContext};
 
@@ -110,12 +111,14 @@ fn probe_host(rule: &HostRule) -> Option<String> {
 }
 
 fn hosts(ctx: &LintContext<'_>, out: &mut Emitter, done: &[Span], allow: bool) {
-    let rules = if allow {
-        &ctx.ir.net.allowed
+    type Pick = fn(&mut Ir) -> &mut Vec<HostRule>;
+    let (rules, pick): (&[HostRule], Pick) = if allow {
+        (&ctx.ir.net.allowed, |ir| &mut ir.net.allowed)
     } else {
-        &ctx.ir.net.denied
+        (&ctx.ir.net.denied, |ir| &mut ir.net.denied)
     };
-    for rule in rules {
+    let mut scratch = ctx.ir.clone();
+    for (index, rule) in rules.iter().enumerate() {
         let Some(span) = rule.origin.span() else {
             continue;
         };
@@ -125,27 +128,22 @@ fn hosts(ctx: &LintContext<'_>, out: &mut Emitter, done: &[Span], allow: bool) {
         let Some(host) = probe_host(rule) else {
             continue;
         };
-        let mut without = ctx.ir.clone();
-        let list = if allow {
-            &mut without.net.allowed
-        } else {
-            &mut without.net.denied
-        };
-        list.retain(|r| r.origin.span() != Some(span));
         // Every port the entry covers must still get the same answer from another entry.
         let ports: Vec<u16> = rule.pattern.port.map_or(vec![443, 22, 8080], |p| vec![p]);
-        let mut covering = None;
-        for port in ports {
-            let d = without.decide_host(&host, port);
-            let same_list = d.rule.is_some_and(|r| {
-                (allow && d.allowed) || (!allow && !d.allowed && without.net.denied.contains(r))
-            });
-            if !same_list {
-                covering = None;
-                break;
+        let covering = set_aside(&mut scratch, pick, index, |without| {
+            let mut covering = None;
+            for port in ports {
+                let d = without.decide_host(&host, port);
+                let same_list = d.rule.is_some_and(|r| {
+                    (allow && d.allowed) || (!allow && !d.allowed && without.net.denied.contains(r))
+                });
+                if !same_list {
+                    return None;
+                }
+                covering = d.rule.map(|r| (r.raw.clone(), r.origin.span()));
             }
-            covering = d.rule.map(|r| (r.raw.clone(), r.origin.span()));
-        }
+            covering
+        });
         let Some((raw, Some(by))) = covering else {
             continue;
         };
@@ -183,9 +181,9 @@ fn paths(ctx: &LintContext<'_>, out: &mut Emitter, done: &[Span]) {
         }),
     ];
     for (key, access, allows, pick) in lists {
-        let mut ir = ctx.ir.clone();
-        let rules: Vec<PathRule> = pick(&mut ir).clone();
-        for rule in &rules {
+        let mut scratch = ctx.ir.clone();
+        let rules: Vec<PathRule> = pick(&mut scratch).clone();
+        for (index, rule) in rules.iter().enumerate() {
             let (Origin::Policy { span, key: k, .. }, PathPattern::Literal(path)) =
                 (&rule.origin, &rule.pattern)
             else {
@@ -194,10 +192,13 @@ fn paths(ctx: &LintContext<'_>, out: &mut Emitter, done: &[Span]) {
             if done.contains(span) || *k != key {
                 continue;
             }
-            let mut without = ctx.ir.clone();
-            pick(&mut without).retain(|r| r.origin.span() != Some(*span));
-            let d = without.decide_path(path, access);
-            let Some(other) = d.rule.filter(|_| d.allowed == allows && !d.via_read_deny) else {
+            let other = set_aside(&mut scratch, pick, index, |without| {
+                let d = without.decide_path(path, access);
+                d.rule
+                    .filter(|_| d.allowed == allows && !d.via_read_deny)
+                    .cloned()
+            });
+            let Some(other) = other else {
                 continue;
             };
             let same = match &other.origin {

@@ -3,6 +3,7 @@
 use srt_compiler::{Access, HostReason, Origin, PathPattern};
 use srt_schema::domain::HostPattern;
 
+use crate::context::set_aside;
 use crate::{Emitter, Level, LintContext};
 
 crate::declare_lint! {
@@ -108,20 +109,21 @@ fn hosts(ctx: &LintContext<'_>, out: &mut Emitter) {
 }
 
 fn allow_read(ctx: &LintContext<'_>, out: &mut Emitter) {
-    for rule in &ctx.ir.fs.allow_read {
+    let mut scratch = ctx.ir.clone();
+    for (index, rule) in ctx.ir.fs.allow_read.iter().enumerate() {
         let Origin::Policy { span, .. } = rule.origin else {
             continue;
         };
         let shadowed = match &rule.pattern {
-            PathPattern::Literal(path) => {
-                let mut without = ctx.ir.clone();
-                without
-                    .fs
-                    .allow_read
-                    .retain(|r| r.origin.span() != Some(span));
-                let d = without.decide_path(path, Access::Read);
-                d.allowed && d.rule.is_none()
-            }
+            PathPattern::Literal(path) => set_aside(
+                &mut scratch,
+                |ir| &mut ir.fs.allow_read,
+                index,
+                |without| {
+                    let d = without.decide_path(path, Access::Read);
+                    d.allowed && d.rule.is_none()
+                },
+            ),
             PathPattern::Glob { .. } => ctx.ir.fs.deny_read.is_empty(),
         };
         if !shadowed {
@@ -139,18 +141,21 @@ fn allow_read(ctx: &LintContext<'_>, out: &mut Emitter) {
 }
 
 fn deny_write(ctx: &LintContext<'_>, out: &mut Emitter) {
-    for rule in &ctx.ir.fs.deny_write {
+    let mut scratch = ctx.ir.clone();
+    for (index, rule) in ctx.ir.fs.deny_write.iter().enumerate() {
         let Origin::Policy { span, .. } = rule.origin else {
             continue;
         };
         let base = rule.pattern.base();
-        let mut without = ctx.ir.clone();
-        without
-            .fs
-            .deny_write
-            .retain(|r| r.origin.span() != Some(span));
-        let d = without.decide_path(&base, Access::Write);
-        let by_default = !d.allowed && d.rule.is_none() && !d.via_read_deny;
+        let by_default = set_aside(
+            &mut scratch,
+            |ir| &mut ir.fs.deny_write,
+            index,
+            |without| {
+                let d = without.decide_path(&base, Access::Write);
+                !d.allowed && d.rule.is_none() && !d.via_read_deny
+            },
+        );
         let root_inside = rule.pattern.is_glob()
             && ctx
                 .ir
