@@ -1,1 +1,3 @@
 //! The Linux backend: bubblewrap plan and seccomp program (see the `compile --target linux` issue).
+
+pub mod seccomp;
