@@ -113,11 +113,7 @@ pub(super) fn text(plan: &LinuxPlan, ir: &Ir) -> String {
         let _ = writeln!(out, "(none)");
     }
     for n in &plan.notes {
-        let at = n
-            .primary_span()
-            .and_then(|span| ir.source().map(|s| format!(" ({})", s.location(span))))
-            .unwrap_or_default();
-        let _ = writeln!(out, "note[{}]{at}: {}", n.code, n.message);
+        let _ = writeln!(out, "note[{}]: {}", n.code, n.message);
     }
     out
 }

@@ -180,6 +180,23 @@ pub fn assemble(arch: Arch, rules: &[SeccompRule]) -> (Vec<SockFilter>, Vec<Stri
             .take_while(|r| r.syscall == syscall)
             .collect();
         i += group.len();
+        if let [SeccompRule {
+            condition: Condition::Always,
+            action,
+            ..
+        }] = group.as_slice()
+        {
+            // One unconditional rule: the number test jumps straight to the return.
+            let target = action_label(&mut a, *action);
+            a.push(
+                JMP_JEQ_K,
+                Label(target),
+                Next,
+                syscall.number(arch),
+                group[0].describe(),
+            );
+            continue;
+        }
         let next_group = a.label();
         a.push(
             JMP_JEQ_K,
