@@ -95,7 +95,11 @@ impl HostFacts {
             match &rule.pattern {
                 PathPattern::Literal(p) => facts.probe(fs, p),
                 PathPattern::Glob { glob, regex } => {
-                    facts.probe(fs, &rule.pattern.base());
+                    let base = rule.pattern.base();
+                    if !walkable_base(&base) {
+                        continue;
+                    }
+                    facts.probe(fs, &base);
                     if !jobs
                         .iter()
                         .any(|j: &Job| matches!(&j.what, What::Glob(g, _) if g == glob))
@@ -166,6 +170,15 @@ impl HostFacts {
         facts.unlisted.dedup();
         facts
     }
+}
+
+/// A glob is expanded only from a literal directory below `/`, outside the kernel's
+/// filesystems (the peer's rule: `/**/*.key` would walk the whole machine).
+pub fn walkable_base(base: &Path) -> bool {
+    base != Path::new("/")
+        && !["/proc", "/sys", "/dev"]
+            .iter()
+            .any(|k| base.starts_with(k))
 }
 
 enum What {

@@ -117,6 +117,11 @@ impl Gather<'_> {
         match &rule.pattern {
             PathPattern::Literal(p) => self.path(rule, p, deny, StubKind::File),
             PathPattern::Glob { glob, .. } => {
+                if !super::facts::walkable_base(&rule.pattern.base()) {
+                    self.notes.push(note(&rule.origin, "glob-no-base", format!(
+                        "{who}: \"{glob}\" has no literal directory below / (outside /proc, /sys, /dev) to expand from; on Linux it covers nothing")));
+                    return;
+                }
                 let matches = self.facts.globs.get(glob).cloned().unwrap_or_default();
                 if matches.is_empty() {
                     self.notes.push(note(&rule.origin, "glob-matches-nothing", format!(
