@@ -45,6 +45,7 @@ fi
 cargo build --release --quiet -p srt-compiler --example linux_plan_bench
 BIN=target/release/examples/linux_plan_bench
 
+echo "(each srt line: name median_ms min_ms)" >&2
 # median wall-clock milliseconds of a command over RUNS runs
 time_cmd() {
   python3 - "$RUNS" "$@" <<'PY'

@@ -27,7 +27,11 @@ fn compile(dir: &std::path::Path, format: &str) -> String {
         .args(["--format", format, "--arch", "aarch64"])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).unwrap()
 }
 
@@ -61,7 +65,13 @@ fn text_lists_mounts_env_and_bpf() {
     let d = project();
     let t = compile(d.path(), "text");
     assert_eq!(t, compile(d.path(), "text"));
-    for section in ["# bwrap arguments", "# environment", "# seccomp (aarch64)", "# seccomp BPF", "# notes"] {
+    for section in [
+        "# bwrap arguments",
+        "# environment",
+        "# seccomp (aarch64)",
+        "# seccomp BPF",
+        "# notes",
+    ] {
         assert!(t.contains(section), "{section} missing:\n{t}");
     }
     assert!(t.contains("<- filesystem.allowWrite[0]"));

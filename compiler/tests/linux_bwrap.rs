@@ -45,7 +45,12 @@ impl Sandbox {
             home: self.root.join("home"),
             settings_path: Some(settings),
         };
-        let (ir, _) = resolve(&loaded.settings, Some(loaded.source.clone()), &opts, &RealFs);
+        let (ir, _) = resolve(
+            &loaded.settings,
+            Some(loaded.source.clone()),
+            &opts,
+            &RealFs,
+        );
         let facts = HostFacts::gather(&ir, &RealFs);
         // Any host binary stands in for srt: it is only bound, not run.
         let opts = LinuxOptions::new("/usr/bin/env".into(), self.root.join("sock"));
@@ -201,7 +206,10 @@ fn read_denies_reopens_and_a_read_only_project() {
     let policy = r#"{"network":{"allowedDomains":[],"deniedDomains":[]},
       "filesystem":{"denyRead":["~/.ssh","**/*.pem"],"allowRead":["~/.ssh/known_hosts"],"allowWrite":[],"denyWrite":[]}}"#;
     let (_, plan) = sb.plan(policy);
-    assert!(plan.stubs.is_empty(), "nothing is writable, so nothing needs a stub");
+    assert!(
+        plan.stubs.is_empty(),
+        "nothing is writable, so nothing needs a stub"
+    );
     let h = sb.root.join("home").display().to_string();
     let p = sb.root.join("project").display().to_string();
     let script = format!(

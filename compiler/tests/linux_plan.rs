@@ -33,9 +33,7 @@ fn read_only_project_has_no_mounts_but_the_base() {
     let (_, plan) = plan_with(json, &fs);
     assert_eq!(
         argv(&plan),
-        split(&format!(
-            "--ro-bind / / --dev /dev --proc /proc {TAIL}"
-        ))
+        split(&format!("--ro-bind / / --dev /dev --proc /proc {TAIL}"))
     );
     assert!(plan.stubs.is_empty());
 }

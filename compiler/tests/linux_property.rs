@@ -41,11 +41,36 @@ const FILES: &[&str] = &[
     "/srv/data/x",
 ];
 
-const DENY_READ: &[&str] = &["~/.ssh", "secrets", "**/*.pem", "/etc/passwd", "~", "a/b", "/srv"];
+const DENY_READ: &[&str] = &[
+    "~/.ssh",
+    "secrets",
+    "**/*.pem",
+    "/etc/passwd",
+    "~",
+    "a/b",
+    "/srv",
+];
 const ALLOW_READ: &[&str] = &["~/.ssh/known_hosts", "a", ".", "src/main.rs", "/srv/data"];
 /// Allow entries are given existing targets (a missing one is a coded note, not a mount).
-const ALLOW_WRITE: &[&str] = &[".", "out/**", "src", "/tmp", "~", "a/b", "*.lock", "/srv/data"];
-const DENY_WRITE: &[&str] = &["*.lock", ".env", "a", "src/**", "out/o.txt", "missing/file", "**/*.txt"];
+const ALLOW_WRITE: &[&str] = &[
+    ".",
+    "out/**",
+    "src",
+    "/tmp",
+    "~",
+    "a/b",
+    "*.lock",
+    "/srv/data",
+];
+const DENY_WRITE: &[&str] = &[
+    "*.lock",
+    ".env",
+    "a",
+    "src/**",
+    "out/o.txt",
+    "missing/file",
+    "**/*.txt",
+];
 
 fn subset(all: &'static [&'static str]) -> impl Strategy<Value = Vec<&'static str>> {
     proptest::sample::subsequence(all, 0..=all.len().min(4))
@@ -150,7 +175,10 @@ fn mandatory_too_deep(ir: &Ir, p: &Path) -> bool {
         let Ok(rel) = p.strip_prefix(root) else {
             return false;
         };
-        let comps: Vec<_> = rel.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
+        let comps: Vec<_> = rel
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned())
+            .collect();
         if comps.iter().any(|c| c == "node_modules") {
             return true;
         }

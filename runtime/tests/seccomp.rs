@@ -49,7 +49,7 @@ fn probe_child() {
 #[cfg(target_arch = "x86_64")]
 fn i386_getpid() {
     let mut eax: u32 = 20; // getpid in the i386 table
-    // SAFETY: int 0x80 enters the 32-bit table; getpid takes no arguments.
+                           // SAFETY: int 0x80 enters the 32-bit table; getpid takes no arguments.
     unsafe { std::arch::asm!("int 0x80", inout("eax") eax) };
     println!("i386_getpid={eax}");
 }
@@ -80,7 +80,10 @@ fn probe_syscalls() {
     let mut params = [0u8; 120]; // struct io_uring_params
     unsafe {
         report("socket_unix", syscall(SYS_socket, AF_UNIX, SOCK_STREAM, 0));
-        report("socket_unix_dgram", syscall(SYS_socket, AF_UNIX, SOCK_DGRAM, 0));
+        report(
+            "socket_unix_dgram",
+            syscall(SYS_socket, AF_UNIX, SOCK_DGRAM, 0),
+        );
         report("socket_inet", syscall(SYS_socket, AF_INET, SOCK_STREAM, 0));
         report("socket_inet6", syscall(SYS_socket, AF_INET6, SOCK_DGRAM, 0));
         report(
@@ -91,8 +94,14 @@ fn probe_syscalls() {
             "io_uring_setup",
             syscall(SYS_io_uring_setup, 1, params.as_mut_ptr()),
         );
-        report("io_uring_enter", syscall(SYS_io_uring_enter, -1, 0, 0, 0, 0, 0));
-        report("io_uring_register", syscall(SYS_io_uring_register, -1, 0, 0, 0));
+        report(
+            "io_uring_enter",
+            syscall(SYS_io_uring_enter, -1, 0, 0, 0, 0, 0),
+        );
+        report(
+            "io_uring_register",
+            syscall(SYS_io_uring_register, -1, 0, 0, 0),
+        );
         report("ioctl_tiocsti", syscall(SYS_ioctl, fd, TIOCSTI, &mut c));
         report("ioctl_tioclinux", syscall(SYS_ioctl, fd, 0x541c, &mut c));
         report("ioctl_tcgets", syscall(SYS_ioctl, fd, TCGETS, &mut params));
@@ -102,7 +111,10 @@ fn probe_syscalls() {
             "mount",
             syscall(SYS_mount, nonexistent, nonexistent, empty, 0, 0),
         );
-        report("pivot_root", syscall(SYS_pivot_root, nonexistent, nonexistent));
+        report(
+            "pivot_root",
+            syscall(SYS_pivot_root, nonexistent, nonexistent),
+        );
         report("open_tree", syscall(SYS_open_tree, -1, nonexistent, 0));
         report("open_tree_attr", syscall(467, -1, nonexistent, 0, 0, 0));
         report(
@@ -113,7 +125,10 @@ fn probe_syscalls() {
         report("fsconfig", syscall(SYS_fsconfig, -1, 0, 0, 0, 0));
         report("fsmount", syscall(SYS_fsmount, -1, 0, 0));
         report("fspick", syscall(SYS_fspick, -1, nonexistent, 0));
-        report("mount_setattr", syscall(SYS_mount_setattr, -1, empty, 0, 0, 0));
+        report(
+            "mount_setattr",
+            syscall(SYS_mount_setattr, -1, empty, 0, 0, 0),
+        );
         report("clone3", syscall(SYS_clone3, 0, 0));
         // These would create a namespace if allowed; they run only filtered (see below).
         if std::env::var("SRT_SECCOMP_FILTER").as_deref() != Ok("none") {
@@ -121,7 +136,10 @@ fn probe_syscalls() {
             report("unshare_newns", syscall(SYS_unshare, CLONE_NEWNS));
             report(
                 "unshare_newuser_high_bits",
-                syscall(SYS_unshare, 0xffff_0000_0000_0000u64 as c_long | CLONE_NEWUSER as c_long),
+                syscall(
+                    SYS_unshare,
+                    0xffff_0000_0000_0000u64 as c_long | CLONE_NEWUSER as c_long,
+                ),
             );
             report(
                 "clone_newuser",
@@ -152,7 +170,9 @@ fn probe_ordinary() {
         .unwrap();
     println!(
         "exec={}",
-        String::from_utf8_lossy(&out.stdout).trim().replace('\n', ",")
+        String::from_utf8_lossy(&out.stdout)
+            .trim()
+            .replace('\n', ",")
     );
     // a direct fork
     unsafe {
@@ -236,7 +256,11 @@ fn blocked_calls_fail_with_their_errno_and_unblocked_ones_do_not() {
         assert_eq!(errno(&f, name), libc::EPERM, "{name} filtered");
     }
     for name in &eperm[..19] {
-        assert_ne!(errno(&u, name), libc::EPERM, "{name} must not fail with EPERM unfiltered");
+        assert_ne!(
+            errno(&u, name),
+            libc::EPERM,
+            "{name} must not fail with EPERM unfiltered"
+        );
     }
     assert_eq!(errno(&f, "clone3"), libc::ENOSYS);
     assert_ne!(errno(&u, "clone3"), libc::ENOSYS);

@@ -80,8 +80,7 @@ fn linux_plans() {
     opts.arch = Arch::X86_64;
     for file in files {
         let stem = file.file_stem().unwrap().to_string_lossy().into_owned();
-        let loaded =
-            srt_schema::load_bytes(".srt.json", None, &std::fs::read(&file).unwrap());
+        let loaded = srt_schema::load_bytes(".srt.json", None, &std::fs::read(&file).unwrap());
         assert!(!loaded.has_errors(), "{stem}: {:#?}", loaded.diagnostics);
         let ropts = ResolveOptions {
             cwd: "/home/dev/project".into(),

@@ -257,7 +257,10 @@ impl Walk<'_> {
                     match &job.what {
                         What::Glob(g, regex) => {
                             if regex.matches_exact(&text) {
-                                self.found.entry(g.clone()).or_default().insert(path.clone());
+                                self.found
+                                    .entry(g.clone())
+                                    .or_default()
+                                    .insert(path.clone());
                             }
                         }
                         What::Mandatory => self.mandatory_entry(&path, &e.name, e.kind),

@@ -227,20 +227,6 @@ impl LinuxPlan {
         self.args.iter().flat_map(|a| a.words.clone()).collect()
     }
 
-    /// The paths mounted on, with their effect, in order (for tests and `explain`).
-    pub fn mounts(&self) -> Vec<(PathBuf, &'static str)> {
-        self.args
-            .iter()
-            .filter_map(|a| {
-                let target = a.words.last()?;
-                a.words
-                    .first()
-                    .is_some_and(|w| w.to_string_lossy().starts_with("--"))
-                    .then(|| (PathBuf::from(target), a.effect))
-            })
-            .collect()
-    }
-
     pub fn render_text(&self, ir: &Ir) -> String {
         render::text(self, ir)
     }

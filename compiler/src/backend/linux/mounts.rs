@@ -88,8 +88,15 @@ impl Gather<'_> {
                     "{who}: {} is a symlink to {}; binding it would grant the target, so it is left as it is", at.display(), real.display())));
                 return;
             }
-            self.notes.push(note(&rule.origin, "symlink-deny-target", format!(
-                "{who}: {} is a symlink; the deny is mounted on its target, {}", at.display(), real.display())));
+            self.notes.push(note(
+                &rule.origin,
+                "symlink-deny-target",
+                format!(
+                    "{who}: {} is a symlink; the deny is mounted on its target, {}",
+                    at.display(),
+                    real.display()
+                ),
+            ));
             mount = real.clone();
         }
         if fact.kind.is_none() && !deny && rule.origin.span().is_some() {
@@ -262,11 +269,7 @@ fn mount_arg(path: &Path, b: &Boundary, step: Step) -> BwrapArg {
     }
 }
 
-pub(super) fn plan_filesystem(
-    ir: &Ir,
-    facts: &HostFacts,
-    notes: &mut Vec<Diagnostic>,
-) -> FsPlan {
+pub(super) fn plan_filesystem(ir: &Ir, facts: &HostFacts, notes: &mut Vec<Diagnostic>) -> FsPlan {
     let base_arg = |words: &[&str], origin: Origin, effect| BwrapArg {
         words: words.iter().map(Into::into).collect(),
         step: Step::Base,
@@ -298,9 +301,17 @@ pub(super) fn plan_filesystem(
             };
             base_arg(&["--bind", "/", "/"], o, "writable")
         } else {
-            base_arg(&["--ro-bind", "/", "/"], Origin::BuiltIn(builtin::ROOT), "read-only")
+            base_arg(
+                &["--ro-bind", "/", "/"],
+                Origin::BuiltIn(builtin::ROOT),
+                "read-only",
+            )
         },
-        base_arg(&["--dev", "/dev"], Origin::BuiltIn(builtin::DEV), "private /dev"),
+        base_arg(
+            &["--dev", "/dev"],
+            Origin::BuiltIn(builtin::DEV),
+            "private /dev",
+        ),
         base_arg(&proc_arg, Origin::BuiltIn(builtin::PROC), "private /proc"),
     ];
     if ir.fs.disabled {

@@ -262,7 +262,7 @@ pub fn to_bytes(prog: &[SockFilter]) -> Vec<u8> {
 }
 
 pub fn from_bytes(bytes: &[u8]) -> Option<Vec<SockFilter>> {
-    if bytes.len() % 8 != 0 || bytes.is_empty() {
+    if !bytes.chunks_exact(8).remainder().is_empty() || bytes.is_empty() {
         return None;
     }
     Some(

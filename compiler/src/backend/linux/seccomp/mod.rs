@@ -19,8 +19,8 @@ mod tables;
 use serde::Serialize;
 
 pub use bpf::{SeccompData, SockFilter};
-pub use tables::{Arch, Syscall, AUDIT_ARCH_AARCH64, AUDIT_ARCH_X86_64, X32_SYSCALL_BIT};
 use tables::*;
+pub use tables::{Arch, Syscall, AUDIT_ARCH_AARCH64, AUDIT_ARCH_X86_64, X32_SYSCALL_BIT};
 
 /// What happens to a matching system call.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -45,9 +45,15 @@ impl Action {
 pub enum Condition {
     Always,
     /// `args[arg] & 0xffffffff` is one of `values`.
-    ArgIn { arg: u8, values: Vec<u32> },
+    ArgIn {
+        arg: u8,
+        values: Vec<u32>,
+    },
     /// `args[arg] & mask != 0`.
-    ArgHasAnyBit { arg: u8, mask: u32 },
+    ArgHasAnyBit {
+        arg: u8,
+        mask: u32,
+    },
 }
 
 /// One line of the filter's policy.

@@ -173,10 +173,21 @@ mod tests {
     fn numbers_agree_with_the_syscalls_crate() {
         use syscalls::{aarch64, x86_64};
         for s in Syscall::ALL {
-            let x: x86_64::Sysno = s.name().parse().unwrap_or_else(|_| panic!("x86_64 has no {}", s.name()));
+            let x: x86_64::Sysno = s
+                .name()
+                .parse()
+                .unwrap_or_else(|_| panic!("x86_64 has no {}", s.name()));
             assert_eq!(x.id() as u32, s.number(Arch::X86_64), "x86_64 {}", s.name());
-            let a: aarch64::Sysno = s.name().parse().unwrap_or_else(|_| panic!("aarch64 has no {}", s.name()));
-            assert_eq!(a.id() as u32, s.number(Arch::Aarch64), "aarch64 {}", s.name());
+            let a: aarch64::Sysno = s
+                .name()
+                .parse()
+                .unwrap_or_else(|_| panic!("aarch64 has no {}", s.name()));
+            assert_eq!(
+                a.id() as u32,
+                s.number(Arch::Aarch64),
+                "aarch64 {}",
+                s.name()
+            );
         }
     }
 }

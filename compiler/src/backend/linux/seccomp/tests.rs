@@ -92,7 +92,11 @@ fn foreign_architectures_and_x32_are_killed() {
     }
     // aarch64 has no x32: bit 30 is just a number nothing implements
     assert_eq!(
-        a.evaluate(&SeccompData::new(AUDIT_ARCH_AARCH64, 0x4000_0000 | 39, [0; 6])),
+        a.evaluate(&SeccompData::new(
+            AUDIT_ARCH_AARCH64,
+            0x4000_0000 | 39,
+            [0; 6]
+        )),
         RET_ALLOW
     );
 }
@@ -108,7 +112,10 @@ fn options_lift_their_rules() {
             },
         );
         assert_eq!(call(&p, Syscall::Socket, [1, 1, 0, 0, 0, 0]), RET_ALLOW);
-        assert_eq!(call(&p, Syscall::Unshare, [0x1002_0000, 0, 0, 0, 0, 0]), RET_ALLOW);
+        assert_eq!(
+            call(&p, Syscall::Unshare, [0x1002_0000, 0, 0, 0, 0, 0]),
+            RET_ALLOW
+        );
         assert_eq!(call(&p, Syscall::Mount, [0; 6]), RET_ALLOW);
         assert_eq!(call(&p, Syscall::Clone3, [0; 6]), RET_ALLOW);
         // these stay whatever the options
