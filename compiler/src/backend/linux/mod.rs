@@ -274,6 +274,35 @@ pub fn plan(ir: &Ir, facts: &HostFacts, opts: &LinuxOptions) -> LinuxPlan {
             effect: "isolation",
         });
     }
+    if !ir.fs.disabled && !ir.decide_path(&ir.cwd, crate::Access::Read).allowed {
+        // Inside a hidden directory the cwd does not exist: make it (empty) before the seal.
+        notes.push(Diagnostic::note(
+            "cwd-hidden",
+            format!(
+                "the working directory {} is read-denied: the command starts in an empty directory of that name",
+                ir.cwd.display()
+            ),
+        ));
+        args.push(BwrapArg {
+            words: vec!["--dir".into(), path_word(&ir.cwd)],
+            step: Step::Process,
+            origin: restricted(builtin::CWD),
+            effect: "empty directory",
+        });
+    }
+    for rule in &ir.net.allow_unix_sockets {
+        let d = Diagnostic::note(
+            "unix-socket-paths-linux",
+            format!(
+                "{}: on Linux a socket path cannot be allowed on its own; the seccomp filter refuses every new Unix socket unless network.allowAllUnixSockets is true",
+                ir.describe(&rule.origin)
+            ),
+        );
+        notes.push(match rule.origin.span() {
+            Some(span) => d.with_label(span, ""),
+            None => d,
+        });
+    }
     args.push(BwrapArg {
         words: vec!["--chdir".into(), path_word(&ir.cwd)],
         step: Step::Process,

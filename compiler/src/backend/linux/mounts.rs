@@ -200,7 +200,11 @@ impl Gather<'_> {
             };
             self.path(&rule, found, true, kind);
         }
-        if !fs.mandatory_deny_roots.is_empty() {
+        if fs
+            .mandatory_deny_roots
+            .iter()
+            .any(|r| self.ir.decide_path(r, Access::Write).allowed)
+        {
             self.notes.push(Diagnostic::note("mandatory-deny-depth", format!(
                 "the mandatory denies cover the names at each write root and those found down to depth {} below it; one created later in a subdirectory, or deeper, is not denied",
                 fs.mandatory_deny_search_depth)));
