@@ -276,3 +276,37 @@ fn mandatory_scan_depth_follows_the_setting() {
     assert!(HostFacts::gather(&shallow, &fs).mandatory_found.is_empty());
     assert_eq!(HostFacts::gather(&deep, &fs).mandatory_found.len(), 2);
 }
+
+#[test]
+fn missing_protected_names_are_stubbed_at_the_cwd_and_home_only() {
+    let fs = FakeFs::new()
+        .dir("/home/dev/project")
+        .file("/home/dev/.profile")
+        .file("/tmp/x/.bashrc")
+        .dir("/srv/cache");
+    let json = r#"{"filesystem":{"allowWrite":["/home","/tmp/x","/srv/cache"]}}"#;
+    let (_, plan) = plan_with(json, &fs);
+    let stubs: Vec<String> = plan
+        .stubs
+        .iter()
+        .map(|s| s.path.display().to_string())
+        .collect();
+    assert!(
+        stubs.contains(&"/home/dev/.bashrc".to_string()),
+        "{stubs:?}"
+    );
+    assert!(stubs.contains(&"/home/dev/project/.bashrc".to_string()));
+    assert!(!stubs
+        .iter()
+        .any(|s| s.starts_with("/srv") || s.starts_with("/tmp")));
+    let a = argv(&plan).join(" ");
+    // existing names at other roots are still protected
+    assert!(a.contains("--ro-bind /tmp/x/.bashrc /tmp/x/.bashrc"));
+    assert!(a.contains("--ro-bind /home/dev/.profile /home/dev/.profile"));
+    let note = plan
+        .notes
+        .iter()
+        .find(|n| n.code == "mandatory-deny-not-stubbed")
+        .unwrap();
+    assert!(note.message.contains("/srv/cache") && note.message.contains("/tmp/x"));
+}

@@ -93,7 +93,7 @@ fn glob_covers_new_path(ir: &Ir, p: &Path) -> bool {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 200, .. ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 128, .. ProptestConfig::default() })]
 
     #[test]
     fn mounts_agree_with_decide_path(

@@ -122,6 +122,12 @@ impl HostFacts {
                 what: What::Mandatory,
             });
         }
+        for dir in super::mounts::stub_dirs(ir) {
+            for name in &ir.fs.mandatory_deny_names {
+                facts.probe(fs, &dir.join(name));
+            }
+            facts.probe(fs, &dir.join(".git"));
+        }
         if let Some(p) = &ir.settings_path {
             facts.probe(fs, p);
         }

@@ -168,7 +168,13 @@ impl Gather<'_> {
                 StubKind::File
             }
         };
-        for root in &fs.mandatory_deny_roots {
+        // Missing names get stubs where they are read later: the working directory (a
+        // project's config, hooks, MCP servers) and the home directory (shell rc files,
+        // .gitconfig), when writable. At other write roots only what exists is protected.
+        let stub_dirs = stub_dirs(self.ir);
+        let mut unstubbed = Vec::new();
+        for root in fs.mandatory_deny_roots.iter().chain(stub_dirs.iter()) {
+            let stubbed = stub_dirs.contains(root);
             let dot_git = root.join(".git");
             let git_kind = self.facts.fact(&dot_git).kind;
             for name in &fs.mandatory_deny_names {
@@ -176,7 +182,15 @@ impl Gather<'_> {
                 if name.starts_with(".git/") && git_kind != Some(FileKind::Dir) {
                     continue;
                 }
-                self.path(&rule, &root.join(name), true, kind_of(name));
+                let at = root.join(name);
+                if !stubbed && !self.facts.exists(&at) {
+                    if self.ir.decide_path(root, Access::Write).allowed && !unstubbed.contains(root)
+                    {
+                        unstubbed.push(root.clone());
+                    }
+                    continue;
+                }
+                self.path(&rule, &at, true, kind_of(name));
             }
             if git_kind == Some(FileKind::File) {
                 // A worktree's or submodule's `.git` file: kept a file, so it cannot become
@@ -190,6 +204,11 @@ impl Gather<'_> {
                     force: Some(Mode::ReadOnly),
                 });
             }
+        }
+        if !unstubbed.is_empty() {
+            self.notes.push(Diagnostic::note("mandatory-deny-not-stubbed", format!(
+                "the protected names missing at {} are not stubbed (only the working directory and the home directory get stubs); the command could create them there",
+                unstubbed.iter().map(|r| r.display().to_string()).collect::<Vec<_>>().join(", "))));
         }
         for found in &self.facts.mandatory_found {
             let name = found.file_name().and_then(|n| n.to_str()).unwrap_or("");
@@ -210,6 +229,18 @@ impl Gather<'_> {
                 fs.mandatory_deny_search_depth)));
         }
     }
+}
+
+/// Where missing protected names get stubs: the cwd and the home directory, each when it
+/// lies under a mandatory-deny root (so the names there are protected at all).
+pub(super) fn stub_dirs(ir: &Ir) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for d in [&ir.cwd, &ir.home] {
+        if ir.fs.mandatory_deny_roots.iter().any(|r| d.starts_with(r)) && !out.contains(d) {
+            out.push(d.clone());
+        }
+    }
+    out
 }
 
 fn decide_mode(ir: &Ir, at: &Path) -> Mode {
