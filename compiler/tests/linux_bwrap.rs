@@ -35,14 +35,18 @@ impl Sandbox {
     }
 
     fn plan(&self, policy: &str) -> (Ir, LinuxPlan) {
-        let project = self.root.join("project");
+        self.plan_in(policy, "project", "home")
+    }
+
+    fn plan_in(&self, policy: &str, cwd: &str, home: &str) -> (Ir, LinuxPlan) {
+        let project = self.root.join(cwd);
         let settings = project.join(".srt.json");
         fs::write(&settings, policy).unwrap();
         let loaded = srt_schema::load_file(".srt.json", &settings).unwrap();
         assert!(!loaded.has_errors(), "{:#?}", loaded.diagnostics);
         let opts = ResolveOptions {
             cwd: project,
-            home: self.root.join("home"),
+            home: self.root.join(home),
             settings_path: Some(settings),
         };
         let (ir, _) = resolve(
@@ -234,4 +238,52 @@ probe write_ssh sh -c 'echo x > {h}/.ssh/new'
     ] {
         assert_eq!(r.get(k).map(String::as_str), Some(v), "{k}: {r:?}");
     }
+}
+
+#[test]
+fn a_project_reopened_inside_a_hidden_home() {
+    let sb = Sandbox::new(
+        &[
+            "home/notes.txt",
+            "home/.gitconfig",
+            "home/work/proj/src/main.rs",
+            "home/work/proj/secret/key",
+        ],
+        &["home/work/proj/.git/hooks"],
+    );
+    let policy = r#"{"network":{"allowedDomains":[],"deniedDomains":[]},
+      "filesystem":{"denyRead":["~","secret"],"allowRead":["."],"allowWrite":["."],"denyWrite":[]}}"#;
+    let (_, plan) = sb.plan_in(policy, "home/work/proj", "home");
+    let before = sb.tree();
+    let h = sb.root.join("home").display().to_string();
+    let script = format!(
+        "{PROBE}probe notes cat {h}/notes.txt
+probe home_write sh -c 'echo x > {h}/new'
+probe src cat src/main.rs
+probe src_write sh -c 'echo x >> src/main.rs'
+probe new sh -c 'echo x > new.txt && rm new.txt'
+probe secret cat secret/key
+probe secret_write sh -c 'echo x > secret/new'
+probe hooks sh -c 'echo x > .git/hooks/post-checkout'
+probe bashrc sh -c 'echo x > .bashrc'
+probe pwd sh -c 'test \"$(pwd)\" = {h}/work/proj'
+"
+    );
+    let r = sb.run(&plan, &script);
+    for (k, v) in [
+        ("notes", "denied"),
+        ("home_write", "denied"),
+        ("src", "ok"),
+        ("src_write", "ok"),
+        ("new", "ok"),
+        ("secret", "denied"),
+        ("secret_write", "denied"),
+        ("hooks", "denied"),
+        ("bashrc", "denied"),
+        ("pwd", "ok"),
+    ] {
+        assert_eq!(r.get(k).map(String::as_str), Some(v), "{k}: {r:?}");
+    }
+    // src_write appended a line; restore the tree check on names only
+    assert_eq!(sb.tree(), before, "the run left something behind");
 }
