@@ -122,7 +122,7 @@ impl HostFacts {
                 what: What::Mandatory,
             });
         }
-        for dir in super::mounts::stub_dirs(ir) {
+        for dir in super::candidates::stub_dirs(ir) {
             for name in &ir.fs.mandatory_deny_names {
                 facts.probe(fs, &dir.join(name));
             }

@@ -48,6 +48,7 @@
 //! directory. The init installs [`LinuxPlan::seccomp`] (`instructions`, or `to_bytes()` passed
 //! through an inherited fd or file) on the command only.
 
+mod candidates;
 mod facts;
 mod mounts;
 mod render;
