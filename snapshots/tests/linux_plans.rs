@@ -8,7 +8,23 @@ use std::path::{Path, PathBuf};
 
 use srt_compiler::backend::linux::seccomp::Arch;
 use srt_compiler::backend::linux::{plan, HostFacts, LinuxOptions};
-use srt_compiler::{resolve, FakeFs, ResolveOptions};
+use srt_compiler::{resolve, FakeFs, Origin, ResolveOptions};
+
+/// The built-in origins `book/src/compile/linux.md` documents.
+const BUILT_INS: &[&str] = &[
+    "read-only-root",
+    "private-dev",
+    "private-proc",
+    "default-write-path",
+    "mandatory-deny",
+    "settings-file",
+    "filesystem-disabled",
+    "isolation",
+    "network-restricted",
+    "cwd",
+    "proxy-sockets",
+    "init",
+];
 
 fn fixtures(dir: &str) -> Vec<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -92,6 +108,13 @@ fn linux_plans() {
         let mut plan = plan(&ir, &facts, &opts);
         notes.append(&mut plan.notes);
         plan.notes = notes;
+        // Every argument traces to a settings entry or a named, documented built-in.
+        for a in &plan.args {
+            match &a.origin {
+                Origin::Policy { .. } => {}
+                Origin::BuiltIn(name) => assert!(BUILT_INS.contains(name), "{stem}: {name}"),
+            }
+        }
         insta::assert_snapshot!(format!("linux-{stem}"), plan.render_text(&ir));
     }
 }

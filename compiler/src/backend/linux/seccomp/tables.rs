@@ -165,7 +165,7 @@ pub const TIOCLINUX: u32 = 0x541c;
 pub const EPERM: u16 = 1;
 pub const ENOSYS: u16 = 38;
 
-#[cfg(test)]
+#[cfg(all(test, target_os = "linux"))]
 mod tests {
     use super::*;
 
