@@ -46,7 +46,11 @@
 //! it) and journal each one you created; after the sandbox exits, and on the next start if srt
 //! was killed, remove them in reverse order, each only if it is still an empty file or an empty
 //! directory. The init installs [`LinuxPlan::seccomp`] (`instructions`, or `to_bytes()` passed
-//! through an inherited fd or file) on the command only.
+//! through an inherited fd or file) on the command only. The init itself stays unfiltered (its
+//! bridge needs `AF_UNIX`), so it must make itself non-dumpable (`prctl(PR_SET_DUMPABLE, 0)`)
+//! before the command starts: otherwise, where Yama's `ptrace_scope` is 0, the command could
+//! `ptrace` it, write its memory through `/proc/PID/mem` or take its descriptors with
+//! `pidfd_getfd`, and so make Unix-socket connections the filter refuses the command.
 
 mod candidates;
 mod facts;

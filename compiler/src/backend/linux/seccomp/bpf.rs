@@ -35,7 +35,7 @@ fn off_arg_low(arg: u8) -> u32 {
     16 + 8 * u32::from(arg)
 }
 
-/// `struct seccomp_data`, for [`run`].
+/// `struct seccomp_data`, for [`super::SeccompProgram::evaluate`].
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct SeccompData {
     pub nr: u32,
