@@ -64,29 +64,14 @@ impl Sandbox {
 
     /// Makes the stubs, runs `script` in the sandbox, removes the stubs (as the runtime does).
     fn run(&self, plan: &LinuxPlan, script: &str) -> BTreeMap<String, String> {
-        let mut made = Vec::new();
-        for s in &plan.stubs {
-            let ok = match s.kind {
-                StubKind::Dir => fs::create_dir(&s.path).is_ok(),
-                StubKind::File => fs::OpenOptions::new()
-                    .write(true)
-                    .create_new(true)
-                    .open(&s.path)
-                    .is_ok(),
-            };
-            if ok {
-                made.push(s.path.clone());
-            }
-        }
+        let made = make_stubs(plan);
         let out = Command::new("bwrap")
             .args(plan.argv())
             .args(["--", "/bin/sh", "-c", script])
             .envs(plan.env.iter().map(|(k, v)| (k, v)))
             .output()
             .expect("bwrap runs");
-        for p in made.iter().rev() {
-            let _ = fs::remove_dir(p).or_else(|_| fs::remove_file(p));
-        }
+        remove_stubs(&made);
         assert!(
             out.status.success(),
             "bwrap failed: {}\n{}",
@@ -114,6 +99,31 @@ impl Sandbox {
         walk(&self.root, &mut v);
         v.sort();
         v
+    }
+}
+
+/// Creates the plan's stubs as the runtime does (exclusively; one that exists is not ours).
+fn make_stubs(plan: &LinuxPlan) -> Vec<PathBuf> {
+    let mut made = Vec::new();
+    for s in &plan.stubs {
+        let ok = match s.kind {
+            StubKind::Dir => fs::create_dir(&s.path).is_ok(),
+            StubKind::File => fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&s.path)
+                .is_ok(),
+        };
+        if ok {
+            made.push(s.path.clone());
+        }
+    }
+    made
+}
+
+fn remove_stubs(made: &[PathBuf]) {
+    for p in made.iter().rev() {
+        let _ = fs::remove_dir(p).or_else(|_| fs::remove_file(p));
     }
 }
 
@@ -286,4 +296,63 @@ probe pwd sh -c 'test \"$(pwd)\" = {h}/work/proj'
     }
     // src_write appended a line; restore the tree check on names only
     assert_eq!(sb.tree(), before, "the run left something behind");
+}
+
+/// The plan's seccomp bytes as bwrap's own `--seccomp FD` loads them (the runtime's init loads
+/// the same bytes the same way): the kernel accepts the program, and inside the sandbox the
+/// command cannot make a Unix socket or a user namespace, while ordinary work goes on.
+#[test]
+fn the_seccomp_bytes_load_and_bite_inside_the_sandbox() {
+    let sb = Sandbox::new(&["project/src/main.rs"], &["home"]);
+    let policy = r#"{"network":{"allowedDomains":[],"deniedDomains":[]},
+      "filesystem":{"denyRead":[],"allowWrite":["."],"denyWrite":[]}}"#;
+    let (_, plan) = sb.plan(policy);
+    let prog = sb.root.join("seccomp.bpf");
+    fs::write(&prog, plan.seccomp.to_bytes()).unwrap();
+    let script = r#"
+import errno, os, socket, subprocess, threading
+def probe(name, f):
+    try:
+        f(); print(name + "=ok")
+    except OSError as e:
+        print(name + "=" + errno.errorcode.get(e.errno, str(e.errno)))
+probe("unix", lambda: socket.socket(socket.AF_UNIX, socket.SOCK_STREAM))
+probe("inet", lambda: socket.socket(socket.AF_INET, socket.SOCK_STREAM))
+import ctypes
+libc = ctypes.CDLL(None, use_errno=True)
+def unshare_user():
+    if libc.unshare(0x10000000) != 0:
+        e = ctypes.get_errno(); raise OSError(e, os.strerror(e))
+probe("unshare", unshare_user)
+t = threading.Thread(target=lambda: None); t.start(); t.join(); print("thread=ok")
+print("exec=" + subprocess.run(["/bin/echo", "hi"], capture_output=True, text=True).stdout.strip())
+"#;
+    let mut args = plan.argv();
+    args.extend(["--seccomp".into(), "0".into()]);
+    let made = make_stubs(&plan);
+    let out = Command::new("bwrap")
+        .args(&args)
+        .args(["--", "python3", "-c", script])
+        .stdin(fs::File::open(&prog).unwrap())
+        .output()
+        .expect("bwrap runs");
+    remove_stubs(&made);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for line in [
+        "unix=EPERM",
+        "inet=ok",
+        "unshare=EPERM",
+        "thread=ok",
+        "exec=hi",
+    ] {
+        assert!(
+            stdout.lines().any(|l| l == line),
+            "{line} missing in:\n{stdout}"
+        );
+    }
 }
