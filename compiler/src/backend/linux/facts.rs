@@ -256,9 +256,15 @@ impl Walk<'_> {
                 continue;
             };
             listed += 1;
+            // One buffer for every entry's text: most entries match nothing.
+            let mut text = dir.to_string_lossy().into_owned();
+            if !text.ends_with('/') {
+                text.push('/');
+            }
+            let dir_len = text.len();
             for e in entries {
-                let path = dir.join(&e.name);
-                let text = path.to_string_lossy();
+                text.truncate(dir_len);
+                text.push_str(&e.name.to_string_lossy());
                 for job in &active {
                     match &job.what {
                         What::Glob(g, regex) => {
@@ -266,21 +272,21 @@ impl Walk<'_> {
                                 self.found
                                     .entry(g.clone())
                                     .or_default()
-                                    .insert(path.clone());
+                                    .insert(dir.join(&e.name));
                             }
                         }
-                        What::Mandatory => self.mandatory_entry(&path, &e.name, e.kind),
+                        What::Mandatory => self.mandatory_entry(&dir, &e.name, e.kind),
                     }
                 }
                 if e.kind == EntryKind::Dir {
-                    stack.push(path);
+                    stack.push(dir.join(&e.name));
                 }
             }
         }
         listed
     }
 
-    fn mandatory_entry(&mut self, path: &Path, name: &OsStr, kind: EntryKind) {
+    fn mandatory_entry(&mut self, dir: &Path, name: &OsStr, kind: EntryKind) {
         let names = &self.ir.fs.mandatory_deny_names;
         for n in names {
             let mut parts = n.splitn(2, '/');
@@ -288,9 +294,10 @@ impl Walk<'_> {
             if name != OsStr::new(first) {
                 continue;
             }
+            let path = dir.join(name);
             match parts.next() {
                 None => {
-                    self.mandatory.insert(path.to_path_buf());
+                    self.mandatory.insert(path);
                 }
                 Some(rest) if kind == EntryKind::Dir => {
                     let inner = path.join(rest);
