@@ -23,7 +23,7 @@ fn split(s: &str) -> Vec<String> {
     s.split_whitespace().map(String::from).collect()
 }
 
-const TAIL: &str = "--unshare-net --unshare-pid --unshare-user --die-with-parent --cap-drop ALL \
+const TAIL: &str = "--unshare-net --unshare-pid --unshare-user --die-with-parent --as-pid-1 --cap-drop ALL \
     --chdir /home/dev/project --ro-bind /run/srt-sock /run/srt-sock --ro-bind /usr/bin/srt /usr/bin/srt";
 
 #[test]

@@ -1,19 +1,32 @@
-//! The seccomp program on the real kernel: a child process (this test binary, run again with
-//! `SRT_SECCOMP_PROBE` set) installs the filter built by the compiler, makes the system calls
-//! and prints what each returned; the parent asserts every errno, and that ordinary work still
-//! succeeds. Each blocked call also runs unfiltered, where it must fail differently (or
-//! succeed), so an assertion cannot pass because the call fails anyway.
+//! The seccomp program on the real kernel: the compiler's program, serialised with `to_bytes`
+//! and read back with the init's `filter_from_bytes`, is installed by the init's own
+//! `supervise::spawn` on a child (this test binary, run again with `SRT_SECCOMP_PROBE` set),
+//! which makes the system calls and writes what each returned; the parent asserts every errno,
+//! and that ordinary work still succeeds. Each blocked call also runs unfiltered, where it must
+//! fail differently (or succeed), so an assertion cannot pass because the call fails anyway.
 
 #![cfg(target_os = "linux")]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::BTreeMap;
-use std::os::unix::process::ExitStatusExt;
+use std::fmt::Write as _;
 use std::process::Command;
+use std::sync::Mutex;
 
 use srt_compiler::backend::linux::seccomp::{Arch, SeccompOptions, SeccompProgram};
+use srt_runtime::init::{filter_from_bytes, supervise};
 
 const PROBE_ENV: &str = "SRT_SECCOMP_PROBE";
+const OUT_ENV: &str = "SRT_PROBE_OUT";
+
+/// What the child reports, written to `SRT_PROBE_OUT` (its stdout is not the parent's).
+static REPORT: Mutex<String> = Mutex::new(String::new());
+
+fn say(line: String) {
+    let mut r = REPORT.lock().unwrap();
+    let _ = writeln!(r, "{line}");
+    std::fs::write(std::env::var(OUT_ENV).unwrap(), r.as_bytes()).unwrap();
+}
 
 /// The child's side. Does nothing in a normal test run.
 #[test]
@@ -21,17 +34,6 @@ fn probe_child() {
     let Ok(probe) = std::env::var(PROBE_ENV) else {
         return;
     };
-    // libtest has printed `test probe_child ... ` without a newline
-    println!();
-    let filtered = std::env::var("SRT_SECCOMP_FILTER").as_deref() != Ok("none");
-    if filtered {
-        let opts = SeccompOptions {
-            allow_all_unix_sockets: std::env::var_os("SRT_ALLOW_UNIX").is_some(),
-            allow_nested_user_namespaces: std::env::var_os("SRT_ALLOW_NESTED").is_some(),
-        };
-        let prog = SeccompProgram::build(Arch::host().unwrap(), opts);
-        srt_runtime::seccomp::install(&prog.instructions).unwrap();
-    }
     match probe.as_str() {
         "syscalls" => probe_syscalls(),
         "ordinary" => probe_ordinary(),
@@ -42,7 +44,7 @@ fn probe_child() {
         "i386" => i386_getpid(),
         other => panic!("unknown probe {other}"),
     }
-    println!("END");
+    say("END=1".into());
     std::process::exit(0);
 }
 
@@ -51,12 +53,12 @@ fn i386_getpid() {
     let mut eax: u32 = 20; // getpid in the i386 table
                            // SAFETY: int 0x80 enters the 32-bit table; getpid takes no arguments.
     unsafe { std::arch::asm!("int 0x80", inout("eax") eax) };
-    println!("i386_getpid={eax}");
+    say(format!("i386_getpid={eax}"));
 }
 
 #[cfg(not(target_arch = "x86_64"))]
 fn i386_getpid() {
-    println!("i386_getpid=unsupported");
+    say("i386_getpid=unsupported".into());
 }
 
 /// `name=0` on success, `name=ERRNO` on failure.
@@ -66,7 +68,7 @@ fn report(name: &str, ret: libc::c_long) {
     } else {
         0
     };
-    println!("{name}={v}");
+    say(format!("{name}={v}"));
 }
 
 fn probe_syscalls() {
@@ -131,7 +133,8 @@ fn probe_syscalls() {
         );
         report("clone3", syscall(SYS_clone3, 0, 0));
         // These would create a namespace if allowed; they run only filtered (see below).
-        if std::env::var("SRT_SECCOMP_FILTER").as_deref() != Ok("none") {
+        // Allowed, clone would fork this probe: only where the filter refuses it.
+        if std::env::var("SRT_FILTERED").is_ok() && std::env::var("SRT_ALLOW_NESTED").is_err() {
             report("unshare_newuser", syscall(SYS_unshare, CLONE_NEWUSER));
             report("unshare_newns", syscall(SYS_unshare, CLONE_NEWNS));
             report(
@@ -155,25 +158,25 @@ fn probe_ordinary() {
     let f = dir.path().join("x");
     std::fs::write(&f, b"hello").unwrap();
     assert_eq!(std::fs::read(&f).unwrap(), b"hello");
-    println!("files=ok");
+    say("files=ok".into());
     // an IPv4 socket, bound on loopback
     let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let _c = std::net::TcpStream::connect(l.local_addr().unwrap()).unwrap();
-    println!("inet=ok");
+    say("inet=ok".into());
     // threads (glibc tries clone3, gets ENOSYS, falls back to clone)
     let t = std::thread::spawn(|| 41 + 1).join().unwrap();
-    println!("thread={t}");
+    say(format!("thread={t}"));
     // fork + exec, pipes and a shell's own forks
     let out = Command::new("/bin/sh")
         .args(["-c", "echo a | tr a b; (exit 3); echo $?"])
         .output()
         .unwrap();
-    println!(
+    say(format!(
         "exec={}",
         String::from_utf8_lossy(&out.stdout)
             .trim()
             .replace('\n', ",")
-    );
+    ));
     // a direct fork
     unsafe {
         let pid = libc::fork();
@@ -182,7 +185,7 @@ fn probe_ordinary() {
         }
         let mut status = 0;
         libc::waitpid(pid, &mut status, 0);
-        println!("fork={}", libc::WEXITSTATUS(status));
+        say(format!("fork={}", libc::WEXITSTATUS(status)));
     }
 }
 
@@ -192,24 +195,47 @@ struct Outcome {
     code: Option<i32>,
 }
 
-fn run_probe(probe: &str, env: &[(&str, &str)]) -> Outcome {
-    let mut cmd = Command::new(std::env::current_exe().unwrap());
-    cmd.args(["probe_child", "--exact", "--nocapture", "--test-threads=1"])
-        .env(PROBE_ENV, probe);
-    for (k, v) in env {
-        cmd.env(k, v);
+/// Runs `probe` in a child started by the init's `supervise::spawn`, under the program built
+/// with `opts` (`None`: unfiltered), and collects what it wrote and how it ended.
+fn run_probe(probe: &str, opts: Option<SeccompOptions>) -> Outcome {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("report");
+    let exe = std::env::current_exe().unwrap();
+    let mut env = vec![
+        format!("{PROBE_ENV}={probe}"),
+        format!("{OUT_ENV}={}", out.display()),
+    ];
+    if let Some(o) = opts {
+        env.push("SRT_FILTERED=1".into());
+        if o.allow_nested_user_namespaces {
+            env.push("SRT_ALLOW_NESTED=1".into());
+        }
     }
-    let out = cmd.output().unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let values = stdout
+    // sh only sets the environment and silences libtest before exec'ing the probe.
+    let script = format!(
+        "exec env {} \"$0\" probe_child --exact --nocapture --test-threads=1 >/dev/null 2>&1",
+        env.join(" ")
+    );
+    let argv: Vec<std::ffi::OsString> =
+        vec!["/bin/sh".into(), "-c".into(), script.into(), exe.into()];
+    let filter = opts.map(|o| {
+        let prog = SeccompProgram::build(Arch::host().unwrap(), o);
+        filter_from_bytes(&prog.to_bytes()).unwrap()
+    });
+    let pid = supervise::spawn(&argv, filter.as_ref()).unwrap();
+    let mut status = 0;
+    // SAFETY: waits for the child just spawned.
+    unsafe { libc::waitpid(pid as libc::pid_t, &mut status, 0) };
+    let text = std::fs::read_to_string(&out).unwrap_or_default();
+    let values = text
         .lines()
         .filter_map(|l| l.split_once('='))
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
     Outcome {
         values,
-        signal: out.status.signal(),
-        code: out.status.code(),
+        signal: libc::WIFSIGNALED(status).then(|| libc::WTERMSIG(status)),
+        code: libc::WIFEXITED(status).then(|| libc::WEXITSTATUS(status)),
     }
 }
 
@@ -223,8 +249,8 @@ fn errno(o: &Outcome, name: &str) -> i32 {
 
 #[test]
 fn blocked_calls_fail_with_their_errno_and_unblocked_ones_do_not() {
-    let f = run_probe("syscalls", &[]);
-    let u = run_probe("syscalls", &[("SRT_SECCOMP_FILTER", "none")]);
+    let f = run_probe("syscalls", Some(SeccompOptions::default()));
+    let u = run_probe("syscalls", None);
     assert_eq!(f.code, Some(0), "{:?}", f.values);
     assert_eq!(u.code, Some(0), "{:?}", u.values);
     let eperm = [
@@ -275,7 +301,10 @@ fn blocked_calls_fail_with_their_errno_and_unblocked_ones_do_not() {
 fn options_lift_the_unix_socket_and_namespace_rules() {
     let o = run_probe(
         "syscalls",
-        &[("SRT_ALLOW_UNIX", "1"), ("SRT_ALLOW_NESTED", "1")],
+        Some(SeccompOptions {
+            allow_all_unix_sockets: true,
+            allow_nested_user_namespaces: true,
+        }),
     );
     assert_eq!(o.code, Some(0), "{:?}", o.values);
     assert_eq!(errno(&o, "socket_unix"), 0);
@@ -287,7 +316,7 @@ fn options_lift_the_unix_socket_and_namespace_rules() {
 
 #[test]
 fn ordinary_work_still_succeeds() {
-    let o = run_probe("ordinary", &[]);
+    let o = run_probe("ordinary", Some(SeccompOptions::default()));
     assert_eq!(o.code, Some(0), "{:?}", o.values);
     assert_eq!(o.values["files"], "ok");
     assert_eq!(o.values["inet"], "ok");
@@ -298,20 +327,20 @@ fn ordinary_work_still_succeeds() {
 
 #[test]
 fn the_x32_table_is_killed() {
-    let o = run_probe("x32", &[]);
+    let o = run_probe("x32", Some(SeccompOptions::default()));
     if Arch::host() == Some(Arch::X86_64) {
         assert_eq!(o.signal, Some(libc::SIGSYS), "{:?}", o.values);
     }
     // unfiltered, the same call just fails (ENOSYS, or is x32's getpid): the process lives
-    let u = run_probe("x32", &[("SRT_SECCOMP_FILTER", "none")]);
+    let u = run_probe("x32", None);
     assert_eq!(u.code, Some(0));
 }
 
 #[cfg(target_arch = "x86_64")]
 #[test]
 fn a_foreign_architecture_is_killed() {
-    let u = run_probe("i386", &[("SRT_SECCOMP_FILTER", "none")]);
-    let f = run_probe("i386", &[]);
+    let u = run_probe("i386", None);
+    let f = run_probe("i386", Some(SeccompOptions::default()));
     match u.signal {
         // this kernel has the i386 entry: unfiltered it answers, filtered it is killed
         None => {

@@ -28,7 +28,7 @@
 //!    write roots (a missing name first gets a host stub, see [`Stub`]);
 //! 7. [`Step::SettingsFile`]: the settings file in use, when it lies inside a write root;
 //! 8. [`Step::Process`]: `--unshare-net`, `--unshare-pid`, `--unshare-user`,
-//!    `--die-with-parent`, `--cap-drop ALL`, `--chdir CWD`;
+//!    `--die-with-parent`, `--as-pid-1` (srt's init is PID 1), `--cap-drop ALL`, `--chdir CWD`;
 //! 9. [`Step::Init`]: the proxy socket directory and the `srt` binary itself (the in-sandbox
 //!    init), bound read-only at their host paths;
 //! 10. [`Step::Seal`]: `--remount-ro D` for every empty directory of step 4, after every mount
@@ -39,8 +39,8 @@
 //!
 //! # For the runtime
 //!
-//! Run `bwrap <plan.argv()> -- <plan.init_path> __init … -- <command>` with `plan.env` set on
-//! the bwrap process (bwrap passes its environment on; the values stay out of `argv`, where
+//! Run `bwrap <plan.bwrap_args_for(fd, command)>` (that is `<plan.argv()> -- <plan.init_path>
+//! __init --bridge … [--seccomp-fd FD] -- <command>`) with `plan.env` set on the bwrap process (bwrap passes its environment on; the values stay out of `argv`, where
 //! other users could read them). Before spawning, create every [`Stub`] in `plan.stubs` (in
 //! order, exclusively: `mkdir` / `O_CREAT|O_EXCL`; one that exists by then is not yours, leave
 //! it) and journal each one you created; after the sandbox exits, and on the next start if srt
@@ -232,6 +232,37 @@ impl LinuxPlan {
         self.args.iter().flat_map(|a| a.words.clone()).collect()
     }
 
+    /// The init's arguments after [`LinuxPlan::init_path`]: `__init`, a `--bridge PORT=SOCKET`
+    /// per proxy, and `--seccomp-fd FD` when the runtime passes the program (`seccomp.to_bytes()`
+    /// in a memfd or file) on that inherited descriptor.
+    pub fn init_args(&self, seccomp_fd: Option<i32>) -> Vec<OsString> {
+        let p = &self.proxy;
+        let mut out: Vec<OsString> = vec!["__init".into()];
+        for (port, socket) in [
+            (p.http_port, &p.http_socket),
+            (p.socks_port, &p.socks_socket),
+        ] {
+            let mut bridge = OsString::from(format!("{port}="));
+            bridge.push(socket.as_os_str());
+            out.extend(["--bridge".into(), bridge]);
+        }
+        if let Some(fd) = seccomp_fd {
+            out.extend(["--seccomp-fd".into(), fd.to_string().into()]);
+        }
+        out
+    }
+
+    /// Everything after `bwrap`: `argv() -- init_path init_args(fd) -- command…`.
+    pub fn bwrap_args_for(&self, seccomp_fd: Option<i32>, command: &[OsString]) -> Vec<OsString> {
+        let mut out = self.argv();
+        out.push("--".into());
+        out.push(self.init_path.clone().into_os_string());
+        out.extend(self.init_args(seccomp_fd));
+        out.push("--".into());
+        out.extend(command.iter().cloned());
+        out
+    }
+
     pub fn render_text(&self, ir: &Ir) -> String {
         render::text(self, ir)
     }
@@ -264,6 +295,8 @@ pub fn plan(ir: &Ir, facts: &HostFacts, opts: &LinuxOptions) -> LinuxPlan {
         (vec!["--unshare-pid"], builtin::ISOLATION),
         (vec!["--unshare-user"], builtin::ISOLATION),
         (vec!["--die-with-parent"], builtin::ISOLATION),
+        // srt's init is PID 1 of the sandbox: it reaps and forwards signals itself.
+        (vec!["--as-pid-1"], builtin::INIT),
         (vec!["--cap-drop", "ALL"], builtin::ISOLATION),
     ];
     let seal_at = args

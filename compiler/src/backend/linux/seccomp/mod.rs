@@ -4,7 +4,8 @@
 //! Built here, in pure Rust, as classic BPF (`struct sock_filter`) for x86_64 and aarch64, so
 //! `srt compile --target linux` works on any host. Installing it is the runtime's job:
 //! `prctl(PR_SET_NO_NEW_PRIVS, 1)` then `seccomp(SECCOMP_SET_MODE_FILTER, 0, &sock_fprog)` with
-//! [`SeccompProgram::instructions`] (see `srt_runtime::seccomp::install`).
+//! [`SeccompProgram::to_bytes`] read back by `srt_runtime::init::filter_from_bytes` and installed
+//! by `srt_runtime::init::supervise::spawn` on the command only.
 //!
 //! The program, in order:
 //! 1. a foreign architecture (`seccomp_data.arch` is not the program's) is killed
