@@ -11,12 +11,37 @@ pub enum FileKind {
     Other,
 }
 
+/// What a directory entry is, symlinks not followed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EntryKind {
+    File,
+    Dir,
+    Symlink,
+    Other,
+}
+
+/// One entry of a directory listing.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DirEntry {
+    pub name: std::ffi::OsString,
+    pub kind: EntryKind,
+}
+
 /// What the compiler may ask about the host's filesystem.
 pub trait FsView {
     /// The canonical path (symlinks resolved), or `None` if it does not exist.
     fn realpath(&self, path: &Path) -> Option<PathBuf>;
     /// The kind of what is at `path` (following symlinks), or `None` if nothing is.
     fn kind(&self, path: &Path) -> Option<FileKind>;
+    /// Whether `path` itself is a symlink.
+    fn is_symlink(&self, _path: &Path) -> bool {
+        false
+    }
+    /// The entries of a directory (any order), or `None` if it cannot be listed. Used by the
+    /// Linux backend's one walk (`HostFacts`); a view that cannot list reports nothing.
+    fn list(&self, _dir: &Path) -> Option<Vec<DirEntry>> {
+        None
+    }
 }
 
 /// The real filesystem.
@@ -37,6 +62,28 @@ impl FsView for RealFs {
         } else {
             FileKind::Other
         })
+    }
+
+    fn is_symlink(&self, path: &Path) -> bool {
+        std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink())
+    }
+
+    fn list(&self, dir: &Path) -> Option<Vec<DirEntry>> {
+        let mut out = Vec::new();
+        for e in std::fs::read_dir(dir).ok()? {
+            let Ok(e) = e else { continue };
+            let kind = match e.file_type() {
+                Ok(t) if t.is_symlink() => EntryKind::Symlink,
+                Ok(t) if t.is_dir() => EntryKind::Dir,
+                Ok(t) if t.is_file() => EntryKind::File,
+                _ => EntryKind::Other,
+            };
+            out.push(DirEntry {
+                name: e.file_name(),
+                kind,
+            });
+        }
+        Some(out)
     }
 }
 
@@ -108,5 +155,39 @@ impl FsView for FakeFs {
     fn kind(&self, path: &Path) -> Option<FileKind> {
         let real = self.resolve(path, 0)?;
         self.entries.get(&real).copied()
+    }
+
+    fn is_symlink(&self, path: &Path) -> bool {
+        self.links.contains_key(path)
+    }
+
+    fn list(&self, dir: &Path) -> Option<Vec<DirEntry>> {
+        let real = self.resolve(dir, 0)?;
+        if self.entries.get(&real) != Some(&FileKind::Dir) {
+            return None;
+        }
+        let child_of = |p: &Path| p.parent() == Some(real.as_path()) && p != real;
+        let mut out: Vec<DirEntry> = self
+            .entries
+            .range(real.clone()..)
+            .take_while(|(p, _)| p.starts_with(&real))
+            .filter(|(p, _)| child_of(p))
+            .map(|(p, k)| DirEntry {
+                name: p.file_name().unwrap_or_default().to_os_string(),
+                kind: match k {
+                    FileKind::File => EntryKind::File,
+                    FileKind::Dir => EntryKind::Dir,
+                    FileKind::Other => EntryKind::Other,
+                },
+            })
+            .collect();
+        for p in self.links.keys().filter(|p| child_of(p)) {
+            out.retain(|e| Some(e.name.as_os_str()) != p.file_name());
+            out.push(DirEntry {
+                name: p.file_name().unwrap_or_default().to_os_string(),
+                kind: EntryKind::Symlink,
+            });
+        }
+        Some(out)
     }
 }

@@ -6,6 +6,7 @@
 pub mod backend;
 pub mod decide;
 pub mod diff;
+pub mod env;
 pub mod fsview;
 pub mod glob;
 pub mod ir;
@@ -13,7 +14,7 @@ pub mod origin;
 pub mod path;
 
 pub use decide::{Access, HostDecision, HostReason, PathDecision};
-pub use fsview::{FakeFs, FileKind, FsView, RealFs};
+pub use fsview::{DirEntry, EntryKind, FakeFs, FileKind, FsView, RealFs};
 pub use ir::{resolve, FsPolicy, HostRule, Ir, NetPolicy, PathRule, ProcessPolicy, ResolveOptions};
 pub use origin::{builtin, Origin};
 pub use path::PathPattern;

@@ -42,6 +42,16 @@ pub struct Args {
     /// Output format: `text` (default), `json` (linux), `command` (macos).
     #[arg(long, value_name = "FORMAT")]
     pub format: Option<String>,
+    /// Linux: the architecture of the seccomp program (default: this machine's).
+    #[arg(long, value_enum, value_name = "ARCH")]
+    pub arch: Option<Arch>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Arch {
+    #[value(name = "x86_64")]
+    X86_64,
+    Aarch64,
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {

@@ -1,1 +1,0 @@
-//! The Linux backend: bubblewrap plan and seccomp program (see the `compile --target linux` issue).

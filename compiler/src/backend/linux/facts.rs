@@ -1,0 +1,327 @@
+//! `HostFacts`: the one impure step before planning. A snapshot of what the Linux plan depends
+//! on: which rule paths exist, where they really are, what they are (file or directory), what
+//! every glob matches, and the mandatory-deny scan. Gathered through [`FsView`] (tests pass a
+//! `FakeFs`), in one walk for all patterns: each directory is listed at most once, whatever
+//! the number of rules that look into it.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::ffi::OsStr;
+use std::path::{Path, PathBuf};
+
+use crate::fsview::{EntryKind, FileKind, FsView};
+use crate::glob::GlobRegex;
+use crate::ir::{Ir, PathRule};
+use crate::path::PathPattern;
+
+/// What is at one path.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PathFact {
+    /// `None`: nothing is there (or a dangling symlink).
+    pub kind: Option<FileKind>,
+    /// The canonical path, when it exists.
+    pub real: Option<PathBuf>,
+    /// The path itself is a symlink.
+    pub symlink: bool,
+}
+
+/// The snapshot the planner reads. Plain data: it can be built by hand in tests.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct HostFacts {
+    /// Every path the planner asks about, and the ancestors of a missing one up to the first
+    /// that exists.
+    pub paths: BTreeMap<PathBuf, PathFact>,
+    /// What each glob (its absolute text, as in [`PathPattern::Glob`]) matches, sorted.
+    pub globs: BTreeMap<String, Vec<PathBuf>>,
+    /// Mandatory-deny names found below the roots within the search depth (sorted). A nested
+    /// repository's `.git/hooks` is listed even when it does not exist yet.
+    pub mandatory_found: Vec<PathBuf>,
+    /// Directories a walk needed but could not list.
+    pub unlisted: Vec<PathBuf>,
+    /// The entries of `/`, gathered only when a `denyRead` names `/`.
+    pub root_entries: Vec<PathBuf>,
+    /// How many directories the walk listed (for the benchmark and `--debug`).
+    pub dirs_listed: usize,
+}
+
+impl HostFacts {
+    /// What is at `path` (nothing, if it was never asked about).
+    pub fn fact(&self, path: &Path) -> PathFact {
+        self.paths.get(path).cloned().unwrap_or_default()
+    }
+
+    pub fn exists(&self, path: &Path) -> bool {
+        self.fact(path).kind.is_some()
+    }
+
+    /// Records `path` and, when it is missing, its ancestors up to one that exists.
+    pub fn probe(&mut self, fs: &dyn FsView, path: &Path) {
+        let mut p = path.to_path_buf();
+        loop {
+            if self.paths.contains_key(&p) {
+                return;
+            }
+            let kind = fs.kind(&p);
+            let fact = PathFact {
+                kind,
+                real: kind.and_then(|_| fs.realpath(&p)),
+                symlink: fs.is_symlink(&p),
+            };
+            self.paths.insert(p.clone(), fact);
+            if kind.is_some() {
+                return;
+            }
+            match p.parent() {
+                Some(parent) => p = parent.to_path_buf(),
+                None => return,
+            }
+        }
+    }
+
+    /// Gathers everything [`super::plan`] needs for `ir`.
+    pub fn gather(ir: &Ir, fs: &dyn FsView) -> HostFacts {
+        let mut facts = HostFacts::default();
+        if ir.fs.disabled {
+            return facts;
+        }
+        let rules = ir
+            .fs
+            .deny_read
+            .iter()
+            .chain(&ir.fs.allow_read)
+            .chain(&ir.fs.allow_write)
+            .chain(&ir.fs.deny_write);
+        let mut jobs = Vec::new();
+        for rule in rules {
+            match &rule.pattern {
+                PathPattern::Literal(p) => facts.probe(fs, p),
+                PathPattern::Glob { glob, regex } => {
+                    let base = rule.pattern.base();
+                    if !walkable_base(&base) {
+                        continue;
+                    }
+                    facts.probe(fs, &base);
+                    if !jobs
+                        .iter()
+                        .any(|j: &Job| matches!(&j.what, What::Glob(g, _) if g == glob))
+                    {
+                        jobs.push(glob_job(rule, glob, regex));
+                    }
+                }
+            }
+        }
+        for root in &ir.fs.mandatory_deny_roots {
+            facts.probe(fs, root);
+            for name in &ir.fs.mandatory_deny_names {
+                facts.probe(fs, &root.join(name));
+            }
+            facts.probe(fs, &root.join(".git"));
+            jobs.push(Job {
+                base: root.clone(),
+                max_dir_depth: Some(usize::from(ir.fs.mandatory_deny_search_depth.max(1)) - 1),
+                skip_node_modules: true,
+                what: What::Mandatory,
+            });
+        }
+        for dir in super::candidates::stub_dirs(ir) {
+            for name in &ir.fs.mandatory_deny_names {
+                facts.probe(fs, &dir.join(name));
+            }
+            facts.probe(fs, &dir.join(".git"));
+        }
+        if let Some(p) = &ir.settings_path {
+            facts.probe(fs, p);
+        }
+        if ir
+            .fs
+            .deny_read
+            .iter()
+            .any(|r| r.pattern == PathPattern::Literal(PathBuf::from("/")))
+        {
+            facts.root_entries = fs
+                .list(Path::new("/"))
+                .unwrap_or_default()
+                .into_iter()
+                .map(|e| Path::new("/").join(e.name))
+                .collect();
+            facts.root_entries.sort();
+            for p in facts.root_entries.clone() {
+                facts.probe(fs, &p);
+            }
+        }
+        let mut walk = Walk {
+            fs,
+            ir,
+            jobs: &jobs,
+            found: BTreeMap::new(),
+            mandatory: BTreeSet::new(),
+        };
+        facts.dirs_listed = walk.run(&mut facts.unlisted);
+        let (found, mandatory) = (walk.found, walk.mandatory);
+        for job in &jobs {
+            if let What::Glob(g, _) = &job.what {
+                facts.globs.entry(g.clone()).or_default();
+            }
+        }
+        for (glob, matches) in found {
+            for m in &matches {
+                facts.probe(fs, m);
+            }
+            facts.globs.insert(glob, matches.into_iter().collect());
+        }
+        for m in &mandatory {
+            facts.probe(fs, m);
+        }
+        facts.mandatory_found = mandatory.into_iter().collect();
+        facts.unlisted.sort();
+        facts.unlisted.dedup();
+        facts
+    }
+}
+
+/// A glob is expanded only from a literal directory below `/`, outside the kernel's
+/// filesystems (the peer's rule: `/**/*.key` would walk the whole machine).
+pub fn walkable_base(base: &Path) -> bool {
+    base != Path::new("/")
+        && !["/proc", "/sys", "/dev"]
+            .iter()
+            .any(|k| base.starts_with(k))
+}
+
+enum What {
+    Glob(String, GlobRegex),
+    Mandatory,
+}
+
+struct Job {
+    base: PathBuf,
+    /// Directories deeper than this below `base` are not listed; `None`: no limit (`**`).
+    max_dir_depth: Option<usize>,
+    skip_node_modules: bool,
+    what: What,
+}
+
+fn glob_job(_rule: &PathRule, glob: &str, regex: &GlobRegex) -> Job {
+    let base = PathPattern::Glob {
+        glob: glob.to_string(),
+        regex: regex.clone(),
+    }
+    .base();
+    let rest = glob
+        .strip_prefix(base.to_string_lossy().as_ref())
+        .unwrap_or(glob);
+    let components = rest.split('/').filter(|c| !c.is_empty()).count();
+    Job {
+        base,
+        max_dir_depth: (!rest.contains("**")).then(|| components.saturating_sub(1)),
+        skip_node_modules: false,
+        what: What::Glob(glob.to_string(), regex.clone()),
+    }
+}
+
+struct Walk<'a> {
+    fs: &'a dyn FsView,
+    ir: &'a Ir,
+    jobs: &'a [Job],
+    found: BTreeMap<String, BTreeSet<PathBuf>>,
+    mandatory: BTreeSet<PathBuf>,
+}
+
+impl Walk<'_> {
+    /// Lists every directory some job needs, each once. Returns how many were listed.
+    fn run(&mut self, unlisted: &mut Vec<PathBuf>) -> usize {
+        // Walk from the outermost bases; nested bases are reached on the way down.
+        let mut starts: Vec<&Path> = self.jobs.iter().map(|j| j.base.as_path()).collect();
+        starts.sort();
+        starts.dedup();
+        let outer: Vec<PathBuf> = starts
+            .iter()
+            .filter(|s| !starts.iter().any(|o| o != *s && s.starts_with(o)))
+            .map(|s| s.to_path_buf())
+            .collect();
+        let mut listed = 0;
+        let mut stack = outer;
+        while let Some(dir) = stack.pop() {
+            let active: Vec<&Job> = self.jobs.iter().filter(|j| j.wants(&dir)).collect();
+            let leads_to_base = self
+                .jobs
+                .iter()
+                .any(|j| j.base.starts_with(&dir) && j.base != dir);
+            if active.is_empty() && !leads_to_base {
+                continue;
+            }
+            let Some(entries) = self.fs.list(&dir) else {
+                if self.fs.kind(&dir) == Some(FileKind::Dir) {
+                    unlisted.push(dir);
+                }
+                continue;
+            };
+            listed += 1;
+            // One buffer for every entry's text: most entries match nothing.
+            let mut text = dir.to_string_lossy().into_owned();
+            if !text.ends_with('/') {
+                text.push('/');
+            }
+            let dir_len = text.len();
+            for e in entries {
+                text.truncate(dir_len);
+                text.push_str(&e.name.to_string_lossy());
+                for job in &active {
+                    match &job.what {
+                        What::Glob(g, regex) => {
+                            if regex.matches_exact(&text) {
+                                self.found
+                                    .entry(g.clone())
+                                    .or_default()
+                                    .insert(dir.join(&e.name));
+                            }
+                        }
+                        What::Mandatory => self.mandatory_entry(&dir, &e.name, e.kind),
+                    }
+                }
+                if e.kind == EntryKind::Dir {
+                    stack.push(dir.join(&e.name));
+                }
+            }
+        }
+        listed
+    }
+
+    fn mandatory_entry(&mut self, dir: &Path, name: &OsStr, kind: EntryKind) {
+        let names = &self.ir.fs.mandatory_deny_names;
+        for n in names {
+            let mut parts = n.splitn(2, '/');
+            let first = parts.next().unwrap_or_default();
+            if name != OsStr::new(first) {
+                continue;
+            }
+            let path = dir.join(name);
+            match parts.next() {
+                None => {
+                    self.mandatory.insert(path);
+                }
+                Some(rest) if kind == EntryKind::Dir => {
+                    let inner = path.join(rest);
+                    // A repository's hooks are denied before there are any (git creates them).
+                    if first == ".git" && rest == "hooks" || self.fs.kind(&inner).is_some() {
+                        self.mandatory.insert(inner);
+                    }
+                }
+                Some(_) => {}
+            }
+        }
+    }
+}
+
+impl Job {
+    /// Does this job need `dir` listed?
+    fn wants(&self, dir: &Path) -> bool {
+        let Ok(rel) = dir.strip_prefix(&self.base) else {
+            return false;
+        };
+        if self.skip_node_modules && rel.components().any(|c| c.as_os_str() == "node_modules") {
+            return false;
+        }
+        let depth = rel.components().count();
+        self.max_dir_depth.is_none_or(|m| depth <= m)
+    }
+}

@@ -1,0 +1,411 @@
+//! The Linux backend: the [`Ir`] realised as one inspectable [`LinuxPlan`]: the bubblewrap
+//! arguments (as data, each with the [`Origin`] of the rule that produced it), the command's
+//! environment, the host-side stubs, the proxy plan and the [seccomp] program.
+//!
+//! [`plan`] is pure: `(&Ir, &HostFacts, &LinuxOptions) → LinuxPlan`. The one impure step,
+//! [`HostFacts::gather`], runs before it.
+//!
+//! # The mount-order contract
+//!
+//! [`Ir::decide_path`] is the decision; the plan realises it with mounts. Every path whose
+//! decision differs from its parent's gets one mount (a *boundary*): hidden (unreadable),
+//! read-only, or writable host content. bwrap applies the arguments in order, and a later mount
+//! hides everything earlier at or beneath its path, so the order is:
+//!
+//! 1. [`Step::Base`]: `--ro-bind / /` (`--bind / /` when `filesystem.disabled`), `--dev /dev`,
+//!    `--proc /proc` (`--bind /proc /proc` under `enableWeakerNestedSandbox`);
+//! 2. [`Step::Pin`]: `--ro-bind D D` for every existing directory between a write root and a
+//!    protected path beneath it. The write bind that follows covers these mounts, so the
+//!    directories stay writable, but they remain mount points to the kernel, so the command
+//!    cannot rename one away and recreate the protected path unprotected (`EBUSY`);
+//! 3. [`Step::WriteBind`]: `--bind P P` for the write roots;
+//! 4. [`Step::ReadDeny`]: a denied file gets `--ro-bind /dev/null F`; a denied directory an
+//!    empty directory, `--perms 0555 --tmpfs D`, made read-only in step 10 (not a writable
+//!    tmpfs);
+//! 5. [`Step::ReadReopen`]: `allowRead` (and write roots) re-bound inside denied regions, with
+//!    the mode the decision gives them;
+//! 6. [`Step::WriteDeny`]: `--ro-bind P P` for `denyWrite` and the mandatory denies inside
+//!    write roots (a missing name first gets a host stub, see [`Stub`]);
+//! 7. [`Step::SettingsFile`]: the settings file in use, when it lies inside a write root;
+//! 8. [`Step::Process`]: `--unshare-net`, `--unshare-pid`, `--unshare-user`,
+//!    `--die-with-parent`, `--as-pid-1` (srt's init is PID 1), `--cap-drop ALL`, `--chdir CWD`;
+//! 9. [`Step::Init`]: the proxy socket directory and the `srt` binary itself (the in-sandbox
+//!    init), bound read-only at their host paths;
+//! 10. [`Step::Seal`]: `--remount-ro D` for every empty directory of step 4, after every mount
+//!     inside it has been made.
+//!
+//! Within that order a mount always follows the mounts of its ancestors: one nested inside a
+//! later step's mount (a deny inside a re-opened directory, say) moves down to follow it.
+//!
+//! # For the runtime
+//!
+//! Run `bwrap <plan.bwrap_args_for(fd, command)>` (that is `<plan.argv()> -- <plan.init_path>
+//! __init --bridge … [--seccomp-fd FD] -- <command>`) with `plan.env` set on the bwrap process (bwrap passes its environment on; the values stay out of `argv`, where
+//! other users could read them). Before spawning, create every [`Stub`] in `plan.stubs` (in
+//! order, exclusively: `mkdir` / `O_CREAT|O_EXCL`; one that exists by then is not yours, leave
+//! it) and journal each one you created; after the sandbox exits, and on the next start if srt
+//! was killed, remove them in reverse order, each only if it is still an empty file or an empty
+//! directory. The init installs [`LinuxPlan::seccomp`] (`instructions`, or `to_bytes()` passed
+//! through an inherited fd or file) on the command only. The init itself stays unfiltered (its
+//! bridge needs `AF_UNIX`), so it must make itself non-dumpable (`prctl(PR_SET_DUMPABLE, 0)`)
+//! before the command starts: otherwise, where Yama's `ptrace_scope` is 0, the command could
+//! `ptrace` it, write its memory through `/proc/PID/mem` or take its descriptors with
+//! `pidfd_getfd`, and so make Unix-socket connections the filter refuses the command.
+
+mod candidates;
+mod facts;
+mod mounts;
+mod render;
+pub mod seccomp;
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use srt_schema::Diagnostic;
+
+use crate::env::{proxy_env, ProxyEnv};
+use crate::ir::Ir;
+use crate::origin::Origin;
+pub use facts::{HostFacts, PathFact};
+use seccomp::{Arch, SeccompOptions, SeccompProgram};
+
+/// Names of the Linux plan's built-in origins (arguments no rule asked for).
+pub mod builtin {
+    /// `--ro-bind / /`: everything is readable and nothing writable unless a rule says so.
+    pub const ROOT: &str = "read-only-root";
+    /// `--dev /dev`: a minimal private /dev.
+    pub const DEV: &str = "private-dev";
+    /// `--proc /proc`: the sandbox's own process list.
+    pub const PROC: &str = "private-proc";
+    /// Namespaces, capabilities, lifetime.
+    pub const ISOLATION: &str = "isolation";
+    /// `--unshare-net`: no network but the proxies.
+    pub const NETWORK: &str = "network-restricted";
+    /// `--chdir`: the command starts where srt was asked to run it.
+    pub const CWD: &str = "cwd";
+    /// The directory holding the proxies' Unix sockets.
+    pub const PROXY_SOCKETS: &str = "proxy-sockets";
+    /// The `srt` binary, run as the in-sandbox init.
+    pub const INIT: &str = "init";
+}
+
+/// What the runtime chooses, and the planner cannot know.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LinuxOptions {
+    /// The `srt` binary on the host (canonical). Bound read-only at the same path and run as
+    /// the in-sandbox init.
+    pub srt_binary: PathBuf,
+    /// The private (0700) host directory holding the proxy sockets, bound read-only at the same
+    /// path. The sockets in it are [`ProxyPlan::http_socket`] and [`ProxyPlan::socks_socket`].
+    pub proxy_socket_dir: PathBuf,
+    /// The loopback ports the init listens on inside the sandbox.
+    pub http_port: u16,
+    pub socks_port: u16,
+    /// Proxy credentials to put in the environment, if the proxy wants them.
+    pub proxy_auth: Option<(String, String)>,
+    /// `TMPDIR` for the command (the peer: `$CLAUDE_CODE_TMPDIR`, `$CLAUDE_TMPDIR`, else
+    /// `/tmp/claude`).
+    pub tmpdir: PathBuf,
+    /// An ssh `ProxyCommand` through the proxy (`%h %p` left for ssh) for `GIT_SSH_COMMAND`,
+    /// once the runtime has one (e.g. `<srt> __ssh-proxy %h %p`); `None` leaves ssh alone.
+    pub ssh_proxy_command: Option<String>,
+    /// The architecture of the seccomp program.
+    pub arch: Arch,
+}
+
+impl LinuxOptions {
+    /// Defaults for `srt` on this host: ports 3128/1080, `TMPDIR=/tmp/claude`.
+    pub fn new(srt_binary: PathBuf, proxy_socket_dir: PathBuf) -> Self {
+        LinuxOptions {
+            srt_binary,
+            proxy_socket_dir,
+            http_port: 3128,
+            socks_port: 1080,
+            proxy_auth: None,
+            tmpdir: PathBuf::from("/tmp/claude"),
+            ssh_proxy_command: None,
+            arch: Arch::host().unwrap_or(Arch::X86_64),
+        }
+    }
+}
+
+/// Where in the mount-order contract an argument sits (see the module docs).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Step {
+    Base,
+    Pin,
+    WriteBind,
+    ReadDeny,
+    ReadReopen,
+    WriteDeny,
+    SettingsFile,
+    Process,
+    Init,
+    Seal,
+}
+
+impl Step {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Step::Base => "base",
+            Step::Pin => "pin",
+            Step::WriteBind => "write-bind",
+            Step::ReadDeny => "read-deny",
+            Step::ReadReopen => "read-reopen",
+            Step::WriteDeny => "write-deny",
+            Step::SettingsFile => "settings-file",
+            Step::Process => "process",
+            Step::Init => "init",
+            Step::Seal => "seal",
+        }
+    }
+}
+
+/// One bwrap option with its operands, and why it is there.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BwrapArg {
+    pub words: Vec<OsString>,
+    pub step: Step,
+    pub origin: Origin,
+    /// What the mount does, in words (`hidden`, `read-only`, `writable`, …).
+    pub effect: &'static str,
+}
+
+/// A host path the runtime creates before bwrap runs and removes afterwards: a mount point
+/// for a protected name that does not exist yet, inside a directory the command may write
+/// (bwrap cannot mount on nothing, and without the mount the command could create the name).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Stub {
+    pub path: PathBuf,
+    pub kind: StubKind,
+    #[serde(skip)]
+    pub origin: Origin,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StubKind {
+    /// An empty file (mode 0444).
+    File,
+    /// An empty directory (mode 0755).
+    Dir,
+}
+
+/// How the command reaches the network.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ProxyPlan {
+    /// The host directory holding the sockets (bound read-only at the same path).
+    pub socket_dir: PathBuf,
+    /// The HTTP proxy's socket; the init bridges `127.0.0.1:http_port` to it.
+    pub http_socket: PathBuf,
+    /// The SOCKS5 proxy's socket; the init bridges `127.0.0.1:socks_port` to it.
+    pub socks_socket: PathBuf,
+    pub http_port: u16,
+    pub socks_port: u16,
+    /// `network.httpProxyPort`/`socksProxyPort`: an external proxy on the host the sockets
+    /// should lead to, instead of srt's own.
+    pub external_http_port: Option<u16>,
+    pub external_socks_port: Option<u16>,
+}
+
+/// Everything the runtime needs to enforce the IR on Linux.
+#[derive(Clone, Debug)]
+pub struct LinuxPlan {
+    pub args: Vec<BwrapArg>,
+    /// The command's environment additions, in order.
+    pub env: Vec<(String, String)>,
+    pub stubs: Vec<Stub>,
+    pub proxy: ProxyPlan,
+    /// The filter for the command (not the init).
+    pub seccomp: SeccompProgram,
+    /// Where the `srt` binary is inside the sandbox (its host path).
+    pub init_path: PathBuf,
+    /// What bwrap cannot express exactly, as coded notes.
+    pub notes: Vec<Diagnostic>,
+}
+
+impl LinuxPlan {
+    /// The bwrap arguments (without `bwrap` itself and without the `--` before the init).
+    pub fn argv(&self) -> Vec<OsString> {
+        self.args.iter().flat_map(|a| a.words.clone()).collect()
+    }
+
+    /// The init's arguments after [`LinuxPlan::init_path`]: `__init`, a `--bridge PORT=SOCKET`
+    /// per proxy, and `--seccomp-fd FD` when the runtime passes the program (`seccomp.to_bytes()`
+    /// in a memfd or file) on that inherited descriptor.
+    pub fn init_args(&self, seccomp_fd: Option<i32>) -> Vec<OsString> {
+        let p = &self.proxy;
+        let mut out: Vec<OsString> = vec!["__init".into()];
+        for (port, socket) in [
+            (p.http_port, &p.http_socket),
+            (p.socks_port, &p.socks_socket),
+        ] {
+            let mut bridge = OsString::from(format!("{port}="));
+            bridge.push(socket.as_os_str());
+            out.extend(["--bridge".into(), bridge]);
+        }
+        if let Some(fd) = seccomp_fd {
+            out.extend(["--seccomp-fd".into(), fd.to_string().into()]);
+        }
+        out
+    }
+
+    /// Everything after `bwrap`: `argv() -- init_path init_args(fd) -- command…`.
+    pub fn bwrap_args_for(&self, seccomp_fd: Option<i32>, command: &[OsString]) -> Vec<OsString> {
+        let mut out = self.argv();
+        out.push("--".into());
+        out.push(self.init_path.clone().into_os_string());
+        out.extend(self.init_args(seccomp_fd));
+        out.push("--".into());
+        out.extend(command.iter().cloned());
+        out
+    }
+
+    pub fn render_text(&self, ir: &Ir) -> String {
+        render::text(self, ir)
+    }
+
+    pub fn render_json(&self, ir: &Ir) -> serde_json::Value {
+        render::json(self, ir)
+    }
+}
+
+fn words<I, S>(items: I) -> Vec<OsString>
+where
+    I: IntoIterator<Item = S>,
+    S: Into<OsString>,
+{
+    items.into_iter().map(Into::into).collect()
+}
+
+fn path_word(p: &Path) -> OsString {
+    p.as_os_str().to_os_string()
+}
+
+/// Builds the plan. Pure: everything about the host comes from `facts`.
+pub fn plan(ir: &Ir, facts: &HostFacts, opts: &LinuxOptions) -> LinuxPlan {
+    let mut notes = Vec::new();
+    let fs = mounts::plan_filesystem(ir, facts, &mut notes);
+    let mut args = fs.args;
+    let restricted = |name| Origin::BuiltIn(name);
+    let process = [
+        (vec!["--unshare-net"], builtin::NETWORK),
+        (vec!["--unshare-pid"], builtin::ISOLATION),
+        (vec!["--unshare-user"], builtin::ISOLATION),
+        (vec!["--die-with-parent"], builtin::ISOLATION),
+        // srt's init is PID 1 of the sandbox: it reaps and forwards signals itself.
+        (vec!["--as-pid-1"], builtin::INIT),
+        (vec!["--cap-drop", "ALL"], builtin::ISOLATION),
+    ];
+    let seal_at = args
+        .iter()
+        .position(|a| a.step == Step::Seal)
+        .unwrap_or(args.len());
+    let mut tail: Vec<BwrapArg> = args.split_off(seal_at);
+    for (w, name) in process {
+        args.push(BwrapArg {
+            words: words(w),
+            step: Step::Process,
+            origin: restricted(name),
+            effect: "isolation",
+        });
+    }
+    if !ir.fs.disabled && !ir.decide_path(&ir.cwd, crate::Access::Read).allowed {
+        // Inside a hidden directory the cwd does not exist: make it (empty) before the seal.
+        notes.push(Diagnostic::note(
+            "cwd-hidden",
+            format!(
+                "the working directory {} is read-denied: the command starts in an empty directory of that name",
+                ir.cwd.display()
+            ),
+        ));
+        args.push(BwrapArg {
+            words: vec!["--dir".into(), path_word(&ir.cwd)],
+            step: Step::Process,
+            origin: restricted(builtin::CWD),
+            effect: "empty directory",
+        });
+    }
+    for rule in &ir.net.allow_unix_sockets {
+        let d = Diagnostic::note(
+            "unix-socket-paths-linux",
+            format!(
+                "{}: on Linux a socket path cannot be allowed on its own; the seccomp filter refuses every new Unix socket unless network.allowAllUnixSockets is true",
+                ir.describe(&rule.origin)
+            ),
+        );
+        notes.push(match rule.origin.span() {
+            Some(span) => d.with_label(span, ""),
+            None => d,
+        });
+    }
+    args.push(BwrapArg {
+        words: vec!["--chdir".into(), path_word(&ir.cwd)],
+        step: Step::Process,
+        origin: restricted(builtin::CWD),
+        effect: "working directory",
+    });
+    for (p, name) in [
+        (&opts.proxy_socket_dir, builtin::PROXY_SOCKETS),
+        (&opts.srt_binary, builtin::INIT),
+    ] {
+        args.push(BwrapArg {
+            words: vec!["--ro-bind".into(), path_word(p), path_word(p)],
+            step: Step::Init,
+            origin: restricted(name),
+            effect: "read-only",
+        });
+    }
+    args.append(&mut tail);
+
+    let tmpdir = (!ir.fs.disabled).then(|| opts.tmpdir.display().to_string());
+    if let Some(t) = &tmpdir {
+        let at = Path::new(t);
+        if !facts.exists(at) {
+            notes.push(Diagnostic::note(
+                "tmpdir-missing",
+                format!("TMPDIR is {t}, which does not exist: programs that write temporary files will fail; create it, or allow writing another directory and set CLAUDE_CODE_TMPDIR to it"),
+            ));
+        } else if !ir.decide_path(at, crate::Access::Write).allowed {
+            notes.push(Diagnostic::note(
+                "tmpdir-not-writable",
+                format!("TMPDIR is {t}, which the policy does not let the command write"),
+            ));
+        }
+    }
+    let env = proxy_env(&ProxyEnv {
+        host: "localhost".into(),
+        http_port: opts.http_port,
+        socks_port: opts.socks_port,
+        auth: opts.proxy_auth.clone(),
+        ssh_proxy_command: opts.ssh_proxy_command.clone(),
+        tmpdir,
+    });
+    let proxy = ProxyPlan {
+        socket_dir: opts.proxy_socket_dir.clone(),
+        http_socket: opts.proxy_socket_dir.join("http.sock"),
+        socks_socket: opts.proxy_socket_dir.join("socks.sock"),
+        http_port: opts.http_port,
+        socks_port: opts.socks_port,
+        external_http_port: ir.net.http_proxy_port,
+        external_socks_port: ir.net.socks_proxy_port,
+    };
+    let seccomp = SeccompProgram::build(
+        opts.arch,
+        SeccompOptions {
+            allow_all_unix_sockets: ir.net.allow_all_unix_sockets,
+            allow_nested_user_namespaces: ir.process.allow_nested_user_namespaces,
+        },
+    );
+    LinuxPlan {
+        args,
+        env,
+        stubs: fs.stubs,
+        proxy,
+        seccomp,
+        init_path: opts.srt_binary.clone(),
+        notes,
+    }
+}

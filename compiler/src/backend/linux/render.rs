@@ -1,0 +1,162 @@
+//! `srt compile --target linux` output: a readable text plan and a JSON document. Both are
+//! deterministic (no times, no random names, stable orders).
+
+use std::ffi::OsString;
+use std::fmt::Write;
+
+use serde_json::{json, Map, Value};
+
+use super::LinuxPlan;
+use crate::ir::Ir;
+
+fn word(w: &OsString) -> String {
+    let s = w.to_string_lossy();
+    shlex::try_quote(&s).map_or_else(|_| format!("{s:?}"), |q| q.into_owned())
+}
+
+pub(super) fn text(plan: &LinuxPlan, ir: &Ir) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "# bwrap arguments, in order (step, arguments, effect, origin)"
+    );
+    let rows: Vec<(String, String, &str, String)> = plan
+        .args
+        .iter()
+        .map(|a| {
+            (
+                a.step.as_str().to_string(),
+                a.words.iter().map(word).collect::<Vec<_>>().join(" "),
+                a.effect,
+                ir.describe(&a.origin),
+            )
+        })
+        .collect();
+    let w_step = rows.iter().map(|r| r.0.len()).max().unwrap_or(0);
+    let w_args = rows
+        .iter()
+        .map(|r| r.1.chars().count())
+        .max()
+        .unwrap_or(0)
+        .min(72);
+    let w_eff = rows.iter().map(|r| r.2.len()).max().unwrap_or(0);
+    for (step, args, effect, origin) in &rows {
+        let _ = writeln!(
+            out,
+            "{step:<w_step$}  {args:<w_args$}  {effect:<w_eff$}  <- {origin}"
+        );
+    }
+    let _ = writeln!(out, "\n# environment (set on the bwrap process)");
+    for (k, v) in &plan.env {
+        let _ = writeln!(out, "{k}={v}");
+    }
+    let _ = writeln!(
+        out,
+        "\n# stubs (created on the host before the run, removed after it)"
+    );
+    if plan.stubs.is_empty() {
+        let _ = writeln!(out, "(none)");
+    }
+    for s in &plan.stubs {
+        let kind = match s.kind {
+            super::StubKind::File => "file",
+            super::StubKind::Dir => "dir ",
+        };
+        let _ = writeln!(
+            out,
+            "{kind} {}  <- {}",
+            s.path.display(),
+            ir.describe(&s.origin)
+        );
+    }
+    let p = &plan.proxy;
+    let _ = writeln!(out, "\n# proxy");
+    let _ = writeln!(
+        out,
+        "127.0.0.1:{} -> {} (HTTP)",
+        p.http_port,
+        p.http_socket.display()
+    );
+    let _ = writeln!(
+        out,
+        "127.0.0.1:{} -> {} (SOCKS5)",
+        p.socks_port,
+        p.socks_socket.display()
+    );
+    if p.external_http_port.is_some() || p.external_socks_port.is_some() {
+        let _ = writeln!(
+            out,
+            "external proxy on the host: http {:?}, socks {:?}",
+            p.external_http_port, p.external_socks_port
+        );
+    }
+    let s = &plan.seccomp;
+    let _ = writeln!(
+        out,
+        "\n# seccomp ({}): {} rules, {} instructions; other architectures{} are killed",
+        s.arch.name(),
+        s.rules.len(),
+        s.instructions.len(),
+        if s.arch == super::seccomp::Arch::X86_64 {
+            " and the x32 ABI"
+        } else {
+            ""
+        }
+    );
+    for r in &s.rules {
+        let _ = writeln!(out, "{:<52}  # {}", r.describe(), r.why);
+    }
+    let _ = writeln!(out, "\n# seccomp BPF");
+    out.push_str(&s.disassemble());
+    let _ = writeln!(out, "\n# notes");
+    if plan.notes.is_empty() {
+        let _ = writeln!(out, "(none)");
+    }
+    for n in &plan.notes {
+        let _ = writeln!(out, "note[{}]: {}", n.code, n.message);
+    }
+    out
+}
+
+pub(super) fn json(plan: &LinuxPlan, ir: &Ir) -> Value {
+    let lossy = |w: &OsString| Value::String(w.to_string_lossy().into_owned());
+    let env: Map<String, Value> = plan
+        .env
+        .iter()
+        .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+        .collect();
+    let s = &plan.seccomp;
+    json!({
+        "bwrap": plan.argv().iter().map(lossy).collect::<Vec<_>>(),
+        "env": env,
+        "stubs": plan.stubs.iter().map(|s| json!({
+            "path": s.path.to_string_lossy(),
+            "kind": s.kind,
+            "origin": ir.describe(&s.origin),
+        })).collect::<Vec<_>>(),
+        "seccomp": {
+            "arch": s.arch.name(),
+            "rules": s.rules.iter().map(|r| json!({
+                "syscall": r.syscall.name(),
+                "condition": r.condition,
+                "action": r.action.describe(),
+                "rule": r.describe(),
+            })).collect::<Vec<_>>(),
+            "instructions": s.instructions.len(),
+        },
+        "notes": plan.notes.iter().map(|n| json!({
+            "code": n.code,
+            "severity": n.severity,
+            "message": n.message,
+            "location": n.primary_span().and_then(|span| ir.source().map(|s| s.location(span))),
+        })).collect::<Vec<_>>(),
+        "arguments": plan.args.iter().map(|a| json!({
+            "words": a.words.iter().map(lossy).collect::<Vec<_>>(),
+            "step": a.step,
+            "effect": a.effect,
+            "origin": ir.describe(&a.origin),
+        })).collect::<Vec<_>>(),
+        "proxy": plan.proxy,
+        "init": plan.init_path.to_string_lossy(),
+    })
+}

@@ -1,0 +1,162 @@
+//! The environment a sandboxed command gets: the npm srt's `generateProxyEnvVars`, minus what
+//! srt does not ship (a Java agent, socat). Pure; shared by the Linux and macOS backends.
+//!
+//! Order is stable (the peer's), so plans and profiles are deterministic.
+
+/// Where the command reaches the proxies, and what else it is told.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProxyEnv {
+    /// The host the command dials: `localhost` (the in-sandbox bridge on Linux, the host's
+    /// loopback on macOS).
+    pub host: String,
+    pub http_port: u16,
+    pub socks_port: u16,
+    /// `(user, password)` embedded in the proxy URLs, when the proxy wants credentials. The
+    /// user is percent-encoded in URLs and sent raw where a tool takes it separately.
+    pub auth: Option<(String, String)>,
+    /// An ssh `ProxyCommand` that tunnels through the proxy (`%h %p` left for ssh), e.g.
+    /// `/path/to/srt __ssh-proxy %h %p`; `GIT_SSH_COMMAND` is set only when there is one.
+    pub ssh_proxy_command: Option<String>,
+    /// `TMPDIR`; `None` leaves it as it is (the peer does that when the filesystem policy is
+    /// disabled).
+    pub tmpdir: Option<String>,
+}
+
+/// `NO_PROXY`: loopback, link-local and the private ranges go direct.
+pub const NO_PROXY: &str =
+    "localhost,127.0.0.1,::1,169.254.0.0/16,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16";
+
+fn percent_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.!~*'()".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// The variables, in order.
+pub fn proxy_env(p: &ProxyEnv) -> Vec<(String, String)> {
+    let mut env: Vec<(String, String)> = Vec::new();
+    let mut set = |k: &str, v: String| env.push((k.to_string(), v));
+    set("SANDBOX_RUNTIME", "1".into());
+    if let Some(t) = &p.tmpdir {
+        set("TMPDIR", t.clone());
+    }
+    let userinfo = p
+        .auth
+        .as_ref()
+        .map(|(u, pw)| format!("{}:{}@", percent_encode(u), percent_encode(pw)))
+        .unwrap_or_default();
+    let host = &p.host;
+    let http = format!("http://{userinfo}{host}:{}", p.http_port);
+    let socks = format!("socks5h://{userinfo}{host}:{}", p.socks_port);
+    set("NO_PROXY", NO_PROXY.into());
+    set("no_proxy", NO_PROXY.into());
+    for k in ["HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"] {
+        set(k, http.clone());
+    }
+    if p.auth.is_some() {
+        // Pre-send Basic so git never meets a 407 and never asks a credential helper.
+        set(
+            "GIT_CONFIG_PARAMETERS",
+            "'http.proxyAuthMethod=basic'".into(),
+        );
+    }
+    for k in ["ALL_PROXY", "all_proxy", "GRPC_PROXY", "grpc_proxy"] {
+        set(k, http.clone());
+    }
+    if let Some(cmd) = &p.ssh_proxy_command {
+        set(
+            "GIT_SSH_COMMAND",
+            format!("ssh -o ControlMaster=no -o ControlPath=none -o ProxyCommand='{cmd}'"),
+        );
+    }
+    set("FTP_PROXY", socks.clone());
+    set("ftp_proxy", socks);
+    set("RSYNC_PROXY", format!("{host}:{}", p.socks_port));
+    set("DOCKER_HTTP_PROXY", http.clone());
+    set("DOCKER_HTTPS_PROXY", http);
+    set("CLOUDSDK_PROXY_TYPE", "http".into());
+    set("CLOUDSDK_PROXY_ADDRESS", host.clone());
+    set("CLOUDSDK_PROXY_PORT", p.http_port.to_string());
+    if let Some((u, pw)) = &p.auth {
+        set("CLOUDSDK_PROXY_USERNAME", u.clone());
+        set("CLOUDSDK_PROXY_PASSWORD", pw.clone());
+    }
+    env
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn base() -> ProxyEnv {
+        ProxyEnv {
+            host: "localhost".into(),
+            http_port: 3128,
+            socks_port: 1080,
+            auth: None,
+            ssh_proxy_command: None,
+            tmpdir: Some("/tmp/claude".into()),
+        }
+    }
+
+    #[test]
+    fn peer_variables_in_order() {
+        let env = proxy_env(&base());
+        let keys: Vec<&str> = env.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(
+            keys,
+            [
+                "SANDBOX_RUNTIME",
+                "TMPDIR",
+                "NO_PROXY",
+                "no_proxy",
+                "HTTP_PROXY",
+                "HTTPS_PROXY",
+                "http_proxy",
+                "https_proxy",
+                "ALL_PROXY",
+                "all_proxy",
+                "GRPC_PROXY",
+                "grpc_proxy",
+                "FTP_PROXY",
+                "ftp_proxy",
+                "RSYNC_PROXY",
+                "DOCKER_HTTP_PROXY",
+                "DOCKER_HTTPS_PROXY",
+                "CLOUDSDK_PROXY_TYPE",
+                "CLOUDSDK_PROXY_ADDRESS",
+                "CLOUDSDK_PROXY_PORT"
+            ]
+        );
+        assert_eq!(env[4].1, "http://localhost:3128");
+        assert_eq!(env[12].1, "socks5h://localhost:1080");
+    }
+
+    #[test]
+    fn auth_and_ssh() {
+        let mut p = base();
+        p.auth = Some(("srt.a+b/c=".into(), "tok".into()));
+        p.ssh_proxy_command = Some("/usr/bin/srt __ssh-proxy %h %p".into());
+        let env = proxy_env(&p);
+        let get = |k: &str| env.iter().find(|(x, _)| x == k).map(|(_, v)| v.clone());
+        assert_eq!(
+            get("HTTP_PROXY").unwrap(),
+            "http://srt.a%2Bb%2Fc%3D:tok@localhost:3128"
+        );
+        assert_eq!(
+            get("GIT_CONFIG_PARAMETERS").unwrap(),
+            "'http.proxyAuthMethod=basic'"
+        );
+        assert_eq!(get("CLOUDSDK_PROXY_USERNAME").unwrap(), "srt.a+b/c=");
+        assert_eq!(
+            get("GIT_SSH_COMMAND").unwrap(),
+            "ssh -o ControlMaster=no -o ControlPath=none -o ProxyCommand='/usr/bin/srt __ssh-proxy %h %p'"
+        );
+    }
+}

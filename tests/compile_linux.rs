@@ -1,0 +1,197 @@
+//! `srt compile --target linux` end to end: flags, both formats, determinism.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use assert_cmd::Command;
+
+fn project() -> tempfile::TempDir {
+    let d = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(d.path().join("out")).unwrap();
+    std::fs::write(d.path().join("Cargo.lock"), "").unwrap();
+    std::fs::write(
+        d.path().join("policy.json"),
+        r#"{"network":{"allowedDomains":["example.com"],"deniedDomains":[]},
+            "filesystem":{"denyRead":[],"allowWrite":["out/**"],"denyWrite":["*.lock"]}}"#,
+    )
+    .unwrap();
+    d
+}
+
+fn compile(dir: &std::path::Path, format: &str) -> String {
+    let out = Command::cargo_bin("srt")
+        .unwrap()
+        .args(["compile", "--target", "linux", "-s"])
+        .arg(dir.join("policy.json"))
+        .arg("--cwd")
+        .arg(dir)
+        .args(["--format", format, "--arch", "aarch64"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn json_has_the_documented_shape_and_is_deterministic() {
+    let d = project();
+    let a = compile(d.path(), "json");
+    assert_eq!(a, compile(d.path(), "json"));
+    let v: serde_json::Value = serde_json::from_str(&a).unwrap();
+    let bwrap: Vec<&str> = v["bwrap"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w.as_str().unwrap())
+        .collect();
+    assert_eq!(&bwrap[..3], ["--ro-bind", "/", "/"]);
+    let out = std::fs::canonicalize(d.path().join("out")).unwrap();
+    let out = out.to_str().unwrap();
+    assert!(bwrap.windows(3).any(|w| w == ["--bind", out, out]));
+    assert!(bwrap.contains(&"--unshare-net"));
+    assert_eq!(v["env"]["HTTP_PROXY"], "http://localhost:3128");
+    assert!(v["stubs"].is_array());
+    assert_eq!(v["seccomp"]["arch"], "aarch64");
+    assert!(v["seccomp"]["instructions"].as_u64().unwrap() > 20);
+    assert!(v["seccomp"]["rules"].as_array().unwrap().len() >= 18);
+    assert!(v["notes"].is_array());
+}
+
+#[test]
+fn text_lists_mounts_env_and_bpf() {
+    let d = project();
+    let t = compile(d.path(), "text");
+    assert_eq!(t, compile(d.path(), "text"));
+    for section in [
+        "# bwrap arguments",
+        "# environment",
+        "# seccomp (aarch64)",
+        "# seccomp BPF",
+        "# notes",
+    ] {
+        assert!(t.contains(section), "{section} missing:\n{t}");
+    }
+    assert!(t.contains("<- filesystem.allowWrite[0]"));
+    assert!(t.contains("ret  KILL_PROCESS"));
+}
+
+#[test]
+fn a_bad_format_is_a_usage_error() {
+    let d = project();
+    Command::cargo_bin("srt")
+        .unwrap()
+        .args(["compile", "--target", "linux", "--format", "sbpl", "-s"])
+        .arg(d.path().join("policy.json"))
+        .assert()
+        .code(2);
+}
+
+/// The plan and the in-sandbox init together, under real bwrap: the srt binary bound by the
+/// plan runs as PID 1, bridges 127.0.0.1:3128 to the proxy socket in the plan's socket
+/// directory, and starts the command under the plan's seccomp program, passed on an fd.
+#[cfg(target_os = "linux")]
+#[test]
+fn the_plan_runs_with_the_srt_init() {
+    use std::io::{Read, Write};
+    use std::os::unix::net::UnixListener;
+
+    use srt_compiler::backend::linux::{plan, HostFacts, LinuxOptions, StubKind};
+    use srt_compiler::{resolve, RealFs, ResolveOptions};
+
+    let tmp = tempfile::tempdir().unwrap();
+    let root = std::fs::canonicalize(tmp.path()).unwrap();
+    let project = root.join("project");
+    let sockets = root.join("sock");
+    std::fs::create_dir_all(project.join("src")).unwrap();
+    std::fs::create_dir_all(&sockets).unwrap();
+    std::fs::write(project.join(".env"), "SECRET=1\n").unwrap();
+    let settings = project.join(".srt.json");
+    std::fs::write(
+        &settings,
+        r#"{"network":{"allowedDomains":["example.com"],"deniedDomains":[]},
+            "filesystem":{"denyRead":[],"allowWrite":["."],"denyWrite":[".env"]}}"#,
+    )
+    .unwrap();
+    let loaded = srt_schema::load_file(".srt.json", &settings).unwrap();
+    let (ir, _) = resolve(
+        &loaded.settings,
+        Some(loaded.source.clone()),
+        &ResolveOptions {
+            cwd: project.clone(),
+            home: root.join("home"),
+            settings_path: Some(settings),
+        },
+        &RealFs,
+    );
+    let facts = HostFacts::gather(&ir, &RealFs);
+    let srt = std::fs::canonicalize(env!("CARGO_BIN_EXE_srt")).unwrap();
+    let plan = plan(&ir, &facts, &LinuxOptions::new(srt, sockets.clone()));
+
+    // A stand-in proxy on the plan's HTTP socket.
+    let listener = UnixListener::bind(&plan.proxy.http_socket).unwrap();
+    let proxy = std::thread::spawn(move || {
+        let (mut c, _) = listener.accept().unwrap();
+        let mut buf = [0u8; 16];
+        let n = c.read(&mut buf).unwrap();
+        c.write_all(b"proxy got ").unwrap();
+        c.write_all(&buf[..n]).unwrap();
+    });
+    let mut made = Vec::new();
+    for s in &plan.stubs {
+        let ok = match s.kind {
+            StubKind::Dir => std::fs::create_dir(&s.path).is_ok(),
+            StubKind::File => std::fs::File::create_new(&s.path).is_ok(),
+        };
+        if ok {
+            made.push(s.path.clone());
+        }
+    }
+    let prog = root.join("seccomp.bpf");
+    std::fs::write(&prog, plan.seccomp.to_bytes()).unwrap();
+    let script = r#"
+import errno, os, socket
+s = socket.create_connection(("127.0.0.1", 3128)); s.sendall(b"hi"); print(s.recv(64).decode())
+try:
+    socket.socket(socket.AF_UNIX); print("unix=ok")
+except OSError as e:
+    print("unix=" + errno.errorcode[e.errno])
+open("src/new.rs", "w").write("x"); print("write=ok")
+try:
+    open(".env", "a").write("x"); print("env=ok")
+except OSError as e:
+    print("env=" + errno.errorcode[e.errno])
+print("pid=%d" % os.getppid())
+"#;
+    let command: Vec<std::ffi::OsString> = vec!["python3".into(), "-c".into(), script.into()];
+    let out = std::process::Command::new("bwrap")
+        .args(plan.bwrap_args_for(Some(0), &command))
+        .envs(plan.env.iter().map(|(k, v)| (k, v)))
+        .stdin(std::fs::File::open(&prog).unwrap())
+        .output()
+        .unwrap();
+    for p in made.iter().rev() {
+        let _ = std::fs::remove_dir(p).or_else(|_| std::fs::remove_file(p));
+    }
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    proxy.join().unwrap();
+    for line in [
+        "proxy got hi",
+        "unix=EPERM",
+        "write=ok",
+        "env=EROFS",
+        "pid=1",
+    ] {
+        assert!(
+            stdout.lines().any(|l| l == line),
+            "{line} missing in:\n{stdout}"
+        );
+    }
+}
