@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use srt_compiler::{RealFs, ResolveOptions};
-use srt_lints::{Kind, LevelConfig, Target};
+use srt_lints::{Kind, Target};
 use srt_schema::{Diagnostic, Severity, SourceFile};
 
 use crate::cmd::compile::Target as TargetArg;
@@ -27,6 +27,34 @@ pub enum LintFormat {
 }
 use crate::settings;
 
+pub use levels::LevelArgs;
+
+mod levels {
+    //! `-A/-W/-D CODE`, shared by `lint` and `run`.
+
+    use srt_lints::{LevelConfig, LevelError};
+
+    #[derive(Debug, Default, clap::Args)]
+    pub struct LevelArgs {
+        /// Allow (hide) a lint. `warnings` means every warning. Repeatable, or comma-separated.
+        #[arg(short = 'A', long = "allow", value_name = "CODE", value_delimiter = ',')]
+        pub allow: Vec<String>,
+        /// Report a lint as a warning.
+        #[arg(short = 'W', long = "warn", value_name = "CODE", value_delimiter = ',')]
+        pub warn: Vec<String>,
+        /// Report a lint as an error (exit 1). `-D warnings` makes every warning an error.
+        #[arg(short = 'D', long = "deny", value_name = "CODE", value_delimiter = ',')]
+        pub deny: Vec<String>,
+    }
+
+    impl LevelArgs {
+        pub fn config(&self) -> Result<LevelConfig, LevelError> {
+            LevelConfig::from_flags(&self.allow, &self.warn, &self.deny)
+        }
+    }
+}
+
+
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Settings files (default: ./.srt.json if present, else ~/.srt-settings.json).
@@ -43,20 +71,8 @@ pub struct Args {
     /// Expand `~` to DIR (default: $HOME).
     #[arg(long, value_name = "DIR")]
     pub home: Option<PathBuf>,
-    /// Allow (hide) a lint. `warnings` means every warning. Repeatable, or comma-separated.
-    #[arg(
-        short = 'A',
-        long = "allow",
-        value_name = "CODE",
-        value_delimiter = ','
-    )]
-    pub allow: Vec<String>,
-    /// Report a lint as a warning.
-    #[arg(short = 'W', long = "warn", value_name = "CODE", value_delimiter = ',')]
-    pub warn: Vec<String>,
-    /// Report a lint as an error (exit 1). `-D warnings` makes every warning an error.
-    #[arg(short = 'D', long = "deny", value_name = "CODE", value_delimiter = ',')]
-    pub deny: Vec<String>,
+    #[command(flatten)]
+    pub levels: LevelArgs,
     /// Apply machine-applicable fixes in place (formatting and key order kept; atomic write).
     #[arg(long)]
     pub fix: bool,
@@ -73,7 +89,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         print!("{}", list());
         return Ok(ExitCode::SUCCESS);
     }
-    let levels = match LevelConfig::from_flags(&args.allow, &args.warn, &args.deny) {
+    let levels = match args.levels.config() {
         Ok(l) => l,
         Err(e) => {
             eprintln!("{:?}", miette::Report::new(e));

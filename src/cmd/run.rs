@@ -1,21 +1,140 @@
-//! `srt run` (not in this build yet) and the hidden in-sandbox init.
+//! `srt run`: run a command in the sandbox (also the npm srt's drop-in form), and the hidden
+//! in-sandbox init.
+//!
+//! Before anything starts: the settings must validate, no lint may reach deny level (levels
+//! can be relaxed with `-A`, validation cannot), and every key must be one this runtime
+//! enforces. Then the runtime builds the plan and runs it; it never runs the command outside
+//! the sandbox.
 
+use std::ffi::OsString;
+use std::path::PathBuf;
 use std::process::ExitCode;
+
+use srt_schema::Severity;
+
+use crate::cmd::lint::LevelArgs;
+use crate::settings::{load_and_resolve, report, SettingsArgs};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Settings file (default: ~/.srt-settings.json).
+    /// Settings file (default: ~/.srt-settings.json; without it, no network and no writes).
     #[arg(short = 's', long = "settings", value_name = "FILE")]
-    pub settings: Option<std::path::PathBuf>,
-    /// Debug output.
+    pub settings: Option<PathBuf>,
+    /// Print the plan and the proxies' decisions.
     #[arg(short = 'd', long = "debug")]
     pub debug: bool,
-    /// Run COMMAND with /bin/sh -c.
-    #[arg(short = 'c', value_name = "COMMAND")]
+    /// Run COMMAND with bash -c (sh -c where there is no bash), as the npm srt does.
+    #[arg(short = 'c', value_name = "COMMAND", conflicts_with = "argv")]
     pub command_string: Option<String>,
-    /// The command and its arguments.
+    /// Append every network denial to FILE as a JSON object per line.
+    #[arg(long, value_name = "FILE")]
+    pub violations: Option<PathBuf>,
+    /// The npm srt's live config channel; srt does not support it and refuses.
+    #[arg(long, value_name = "FD", hide = true)]
+    pub control_fd: Option<String>,
+    #[command(flatten)]
+    pub levels: LevelArgs,
+    /// The command and its arguments (after `--`).
     #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
-    pub argv: Vec<String>,
+    pub argv: Vec<OsString>,
+}
+
+/// The shell for `-c`: bash as the npm srt uses, else `/bin/sh`.
+fn shell() -> PathBuf {
+    let from_path = std::env::var_os("PATH").and_then(|path| {
+        std::env::split_paths(&path).map(|d| d.join("bash")).find(|p| p.is_file())
+    });
+    from_path.unwrap_or_else(|| PathBuf::from("/bin/sh"))
+}
+
+fn refuse(message: impl std::fmt::Display) -> anyhow::Result<ExitCode> {
+    eprintln!("Error: {message}");
+    Ok(ExitCode::from(1))
+}
+
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    if args.control_fd.is_some() {
+        return refuse("--control-fd (live config updates) is not supported by srt; restart the command with the new settings file");
+    }
+    let command: Vec<OsString> = match (&args.command_string, args.argv.is_empty()) {
+        (Some(c), _) => vec![shell().into_os_string(), "-c".into(), c.into()],
+        (None, false) => args.argv.clone(),
+        (None, true) => return refuse("No command specified. Use -c <command> or provide command arguments."),
+    };
+    let levels = match args.levels.config() {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("{:?}", miette::Report::new(e));
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let resolved = match load_and_resolve(&SettingsArgs {
+        settings: args.settings.clone(),
+        project_first: false,
+        ..SettingsArgs::default()
+    }) {
+        Ok(r) => r,
+        Err(e) => return Ok(report(e)),
+    };
+    let loaded = &resolved.loaded;
+    // Deny-level lint findings and keys this runtime cannot enforce stop the run.
+    let opts = srt_compiler::ResolveOptions {
+        cwd: resolved.ir.cwd.clone(),
+        home: resolved.ir.home.clone(),
+        settings_path: resolved.ir.settings_path.clone(),
+    };
+    let mut stop: Vec<_> = srt_lints::check(loaded, &opts, &srt_compiler::RealFs, srt_lints::Target::host(), &levels)
+        .into_iter()
+        .filter(|d| d.severity == Severity::Error)
+        .collect();
+    for d in srt_lints::unenforceable_keys(&loaded.settings) {
+        if !stop.contains(&d) {
+            stop.push(d);
+        }
+    }
+    if !stop.is_empty() {
+        let items: Vec<_> = stop.into_iter().map(|d| (d, loaded.source.clone())).collect();
+        crate::output::print_diagnostics(&items, crate::output::Format::Human);
+        return refuse(format!(
+            "{} has problems that stop the run (above); fix them, or relax a lint with -A CODE",
+            loaded.source.name
+        ));
+    }
+    run_sandboxed(&args, &resolved, command)
+}
+
+#[cfg(target_os = "linux")]
+fn run_sandboxed(args: &Args, resolved: &crate::settings::Resolved, command: Vec<OsString>) -> anyhow::Result<ExitCode> {
+    use srt_runtime::proxy::{ignore_patterns, ViolationOptions};
+    use srt_runtime::sandbox::{run, RunRequest};
+    let srt_binary = std::env::current_exe().and_then(std::fs::canonicalize)?;
+    let shown = command.iter().map(|a| a.to_string_lossy()).collect::<Vec<_>>().join(" ");
+    let req = RunRequest {
+        ir: std::sync::Arc::new(resolved.ir.clone()),
+        command,
+        bwrap_path: resolved.loaded.settings.bwrap_path.as_ref().map(|b| PathBuf::from(&b.value)),
+        srt_binary,
+        state_dir: srt_runtime::stubs::default_state_dir(),
+        violations: ViolationOptions {
+            stderr: true,
+            jsonl: args.violations.clone(),
+            ignore: ignore_patterns(&resolved.loaded.settings, &shown),
+            ..ViolationOptions::default()
+        },
+        debug: args.debug,
+    };
+    match run(req) {
+        Ok(status) => Ok(ExitCode::from(u8::try_from(status).unwrap_or(255))),
+        Err(e) => {
+            eprintln!("{:?}", miette::Report::new(e));
+            Ok(ExitCode::from(1))
+        }
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn run_sandboxed(_args: &Args, _resolved: &crate::settings::Resolved, _command: Vec<OsString>) -> anyhow::Result<ExitCode> {
+    refuse("srt run is not available on this OS in this build")
 }
 
 /// `srt __init`: run by bubblewrap as PID 1 inside the sandbox (see `srt_runtime::init`).

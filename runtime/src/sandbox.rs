@@ -1,0 +1,292 @@
+//! `srt run` on Linux: everything between a resolved policy and the command's exit status.
+//!
+//! 1. clean up after runs that were killed (their host stubs), then gather `HostFacts` and
+//!    build the plan;
+//! 2. start the proxies (when the policy allows any host) on Unix sockets in a private
+//!    directory;
+//! 3. record, then create, the plan's host stubs;
+//! 4. hand the seccomp program to the init through an inherited memfd, spawn
+//!    `bwrap <plan> -- srt __init … -- <command>` with the plan's environment;
+//! 5. forward the signals srt receives to the sandbox's PID 1 (the init), wait, and clean up.
+//!
+//! It fails closed: any step that cannot be done refuses the run with the cause and a fix,
+//! and the command never starts outside the sandbox.
+
+use std::ffi::OsString;
+use std::io::{self, Read, Write};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::Arc;
+
+use srt_compiler::backend::linux::{plan, HostFacts, LinuxOptions, LinuxPlan, StubKind as PlanStubKind};
+use srt_compiler::{Ir, RealFs};
+
+use crate::preflight;
+use crate::proxy::{ProxyOptions, ProxyServer, ViolationOptions};
+use crate::stubs::{cleanup_stale, RunRecord, StubKind};
+
+/// What to run and how.
+pub struct RunRequest {
+    pub ir: Arc<Ir>,
+    /// The command, already composed (`bash -c STRING`, or the argv as given).
+    pub command: Vec<OsString>,
+    /// `bwrapPath` from the settings, if any.
+    pub bwrap_path: Option<PathBuf>,
+    /// The `srt` binary (bound into the sandbox as the init).
+    pub srt_binary: PathBuf,
+    /// Where run records live (stub cleanup after a crash).
+    pub state_dir: PathBuf,
+    /// Violation reporting (stderr lines, JSON lines file, `ignoreViolations`).
+    pub violations: ViolationOptions,
+    /// Print the plan before running.
+    pub debug: bool,
+}
+
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub enum RunError {
+    #[error("cannot sandbox: {cause}")]
+    #[diagnostic(code(srt::run::preflight), help("{fix}"))]
+    Preflight { cause: String, fix: String },
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Stubs(#[from] crate::stubs::StubError),
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Proxy(#[from] crate::proxy::ProxyError),
+    #[error("cannot pass the seccomp program to the sandbox: {0}")]
+    Seccomp(io::Error),
+    #[error("cannot start bubblewrap ({bwrap}): {source}")]
+    Spawn { bwrap: String, source: io::Error },
+    #[error("cannot sandbox: {cause}")]
+    #[diagnostic(code(srt::run::sandbox_setup), help("{fix}"))]
+    Setup { cause: String, fix: String },
+}
+
+/// The init's host pid, for the signal forwarder (0 until the sandbox has started).
+static INIT_PID: AtomicI32 = AtomicI32::new(0);
+
+/// Signals srt forwards to the sandbox instead of dying from them.
+const FORWARDED: [libc::c_int; 6] = [libc::SIGHUP, libc::SIGINT, libc::SIGQUIT, libc::SIGTERM, libc::SIGUSR1, libc::SIGUSR2];
+/// Signals a terminal sends to its foreground process group: the sandboxed command is in it
+/// and has its own copy already, so only copies sent by a process are forwarded.
+const FROM_TERMINAL: [libc::c_int; 2] = [libc::SIGINT, libc::SIGQUIT];
+
+fn signal_set(signals: &[libc::c_int]) -> libc::sigset_t {
+    // SAFETY: sigemptyset/sigaddset write only the set.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        for &s in signals {
+            libc::sigaddset(&mut set, s);
+        }
+        set
+    }
+}
+
+/// Blocks the forwarded signals in this thread (and in every thread started later, the
+/// proxies' included) and starts a thread that forwards them to the init.
+fn start_signal_forwarder() {
+    let set = signal_set(&FORWARDED);
+    // SAFETY: valid set; null old-set.
+    unsafe {
+        libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
+    }
+    let _ = std::thread::Builder::new().name("srt-signals".into()).spawn(move || loop {
+        // SAFETY: info is filled by the kernel; the set is blocked in every thread.
+        let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+        let sig = unsafe { libc::sigwaitinfo(&set, &mut info) };
+        if sig < 0 {
+            continue;
+        }
+        let pid = INIT_PID.load(Ordering::SeqCst);
+        let from_terminal = info.si_code == libc::SI_KERNEL && FROM_TERMINAL.contains(&sig);
+        if pid > 0 && !from_terminal {
+            // SAFETY: plain kill; a vanished pid gives ESRCH.
+            unsafe {
+                libc::kill(pid, sig);
+            }
+        }
+    });
+}
+
+/// A memfd holding the program, inherited by bwrap and the init (not close-on-exec).
+fn seccomp_memfd(bytes: &[u8]) -> io::Result<OwnedFd> {
+    // SAFETY: a static NUL-terminated name; flags 0 (inheritable).
+    let fd = unsafe { libc::memfd_create(c"srt-seccomp".as_ptr(), 0) };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: fd is a fresh descriptor we own.
+    let owned = unsafe { OwnedFd::from_raw_fd(fd) };
+    let mut file = std::fs::File::from(owned.try_clone()?);
+    file.write_all(bytes)?;
+    Ok(owned)
+}
+
+/// A pipe whose write end bwrap inherits (`--info-fd`) and whose read end srt keeps.
+fn info_pipe() -> io::Result<(std::fs::File, OwnedFd)> {
+    let mut fds = [0; 2];
+    // SAFETY: fds is a valid out-array; O_CLOEXEC only on the read end below.
+    if unsafe { libc::pipe(fds.as_mut_ptr()) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: both are fresh descriptors we own.
+    let (r, w) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+    // SAFETY: fcntl on our own descriptor.
+    unsafe {
+        libc::fcntl(r.as_raw_fd(), libc::F_SETFD, libc::FD_CLOEXEC);
+    }
+    Ok((std::fs::File::from(r), w))
+}
+
+fn build_plan(ir: &Ir, srt_binary: &Path, socket_dir: PathBuf) -> LinuxPlan {
+    let facts = HostFacts::gather(ir, &RealFs);
+    let mut opts = LinuxOptions::new(srt_binary.to_path_buf(), socket_dir);
+    opts.ssh_proxy_command = Some(format!("{} __proxy-connect %h %p", srt_binary.display()));
+    plan(ir, &facts, &opts)
+}
+
+/// Runs the command in the sandbox; returns its exit status (128+N when a signal ended it).
+pub fn run(req: RunRequest) -> Result<i32, RunError> {
+    let Some(bwrap) = preflight::find_bwrap(req.bwrap_path.as_deref()) else {
+        let where_ = req
+            .bwrap_path
+            .as_ref()
+            .map_or_else(|| "on PATH".to_string(), |p| format!("at {} (bwrapPath)", p.display()));
+        return Err(RunError::Preflight {
+            cause: format!("bubblewrap is not installed: no executable bwrap {where_}"),
+            fix: "install it (`apt-get install bubblewrap`, `dnf install bubblewrap`, `pacman -S bubblewrap`); `srt doctor` checks the rest".into(),
+        });
+    };
+    start_signal_forwarder();
+    cleanup_stale(&req.state_dir);
+
+    // The proxies are needed only when something may be reached.
+    let proxies = if req.ir.net.allowed.is_empty() {
+        None
+    } else {
+        let opts = ProxyOptions {
+            violations: req.violations.clone(),
+            ..ProxyOptions::default()
+        };
+        Some(ProxyServer::start(req.ir.clone(), opts)?)
+    };
+    let socket_dir = proxies
+        .as_ref()
+        .map_or_else(|| PathBuf::from("/nonexistent-srt-proxy"), |p| p.socket_dir().to_path_buf());
+    let mut plan = build_plan(&req.ir, &req.srt_binary, socket_dir);
+    if proxies.is_none() {
+        drop_network_plumbing(&mut plan);
+    }
+    if req.debug {
+        eprintln!("{}", plan.render_text(&req.ir));
+    }
+
+    let mut record = RunRecord::begin(&req.state_dir)?;
+    let stubs: Vec<(PathBuf, StubKind)> = plan
+        .stubs
+        .iter()
+        .map(|s| {
+            let kind = match s.kind {
+                PlanStubKind::File => StubKind::File,
+                PlanStubKind::Dir => StubKind::Dir,
+            };
+            (s.path.clone(), kind)
+        })
+        .collect();
+    let result = record.create(&stubs).map_err(RunError::from).and_then(|()| spawn_and_wait(&bwrap, &plan, &req.command));
+    record.finish();
+    if let Some(p) = proxies {
+        p.shutdown();
+    }
+    result
+}
+
+/// With no proxies, the sandbox gets no bridges and no proxy environment: nothing listens on
+/// the proxy ports and nothing points at them.
+fn drop_network_plumbing(plan: &mut LinuxPlan) {
+    plan.args.retain(|a| a.origin != srt_compiler::Origin::BuiltIn(srt_compiler::backend::linux::builtin::PROXY_SOCKETS));
+    plan.env.retain(|(k, _)| matches!(k.as_str(), "SANDBOX_RUNTIME" | "TMPDIR"));
+}
+
+fn spawn_and_wait(bwrap: &Path, plan: &LinuxPlan, command: &[OsString]) -> Result<i32, RunError> {
+    let memfd = seccomp_memfd(&plan.seccomp.to_bytes()).map_err(RunError::Seccomp)?;
+    let (mut info_r, info_w) = info_pipe().map_err(RunError::Seccomp)?;
+    let mut args: Vec<OsString> = vec!["--info-fd".into(), info_w.as_raw_fd().to_string().into()];
+    args.extend(plan.argv());
+    args.push("--".into());
+    args.push(plan.init_path.clone().into_os_string());
+    let init_args = plan.init_args(Some(memfd.as_raw_fd()));
+    let has_network = plan.env.iter().any(|(k, _)| k == "HTTP_PROXY");
+    args.extend(if has_network { init_args } else { without_bridges(init_args) });
+    args.push("--".into());
+    args.extend(command.iter().cloned());
+    let mut cmd = Command::new(bwrap);
+    cmd.args(&args).envs(plan.env.iter().map(|(k, v)| (k, v)));
+    // SAFETY: only async-signal-safe calls between fork and exec.
+    unsafe {
+        cmd.pre_exec(|| {
+            let empty = {
+                let mut set: libc::sigset_t = std::mem::zeroed();
+                libc::sigemptyset(&mut set);
+                set
+            };
+            libc::pthread_sigmask(libc::SIG_SETMASK, &empty, std::ptr::null_mut());
+            Ok(())
+        });
+    }
+    let mut child = cmd.spawn().map_err(|source| RunError::Spawn {
+        bwrap: bwrap.display().to_string(),
+        source,
+    })?;
+    drop(info_w);
+    drop(memfd);
+    // bwrap writes the sandbox's PID 1 once the sandbox exists; no report means setup failed.
+    let mut info = String::new();
+    let _ = info_r.read_to_string(&mut info);
+    let init_pid = serde_json::from_str::<serde_json::Value>(&info)
+        .ok()
+        .and_then(|v| v["child-pid"].as_i64())
+        .and_then(|p| i32::try_from(p).ok());
+    if let Some(pid) = init_pid {
+        INIT_PID.store(pid, Ordering::SeqCst);
+    }
+    let status = child.wait().map_err(|source| RunError::Spawn {
+        bwrap: bwrap.display().to_string(),
+        source,
+    })?;
+    INIT_PID.store(0, Ordering::SeqCst);
+    if init_pid.is_none() {
+        let probe = preflight::probe_sandbox(bwrap);
+        let (cause, fix) = match probe.fix {
+            Some(fix) => (probe.detail, fix),
+            None => (
+                format!("bubblewrap exited with {status} before the sandbox started (see its message above)"),
+                "run `srt doctor`; if it passes, the policy's mounts may name something bwrap cannot mount (`srt compile --target linux` shows them)".into(),
+            ),
+        };
+        return Err(RunError::Setup { cause, fix });
+    }
+    Ok(match (status.code(), status.signal()) {
+        (Some(code), _) => code,
+        (None, Some(sig)) => 128 + sig,
+        _ => 1,
+    })
+}
+
+/// Drops the init's `--bridge PORT=SOCKET` pairs (the init's own arguments only).
+fn without_bridges(args: Vec<OsString>) -> Vec<OsString> {
+    let mut out = Vec::with_capacity(args.len());
+    let mut it = args.into_iter();
+    while let Some(a) = it.next() {
+        if a == "--bridge" {
+            it.next();
+        } else {
+            out.push(a);
+        }
+    }
+    out
+}
