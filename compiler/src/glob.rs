@@ -184,6 +184,13 @@ fn token_regex(t: &GlobToken) -> String {
     }
 }
 
+/// The regex body of `tail` (a glob starting with `/`) beneath the literal directory `anchor`
+/// (see [`GlobRegex::anchored`]), without compiling it.
+pub fn anchored_body(anchor: &str, tail: &str) -> String {
+    let tail: String = parse(tail).iter().map(token_regex).collect();
+    format!("{}{tail}", escape_literal(anchor.trim_end_matches('/')))
+}
+
 /// A glob translated to a regex, in the two anchored forms the peer uses.
 #[derive(Clone)]
 pub struct GlobRegex {
@@ -210,7 +217,17 @@ impl GlobRegex {
     /// Translates an absolute glob. Fails only if the regex engine rejects the result, which
     /// the grammar above never produces; the error is kept rather than assumed away.
     pub fn new(glob: &str) -> Result<Self, regex::Error> {
-        let body: String = parse(glob).iter().map(token_regex).collect();
+        Self::from_body(parse(glob).iter().map(token_regex).collect())
+    }
+
+    /// Translates `tail` (a glob starting with `/`) beneath `anchor`, a directory that exists
+    /// by name: the anchor is matched literally even if it contains `*`, `?`, `[` or `]` (the
+    /// peer's `anchoredGlobEntry`, used for the mandatory denies under a write root).
+    pub fn anchored(anchor: &str, tail: &str) -> Result<Self, regex::Error> {
+        Self::from_body(anchored_body(anchor, tail))
+    }
+
+    fn from_body(body: String) -> Result<Self, regex::Error> {
         Ok(GlobRegex {
             allow: regex::Regex::new(&format!("(?s-u)^{body}$"))
                 .or_else(|_| regex::Regex::new(&format!("(?s)^{body}$")))?,
@@ -272,6 +289,16 @@ mod tests {
         assert_eq!(re("/p/***"), r"^/p/.*$");
         assert_eq!(re("/p/**/**/x"), r"^/p/(.*/)?x$");
         assert_eq!(re("/p/(x)+$"), r"^/p/\(x\)\+\$$");
+    }
+
+    #[test]
+    fn anchored_globs_match_the_anchor_literally() {
+        let g = GlobRegex::anchored("/w/a[b]*", "/**/.bashrc").unwrap();
+        assert_eq!(g.body, r"/w/a\[b\]\*/(.*/)?\.bashrc");
+        assert!(g.matches_or_beneath("/w/a[b]*/x/.bashrc"));
+        assert!(!g.matches_or_beneath("/w/ab/.bashrc"));
+        let root = GlobRegex::anchored("/", "/**/.bashrc").unwrap();
+        assert_eq!(root.deny_regex(), r"^/(.*/)?\.bashrc(/.*)?$");
     }
 
     #[test]
