@@ -44,6 +44,9 @@ pub struct SettingsArgs {
     /// Look for `./.srt.json` before `~/.srt-settings.json` (lint, compile, explain); `run`
     /// uses only `~/.srt-settings.json`, like the npm srt.
     pub project_first: bool,
+    /// `--cwd` may name a directory that does not exist here (`compile` writes policy for
+    /// another machine); it is then used as spelled, made absolute.
+    pub cwd_may_be_elsewhere: bool,
 }
 
 /// Why settings could not be used at all.
@@ -60,9 +63,18 @@ pub enum SettingsError {
 pub fn load_and_resolve(args: &SettingsArgs) -> Result<Resolved, SettingsError> {
     let process_cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/"));
     let cwd = match &args.cwd {
-        Some(d) => std::fs::canonicalize(d).map_err(|e| {
-            SettingsError::Unreadable(miette::miette!("--cwd {}: {e}", d.display()))
-        })?,
+        Some(d) => match std::fs::canonicalize(d) {
+            Ok(c) => c,
+            Err(e) if args.cwd_may_be_elsewhere && e.kind() == std::io::ErrorKind::NotFound => {
+                srt_compiler::path::lexical_normalize(&process_cwd.join(d))
+            }
+            Err(e) => {
+                return Err(SettingsError::Unreadable(miette::miette!(
+                    "--cwd {}: {e}",
+                    d.display()
+                )))
+            }
+        },
         None => process_cwd.clone(),
     };
     let (loaded, settings_path) = match &args.settings {

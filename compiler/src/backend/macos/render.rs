@@ -118,7 +118,10 @@ pub fn render(items: &[Item], tag: &str, annotate: bool) -> String {
         }
         out.push('\n');
     };
+    // Consecutive one-line rules with the same origin share one comment.
+    let mut previous_single: Option<&[String]> = None;
     for item in items {
+        let single_before = previous_single.take();
         match item {
             Item::Blank => out.push('\n'),
             Item::DenyDefault => out.push_str(&format!("(deny default (with message {tag}))\n")),
@@ -144,7 +147,8 @@ pub fn render(items: &[Item], tag: &str, annotate: bool) -> String {
                 let action = action.as_str();
                 if !message && filters.items.len() == 1 {
                     let f = &filters.items[0];
-                    notes(&mut out, "", &f.notes, None);
+                    notes(&mut out, "", &f.notes, single_before);
+                    previous_single = Some(&f.notes);
                     out.push_str(&format!("({action} {ops} {})\n", f.sbpl));
                     continue;
                 }
