@@ -125,7 +125,7 @@ fn command_format_is_a_script_around_the_same_profile() {
     assert!(script.starts_with("#!/bin/sh\n"));
     assert!(script.contains("  HTTPS_PROXY=http://localhost:4000 \\\n"));
     assert!(script.contains("  SANDBOX_RUNTIME=1 \\\n"));
-    let quoted = srt_compiler::env::shell_quote(&profile);
+    let quoted = srt_compiler::backend::macos::command::shell_quote(&profile);
     assert!(script.ends_with(&format!(
         "  /usr/bin/sandbox-exec -p {quoted} /bin/sh -c \"$1\"\n"
     )));

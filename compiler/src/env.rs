@@ -1,68 +1,35 @@
-//! The environment a sandboxed command gets: where its proxy is, where its temp files go, and
-//! that it runs in a sandbox. Pure (ports and names in, an ordered list out) and shared by both
-//! backends and the runtime, so `srt compile --format …` shows exactly what `srt run` sets.
+//! The environment a sandboxed command gets: the npm srt's `generateProxyEnvVars`, minus what
+//! srt does not ship (a Java agent, socat). Pure; shared by the Linux and macOS backends.
 //!
-//! Modelled on the npm srt's `generateProxyEnvVars` (same names, same order), with two
-//! differences: git's ssh goes through `srt __proxy-connect` (srt is its own ProxyCommand, no
-//! socat or nc), and Java gets proxy system properties instead of the npm srt's agent jar.
+//! Order is stable (the peer's), so plans and profiles are deterministic.
 
-/// The hidden subcommand ssh runs as its ProxyCommand: `srt __proxy-connect HOST PORT` opens an
-/// HTTP CONNECT tunnel to HOST:PORT through the proxy named in `$HTTPS_PROXY` (else
-/// `$https_proxy`, `$ALL_PROXY`, `$all_proxy`), credentials included, and relays stdin/stdout.
-pub const PROXY_CONNECT_SUBCOMMAND: &str = "__proxy-connect";
+/// Where the command reaches the proxies, and what else it is told.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProxyEnv {
+    /// The host the command dials: `localhost` (the in-sandbox bridge on Linux, the host's
+    /// loopback on macOS).
+    pub host: String,
+    pub http_port: u16,
+    pub socks_port: u16,
+    /// `(user, password)` embedded in the proxy URLs, when the proxy wants credentials. The
+    /// user is percent-encoded in URLs and sent raw where a tool takes it separately.
+    pub auth: Option<(String, String)>,
+    /// An ssh `ProxyCommand` that tunnels through the proxy (`%h %p` left for ssh), e.g.
+    /// `/path/to/srt __ssh-proxy %h %p`; `GIT_SSH_COMMAND` is set only when there is one.
+    pub ssh_proxy_command: Option<String>,
+    /// `TMPDIR`; `None` leaves it as it is (the peer does that when the filesystem policy is
+    /// disabled).
+    pub tmpdir: Option<String>,
+}
 
-/// Hosts clients reach directly (the npm srt's list): loopback, link-local, private ranges.
+/// `NO_PROXY`: loopback, link-local and the private ranges go direct.
 pub const NO_PROXY: &str =
     "localhost,127.0.0.1,::1,169.254.0.0/16,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16";
 
-/// Where temp files go unless the caller says otherwise: a default write path.
-pub const DEFAULT_TMPDIR: &str = "/tmp/claude";
-
-/// Basic credentials the proxy expects.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ProxyAuth<'a> {
-    pub user: &'a str,
-    pub token: &'a str,
-}
-
-/// Where the sandboxed process finds srt's proxy.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ProxyEnv<'a> {
-    /// The host it dials (`localhost`).
-    pub host: &'a str,
-    pub http_port: u16,
-    pub socks_port: u16,
-    pub auth: Option<ProxyAuth<'a>>,
-}
-
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct EnvSpec<'a> {
-    /// `None`: no proxy variables (only `SANDBOX_RUNTIME` and `TMPDIR`).
-    pub proxy: Option<ProxyEnv<'a>>,
-    /// `TMPDIR`; `None` leaves the inherited one (the npm srt does so when the filesystem
-    /// policy is disabled).
-    pub tmpdir: Option<&'a str>,
-    /// srt's own executable, for git's ssh ProxyCommand; `None` leaves `GIT_SSH_COMMAND` out.
-    pub srt_exe: Option<&'a str>,
-    /// The `JAVA_TOOL_OPTIONS` the command would inherit; srt's flags are added after it.
-    pub inherited_java_tool_options: Option<&'a str>,
-}
-
-/// Quotes a word for POSIX sh: bare when it is made of safe characters only, else in single
-/// quotes (an embedded `'` written as `'\''`).
-pub fn shell_quote(word: &str) -> String {
-    let safe = |c: char| c.is_ascii_alphanumeric() || "_./:=@+,%-".contains(c);
-    if !word.is_empty() && word.chars().all(safe) {
-        return word.to_string();
-    }
-    format!("'{}'", word.replace('\'', r"'\''"))
-}
-
-/// Percent-encodes a URL userinfo part (everything but RFC 3986 unreserved characters).
-fn userinfo(part: &str) -> String {
-    let mut out = String::with_capacity(part.len());
-    for b in part.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+fn percent_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.!~*'()".contains(&b) {
             out.push(b as char);
         } else {
             out.push_str(&format!("%{b:02X}"));
@@ -71,31 +38,29 @@ fn userinfo(part: &str) -> String {
     out
 }
 
-/// The variables, in the order they are set.
-pub fn sandbox_env(spec: &EnvSpec<'_>) -> Vec<(String, String)> {
+/// The variables, in order.
+pub fn proxy_env(p: &ProxyEnv) -> Vec<(String, String)> {
     let mut env: Vec<(String, String)> = Vec::new();
     let mut set = |k: &str, v: String| env.push((k.to_string(), v));
     set("SANDBOX_RUNTIME", "1".into());
-    if let Some(t) = spec.tmpdir {
-        set("TMPDIR", t.into());
+    if let Some(t) = &p.tmpdir {
+        set("TMPDIR", t.clone());
     }
-    let Some(p) = spec.proxy else {
-        return env;
-    };
-    let auth = p
+    let userinfo = p
         .auth
-        .map(|a| format!("{}:{}@", userinfo(a.user), userinfo(a.token)))
+        .as_ref()
+        .map(|(u, pw)| format!("{}:{}@", percent_encode(u), percent_encode(pw)))
         .unwrap_or_default();
-    let http = format!("http://{auth}{}:{}", p.host, p.http_port);
-    let socks = format!("socks5h://{auth}{}:{}", p.host, p.socks_port);
+    let host = &p.host;
+    let http = format!("http://{userinfo}{host}:{}", p.http_port);
+    let socks = format!("socks5h://{userinfo}{host}:{}", p.socks_port);
     set("NO_PROXY", NO_PROXY.into());
     set("no_proxy", NO_PROXY.into());
     for k in ["HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"] {
         set(k, http.clone());
     }
     if p.auth.is_some() {
-        // Send the credentials up front, so git never meets a 407 (and never asks a
-        // credential helper about the proxy).
+        // Pre-send Basic so git never meets a 407 and never asks a credential helper.
         set(
             "GIT_CONFIG_PARAMETERS",
             "'http.proxyAuthMethod=basic'".into(),
@@ -104,55 +69,24 @@ pub fn sandbox_env(spec: &EnvSpec<'_>) -> Vec<(String, String)> {
     for k in ["ALL_PROXY", "all_proxy", "GRPC_PROXY", "grpc_proxy"] {
         set(k, http.clone());
     }
-    if let Some(exe) = spec.srt_exe {
-        // ssh expands `%` in a ProxyCommand, so a `%` in srt's path is doubled.
-        let proxy_command = format!(
-            "{} {PROXY_CONNECT_SUBCOMMAND} %h %p",
-            shell_quote(exe).replace('%', "%%")
-        );
+    if let Some(cmd) = &p.ssh_proxy_command {
         set(
             "GIT_SSH_COMMAND",
-            format!(
-                "ssh -o ControlMaster=no -o ControlPath=none -o ProxyCommand={}",
-                shell_quote(&proxy_command)
-            ),
+            format!("ssh -o ControlMaster=no -o ControlPath=none -o ProxyCommand='{cmd}'"),
         );
     }
     set("FTP_PROXY", socks.clone());
     set("ftp_proxy", socks);
-    set("RSYNC_PROXY", format!("{}:{}", p.host, p.socks_port));
+    set("RSYNC_PROXY", format!("{host}:{}", p.socks_port));
     set("DOCKER_HTTP_PROXY", http.clone());
     set("DOCKER_HTTPS_PROXY", http);
     set("CLOUDSDK_PROXY_TYPE", "http".into());
-    set("CLOUDSDK_PROXY_ADDRESS", p.host.into());
+    set("CLOUDSDK_PROXY_ADDRESS", host.clone());
     set("CLOUDSDK_PROXY_PORT", p.http_port.to_string());
-    if let Some(a) = p.auth {
-        set("CLOUDSDK_PROXY_USERNAME", a.user.into());
-        set("CLOUDSDK_PROXY_PASSWORD", a.token.into());
+    if let Some((u, pw)) = &p.auth {
+        set("CLOUDSDK_PROXY_USERNAME", u.clone());
+        set("CLOUDSDK_PROXY_PASSWORD", pw.clone());
     }
-    // JVMs ignore the variables above. These properties point them at the proxy; the IPv4
-    // stack makes Java's loopback connections plain 127.0.0.1, which Seatbelt's `localhost`
-    // matches (an IPv4-mapped ::ffff:127.0.0.1 it does not).
-    let port = p.http_port;
-    let host = p.host;
-    let flags = [
-        format!("-Dhttp.proxyHost={host}"),
-        format!("-Dhttp.proxyPort={port}"),
-        format!("-Dhttps.proxyHost={host}"),
-        format!("-Dhttps.proxyPort={port}"),
-        "-Djava.net.preferIPv4Stack=true".to_string(),
-    ];
-    let mut java: Vec<String> = spec
-        .inherited_java_tool_options
-        .filter(|s| !s.trim().is_empty())
-        .map(|s| vec![s.to_string()])
-        .unwrap_or_default();
-    for f in flags {
-        if !java.iter().any(|j| j.contains(&f)) {
-            java.push(f);
-        }
-    }
-    set("JAVA_TOOL_OPTIONS", java.join(" "));
     env
 }
 
@@ -160,84 +94,172 @@ pub fn sandbox_env(spec: &EnvSpec<'_>) -> Vec<(String, String)> {
 mod tests {
     use super::*;
 
-    #[test]
-    fn quoting() {
-        assert_eq!(shell_quote("abc/d.e"), "abc/d.e");
-        assert_eq!(shell_quote(""), "''");
-        assert_eq!(shell_quote("a b"), "'a b'");
-        assert_eq!(shell_quote("it's"), r"'it'\''s'");
-        assert_eq!(shell_quote("$HOME"), "'$HOME'");
+    fn base() -> ProxyEnv {
+        ProxyEnv {
+            host: "localhost".into(),
+            http_port: 3128,
+            socks_port: 1080,
+            auth: None,
+            ssh_proxy_command: None,
+            tmpdir: Some("/tmp/claude".into()),
+        }
     }
 
     #[test]
-    fn full_environment_in_order() {
-        let env = sandbox_env(&EnvSpec {
-            proxy: Some(ProxyEnv {
-                host: "localhost",
-                http_port: 3128,
-                socks_port: 1080,
-                auth: Some(ProxyAuth {
-                    user: "srt",
-                    token: "t0k",
-                }),
-            }),
-            tmpdir: Some(DEFAULT_TMPDIR),
-            srt_exe: Some("/opt/my srt/bin/srt%1"),
-            inherited_java_tool_options: Some("-Xmx1g"),
-        });
-        let text: Vec<String> = env.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    fn peer_variables_in_order() {
+        let env = proxy_env(&base());
+        let keys: Vec<&str> = env.iter().map(|(k, _)| k.as_str()).collect();
         assert_eq!(
-            text,
+            keys,
             [
-                "SANDBOX_RUNTIME=1",
-                "TMPDIR=/tmp/claude",
-                &format!("NO_PROXY={NO_PROXY}"),
-                &format!("no_proxy={NO_PROXY}"),
-                "HTTP_PROXY=http://srt:t0k@localhost:3128",
-                "HTTPS_PROXY=http://srt:t0k@localhost:3128",
-                "http_proxy=http://srt:t0k@localhost:3128",
-                "https_proxy=http://srt:t0k@localhost:3128",
-                "GIT_CONFIG_PARAMETERS='http.proxyAuthMethod=basic'",
-                "ALL_PROXY=http://srt:t0k@localhost:3128",
-                "all_proxy=http://srt:t0k@localhost:3128",
-                "GRPC_PROXY=http://srt:t0k@localhost:3128",
-                "grpc_proxy=http://srt:t0k@localhost:3128",
-                r"GIT_SSH_COMMAND=ssh -o ControlMaster=no -o ControlPath=none -o ProxyCommand=''\''/opt/my srt/bin/srt%%1'\'' __proxy-connect %h %p'",
-                "FTP_PROXY=socks5h://srt:t0k@localhost:1080",
-                "ftp_proxy=socks5h://srt:t0k@localhost:1080",
-                "RSYNC_PROXY=localhost:1080",
-                "DOCKER_HTTP_PROXY=http://srt:t0k@localhost:3128",
-                "DOCKER_HTTPS_PROXY=http://srt:t0k@localhost:3128",
-                "CLOUDSDK_PROXY_TYPE=http",
-                "CLOUDSDK_PROXY_ADDRESS=localhost",
-                "CLOUDSDK_PROXY_PORT=3128",
-                "CLOUDSDK_PROXY_USERNAME=srt",
-                "CLOUDSDK_PROXY_PASSWORD=t0k",
-                "JAVA_TOOL_OPTIONS=-Xmx1g -Dhttp.proxyHost=localhost -Dhttp.proxyPort=3128 -Dhttps.proxyHost=localhost -Dhttps.proxyPort=3128 -Djava.net.preferIPv4Stack=true",
+                "SANDBOX_RUNTIME",
+                "TMPDIR",
+                "NO_PROXY",
+                "no_proxy",
+                "HTTP_PROXY",
+                "HTTPS_PROXY",
+                "http_proxy",
+                "https_proxy",
+                "ALL_PROXY",
+                "all_proxy",
+                "GRPC_PROXY",
+                "grpc_proxy",
+                "FTP_PROXY",
+                "ftp_proxy",
+                "RSYNC_PROXY",
+                "DOCKER_HTTP_PROXY",
+                "DOCKER_HTTPS_PROXY",
+                "CLOUDSDK_PROXY_TYPE",
+                "CLOUDSDK_PROXY_ADDRESS",
+                "CLOUDSDK_PROXY_PORT"
             ]
+        );
+        assert_eq!(env[4].1, "http://localhost:3128");
+        assert_eq!(env[12].1, "socks5h://localhost:1080");
+    }
+
+    #[test]
+    fn auth_and_ssh() {
+        let mut p = base();
+        p.auth = Some(("srt.a+b/c=".into(), "tok".into()));
+        p.ssh_proxy_command = Some("/usr/bin/srt __ssh-proxy %h %p".into());
+        let env = proxy_env(&p);
+        let get = |k: &str| env.iter().find(|(x, _)| x == k).map(|(_, v)| v.clone());
+        assert_eq!(
+            get("HTTP_PROXY").unwrap(),
+            "http://srt.a%2Bb%2Fc%3D:tok@localhost:3128"
+        );
+        assert_eq!(
+            get("GIT_CONFIG_PARAMETERS").unwrap(),
+            "'http.proxyAuthMethod=basic'"
+        );
+        assert_eq!(get("CLOUDSDK_PROXY_USERNAME").unwrap(), "srt.a+b/c=");
+        assert_eq!(
+            get("GIT_SSH_COMMAND").unwrap(),
+            "ssh -o ControlMaster=no -o ControlPath=none -o ProxyCommand='/usr/bin/srt __ssh-proxy %h %p'"
+        );
+    }
+}
+
+/// Where temp files go unless the caller says otherwise: a default write path.
+pub const DEFAULT_TMPDIR: &str = "/tmp/claude";
+
+/// The hidden subcommand ssh runs as its ProxyCommand: `srt __proxy-connect HOST PORT` opens an
+/// HTTP CONNECT tunnel to HOST:PORT through the proxy named in `$HTTPS_PROXY` (else
+/// `$https_proxy`, `$ALL_PROXY`, `$all_proxy`), credentials included, and relays
+/// stdin/stdout. srt is its own ProxyCommand: no socat, no nc.
+pub const PROXY_CONNECT_SUBCOMMAND: &str = "__proxy-connect";
+
+/// [`ProxyEnv::ssh_proxy_command`] for srt itself: `SRT __proxy-connect %h %p`. ssh runs it with
+/// `$SHELL -c` after expanding `%`, and it sits inside `GIT_SSH_COMMAND`'s single quotes, so
+/// every other character of srt's path is backslash-escaped and `%` is doubled. `None` when
+/// the path holds a `'` or a newline, which cannot be carried that way.
+pub fn srt_ssh_proxy_command(srt_exe: &str) -> Option<String> {
+    if srt_exe.contains(['\'', '\n']) {
+        return None;
+    }
+    let mut quoted = String::with_capacity(srt_exe.len());
+    for c in srt_exe.chars() {
+        match c {
+            '%' => quoted.push_str("%%"),
+            c if c.is_ascii_alphanumeric() || "/._-+,:@".contains(c) => quoted.push(c),
+            c => {
+                quoted.push('\\');
+                quoted.push(c);
+            }
+        }
+    }
+    Some(format!("{quoted} {PROXY_CONNECT_SUBCOMMAND} %h %p"))
+}
+
+/// `JAVA_TOOL_OPTIONS` for the sandboxed command: JVMs ignore the proxy variables, so the
+/// proxy goes in as system properties, after whatever the command would inherit. The IPv4
+/// stack keeps Java's loopback connections plain 127.0.0.1, which Seatbelt's `localhost`
+/// matches (the IPv4-mapped ::ffff:127.0.0.1 of a dual-stack socket it does not). Java does not
+/// send proxy credentials from these properties.
+pub fn java_tool_options(host: &str, http_port: u16, inherited: Option<&str>) -> String {
+    let mut parts: Vec<String> = inherited
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| vec![s.to_string()])
+        .unwrap_or_default();
+    for flag in [
+        format!("-Dhttp.proxyHost={host}"),
+        format!("-Dhttp.proxyPort={http_port}"),
+        format!("-Dhttps.proxyHost={host}"),
+        format!("-Dhttps.proxyPort={http_port}"),
+        "-Djava.net.preferIPv4Stack=true".to_string(),
+    ] {
+        if !parts.iter().any(|p| p.contains(&flag)) {
+            parts.push(flag);
+        }
+    }
+    parts.join(" ")
+}
+
+#[cfg(test)]
+mod srt_tests {
+    use super::*;
+
+    #[test]
+    fn srt_as_its_own_proxy_command() {
+        assert_eq!(
+            srt_ssh_proxy_command("/usr/local/bin/srt").unwrap(),
+            "/usr/local/bin/srt __proxy-connect %h %p"
+        );
+        assert_eq!(
+            srt_ssh_proxy_command("/opt/my srt/100%/srt$x").unwrap(),
+            r"/opt/my\ srt/100%%/srt\$x __proxy-connect %h %p"
+        );
+        assert_eq!(srt_ssh_proxy_command("/it's/srt"), None);
+        assert_eq!(srt_ssh_proxy_command("/a\nb/srt"), None);
+        // Through the layers: GIT_SSH_COMMAND's single quotes, then the shell ssh uses.
+        let env = proxy_env(&ProxyEnv {
+            host: "localhost".into(),
+            http_port: 1,
+            socks_port: 1,
+            auth: None,
+            ssh_proxy_command: srt_ssh_proxy_command("/opt/my srt/srt"),
+            tmpdir: None,
+        });
+        let git_ssh = &env.iter().find(|(k, _)| k == "GIT_SSH_COMMAND").unwrap().1;
+        assert_eq!(
+            git_ssh,
+            r"ssh -o ControlMaster=no -o ControlPath=none -o ProxyCommand='/opt/my\ srt/srt __proxy-connect %h %p'"
         );
     }
 
     #[test]
-    fn without_proxy_or_tmpdir() {
-        let env = sandbox_env(&EnvSpec::default());
-        assert_eq!(env, [("SANDBOX_RUNTIME".to_string(), "1".to_string())]);
-    }
-
-    #[test]
-    fn userinfo_is_percent_encoded() {
-        let env = sandbox_env(&EnvSpec {
-            proxy: Some(ProxyEnv {
-                host: "localhost",
-                http_port: 1,
-                socks_port: 1,
-                auth: Some(ProxyAuth {
-                    user: "srt.ZWNo/by+=",
-                    token: "x",
-                }),
-            }),
-            ..EnvSpec::default()
-        });
-        assert_eq!(env[3].1, "http://srt.ZWNo%2Fby%2B%3D:x@localhost:1");
+    fn java_options_follow_the_inherited_ones() {
+        assert_eq!(
+            java_tool_options("localhost", 3128, Some(" -Xmx1g ")),
+            "-Xmx1g -Dhttp.proxyHost=localhost -Dhttp.proxyPort=3128 -Dhttps.proxyHost=localhost -Dhttps.proxyPort=3128 -Djava.net.preferIPv4Stack=true"
+        );
+        assert_eq!(
+            java_tool_options("localhost", 1, Some("-Djava.net.preferIPv4Stack=true"))
+                .matches("preferIPv4Stack")
+                .count(),
+            1
+        );
     }
 }

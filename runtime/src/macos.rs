@@ -1,7 +1,7 @@
 //! macOS: run a command under a Seatbelt profile with `sandbox-exec`.
 //!
 //! Only this step is OS-specific. The profile (`srt_compiler::backend::macos::emit`), the
-//! environment (`srt_compiler::env::sandbox_env`) and the argv
+//! environment (`srt_compiler::env::proxy_env`) and the argv
 //! (`srt_compiler::backend::macos::command::sandbox_exec_argv`) are pure and tested on every
 //! OS; `srt compile --target macos --format command` prints the same run as a script.
 //!

@@ -7,8 +7,11 @@
 
 use std::path::{Path, PathBuf};
 
-use srt_compiler::backend::macos::{self, command, KeySpans, Options, ProxyPorts};
-use srt_compiler::env::{sandbox_env, shell_quote, EnvSpec, ProxyEnv, DEFAULT_TMPDIR};
+use srt_compiler::backend::macos::command::{self, shell_quote};
+use srt_compiler::backend::macos::{self, KeySpans, Options, ProxyPorts};
+use srt_compiler::env::{
+    java_tool_options, proxy_env, srt_ssh_proxy_command, ProxyEnv, DEFAULT_TMPDIR,
+};
 use srt_compiler::{resolve, Access, FakeFs, Ir, ResolveOptions};
 use srt_snapshots::peer_table::{self, proxy_port, reference_ir, Row, REFERENCE};
 use srt_snapshots::sbpl::{self, decide_both, Kind, Profile};
@@ -184,17 +187,18 @@ fn annotated_full_and_command_forms() {
         rules(&sbpl::parse(&plain).unwrap())
     );
     insta::assert_snapshot!("macos-annotated-peer-s2", without_base(&annotated));
-    let env = sandbox_env(&EnvSpec {
-        proxy: Some(ProxyEnv {
-            host: "localhost",
-            http_port: 3128,
-            socks_port: 3128,
-            auth: None,
-        }),
-        tmpdir: Some(DEFAULT_TMPDIR),
-        srt_exe: Some("srt"),
-        inherited_java_tool_options: None,
+    let mut env = proxy_env(&ProxyEnv {
+        host: "localhost".into(),
+        http_port: 3128,
+        socks_port: 3128,
+        auth: None,
+        ssh_proxy_command: srt_ssh_proxy_command("srt"),
+        tmpdir: Some(DEFAULT_TMPDIR.into()),
     });
+    env.push((
+        "JAVA_TOOL_OPTIONS".into(),
+        java_tool_options("localhost", 3128, None),
+    ));
     let script = command::command_script(&plain, &env);
     insta::assert_snapshot!(
         "macos-command-peer-s2",

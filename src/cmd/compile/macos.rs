@@ -4,7 +4,9 @@
 use std::process::ExitCode;
 
 use srt_compiler::backend::macos::{self, command, KeySpans, Options, ProxyPorts};
-use srt_compiler::env::{sandbox_env, EnvSpec, ProxyEnv, DEFAULT_TMPDIR};
+use srt_compiler::env::{
+    java_tool_options, proxy_env, srt_ssh_proxy_command, ProxyEnv, DEFAULT_TMPDIR,
+};
 use srt_schema::Severity;
 
 use crate::output::{print_diagnostics, Format};
@@ -65,17 +67,18 @@ pub fn run(args: &super::Args) -> anyhow::Result<ExitCode> {
         print!("{profile}");
         return Ok(ExitCode::SUCCESS);
     }
-    let env = sandbox_env(&EnvSpec {
-        proxy: Some(ProxyEnv {
-            host: "localhost",
-            http_port: opts.proxy.http,
-            socks_port: opts.proxy.socks,
-            auth: None,
-        }),
-        tmpdir: (!ir.fs.disabled).then_some(DEFAULT_TMPDIR),
-        srt_exe: Some("srt"),
-        inherited_java_tool_options: None,
+    let mut env = proxy_env(&ProxyEnv {
+        host: "localhost".into(),
+        http_port: opts.proxy.http,
+        socks_port: opts.proxy.socks,
+        auth: None,
+        ssh_proxy_command: srt_ssh_proxy_command("srt"),
+        tmpdir: (!ir.fs.disabled).then(|| DEFAULT_TMPDIR.to_string()),
     });
+    env.push((
+        "JAVA_TOOL_OPTIONS".into(),
+        java_tool_options("localhost", opts.proxy.http, None),
+    ));
     print!("{}", command::command_script(&profile, &env));
     Ok(ExitCode::SUCCESS)
 }

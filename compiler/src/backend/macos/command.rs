@@ -1,13 +1,21 @@
 //! How a profile is applied: the `sandbox-exec` argv (used by the runtime) and the same run
 //! written as a shell script (`srt compile --target macos --format command`).
 
-use crate::env::shell_quote;
-
 /// Apple's Seatbelt front end; srt runs it by absolute path, never through `$PATH`.
 pub const SANDBOX_EXEC: &str = "/usr/bin/sandbox-exec";
 
 /// The shell that runs the command string inside the sandbox (`srt -c CMD` is `sh -c CMD`).
 pub const SHELL: &str = "/bin/sh";
+
+/// Quotes a word for POSIX sh: bare when it is made of safe characters only, else in single
+/// quotes (an embedded `'` written as `'\''`).
+pub fn shell_quote(word: &str) -> String {
+    let safe = |c: char| c.is_ascii_alphanumeric() || "_./:=@+,%-".contains(c);
+    if !word.is_empty() && word.chars().all(safe) {
+        return word.to_string();
+    }
+    format!("'{}'", word.replace('\'', r"'\''"))
+}
 
 /// `sandbox-exec -p PROFILE /bin/sh -c COMMAND`, program first.
 pub fn sandbox_exec_argv(profile: &str, command: &str) -> Vec<String> {
@@ -44,6 +52,15 @@ pub fn command_script(profile: &str, env: &[(String, String)]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn quoting() {
+        assert_eq!(shell_quote("abc/d.e"), "abc/d.e");
+        assert_eq!(shell_quote(""), "''");
+        assert_eq!(shell_quote("a b"), "'a b'");
+        assert_eq!(shell_quote("it's"), r"'it'\''s'");
+        assert_eq!(shell_quote("$HOME"), "'$HOME'");
+    }
 
     #[test]
     fn argv_and_script() {
