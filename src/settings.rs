@@ -44,9 +44,6 @@ pub struct SettingsArgs {
     /// Look for `./.srt.json` before `~/.srt-settings.json` (lint, compile, explain); `run`
     /// uses only `~/.srt-settings.json`, like the npm srt.
     pub project_first: bool,
-    /// `--cwd` may name a directory that does not exist here (`compile` writes policy for
-    /// another machine); it is then used as spelled, made absolute.
-    pub cwd_may_be_elsewhere: bool,
 }
 
 /// Why settings could not be used at all.
@@ -65,7 +62,9 @@ pub fn load_and_resolve(args: &SettingsArgs) -> Result<Resolved, SettingsError> 
     let cwd = match &args.cwd {
         Some(d) => match std::fs::canonicalize(d) {
             Ok(c) => c,
-            Err(e) if args.cwd_may_be_elsewhere && e.kind() == std::io::ErrorKind::NotFound => {
+            // A directory that does not exist here (policy written for another machine, as
+            // `compile --cwd /Users/dev/project` on Linux) is used as spelled, made absolute.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 srt_compiler::path::lexical_normalize(&process_cwd.join(d))
             }
             Err(e) => {

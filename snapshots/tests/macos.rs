@@ -192,7 +192,7 @@ fn annotated_full_and_command_forms() {
         http_port: 3128,
         socks_port: 3128,
         auth: None,
-        ssh_proxy_command: srt_ssh_proxy_command("srt"),
+        ssh_proxy_command: srt_ssh_proxy_command("srt", Some("127.0.0.1:3128")),
         tmpdir: Some(DEFAULT_TMPDIR.into()),
     });
     env.push((

@@ -26,7 +26,6 @@ pub fn run(args: &super::Args) -> anyhow::Result<ExitCode> {
         cwd: args.cwd.clone(),
         home: args.home.clone(),
         project_first: true,
-        cwd_may_be_elsewhere: true,
     }) {
         Ok(r) => r,
         Err(e) => return Ok(settings::report(e)),
@@ -72,7 +71,10 @@ pub fn run(args: &super::Args) -> anyhow::Result<ExitCode> {
         http_port: opts.proxy.http,
         socks_port: opts.proxy.socks,
         auth: None,
-        ssh_proxy_command: srt_ssh_proxy_command("srt"),
+        ssh_proxy_command: srt_ssh_proxy_command(
+            "srt",
+            Some(&format!("127.0.0.1:{}", opts.proxy.http)),
+        ),
         tmpdir: (!ir.fs.disabled).then(|| DEFAULT_TMPDIR.to_string()),
     });
     env.push((
