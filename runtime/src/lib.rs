@@ -7,3 +7,7 @@ pub mod init;
 pub mod preflight;
 #[cfg(target_os = "linux")]
 pub mod stubs;
+
+/// macOS: `sandbox-exec` (built for macOS, and for the tests).
+#[cfg(any(target_os = "macos", test))]
+pub mod macos;
