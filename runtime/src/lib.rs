@@ -1,1 +1,3 @@
 //! The runtime (see the `srt run` issue): proxies, the in-sandbox init, seccomp installation.
+
+pub mod proxy;
