@@ -70,7 +70,7 @@ pub struct Violation {
 impl Violation {
     /// `host:port` with IPv6 bracketed.
     pub fn destination(&self) -> String {
-        let host = if self.host.contains(':') && !self.host.starts_with('[') {
+        let host = if self.host.parse::<std::net::Ipv6Addr>().is_ok() {
             format!("[{}]", self.host)
         } else {
             self.host.clone()
