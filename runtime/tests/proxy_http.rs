@@ -439,29 +439,35 @@ async fn slow_and_idle_clients_are_closed() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn half_closed_tunnels_deliver_the_rest_then_close() {
+    // Megabytes each way, so both directions also pass the switch to splice.
+    const UP: usize = 3_000_000;
     let origin = drain_then_answer_origin().await;
     let ir = policy(&[format!("127.0.0.1:{}", origin.port())], &[]);
     let p = Proxies::start(ir, resolver(), Limits::default());
     let mut s = p.http().await;
-    // Data pipelined right behind the CONNECT must reach the origin too.
+    let data: Vec<u8> = (0..UP).map(pattern).collect();
+    // Data pipelined right behind the CONNECT must reach the origin too, in order.
     let mut req = format!("CONNECT 127.0.0.1:{} HTTP/1.1\r\n\r\n", origin.port()).into_bytes();
-    req.extend_from_slice(&[b'a'; 1000]);
+    req.extend_from_slice(&data[..1000]);
     s.write_all(&req).await.unwrap();
     let head = read_head(&mut s).await.unwrap();
     assert!(head.starts_with("HTTP/1.1 200 "), "{head}");
-    s.write_all(&vec![b'b'; 99_000]).await.unwrap();
+    s.write_all(&data[1000..]).await.unwrap();
     s.shutdown().await.unwrap();
     let mut rest = Vec::new();
-    tokio::time::timeout(Duration::from_secs(10), s.read_to_end(&mut rest))
+    tokio::time::timeout(Duration::from_secs(20), s.read_to_end(&mut rest))
         .await
         .unwrap()
         .unwrap();
+    let line = format!("got {UP} bytes, {UP} in pattern\n");
     assert!(
-        rest.starts_with(b"got 100000 bytes\n"),
+        rest.starts_with(line.as_bytes()),
         "{:?}",
-        &rest[..rest.len().min(40)]
+        String::from_utf8_lossy(&rest[..rest.len().min(60)])
     );
-    assert_eq!(rest.len(), "got 100000 bytes\n".len() + 200_000);
+    let tail = &rest[line.len()..];
+    assert_eq!(tail.len(), TAIL);
+    assert!(tail.iter().enumerate().all(|(i, b)| *b == pattern(i)));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -24,7 +24,7 @@ use tokio::sync::OwnedSemaphorePermit;
 
 use super::dial::{DialError, Refusal, Upstream};
 use super::target::{parse_authority, printable};
-use super::tunnel::{relay, Activity, Watched};
+use super::tunnel::{relay, relay_stream, Activity, Watched};
 use super::violation::{Protocol, ViolationKind};
 use super::Shared;
 
@@ -120,7 +120,7 @@ async fn connect(
                 )
                 .await
             }
-            Err(upgraded) => relay(TokioIo::new(upgraded), dialled.stream, &[], idle).await,
+            Err(upgraded) => relay_stream(TokioIo::new(upgraded), dialled.stream, idle).await,
         }
     });
     let mut resp = Response::new(empty());

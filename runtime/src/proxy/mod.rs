@@ -18,6 +18,7 @@ pub mod violation;
 
 mod dial;
 mod http;
+mod pump;
 mod socket_dir;
 mod socks;
 mod tunnel;
@@ -364,7 +365,8 @@ fn refuse_busy(stream: UnixStream, kind: Kind) {
     });
 }
 
-/// Each tunnel holds two descriptors (client and destination), plus listeners and spares.
+/// Each tunnel holds up to six descriptors (client, destination, a pipe per direction while
+/// splicing), plus listeners and spares.
 fn raise_open_file_limit(max_connections: usize) {
     use nix::sys::resource::{getrlimit, setrlimit, Resource};
     let wanted = (max_connections as u64)

@@ -11,10 +11,10 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::{TcpStream, UnixStream};
 
-/// Buffer per direction. Large buffers halve the syscalls of a bulk transfer.
-const TUNNEL_BUFFER: usize = 256 * 1024;
+use super::pump;
 
 /// When bytes last moved on a connection.
 #[derive(Clone, Debug)]
@@ -114,31 +114,34 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Watched<S> {
     }
 }
 
-/// Relays between `client` and `upstream` until both directions are finished, either side
-/// fails, or nothing moves for `idle`. `early` is what the client sent before the tunnel was
-/// established (pipelined after the request); it goes upstream first.
-pub(crate) async fn relay<C, U>(client: C, upstream: U, early: &[u8], idle: Duration)
+/// Relays between the client's socket and the destination's until both directions are
+/// finished, either side fails, or nothing moves for `idle`. `early` is what the client sent
+/// before the tunnel was established (pipelined after the request); it goes upstream first.
+pub(crate) async fn relay(client: UnixStream, upstream: TcpStream, early: &[u8], idle: Duration) {
+    let activity = Activity::new();
+    let both = async {
+        pump::write_all(&upstream, early).await?;
+        tokio::try_join!(
+            pump::pump(&client, &upstream, &activity),
+            pump::pump(&upstream, &client, &activity),
+        )
+    };
+    tokio::select! {
+        _ = both => {}
+        _ = activity.idle_for(idle) => {}
+    }
+}
+
+/// [`relay`] for a client stream hyper could not hand back as a socket.
+pub(crate) async fn relay_stream<C>(client: C, upstream: TcpStream, idle: Duration)
 where
     C: AsyncRead + AsyncWrite + Unpin,
-    U: AsyncRead + AsyncWrite + Unpin,
 {
     let activity = Activity::new();
     let mut client = Watched::new(client, activity.clone());
     let mut upstream = Watched::new(upstream, activity.clone());
-    let copy = async {
-        if !early.is_empty() {
-            upstream.write_all(early).await?;
-        }
-        tokio::io::copy_bidirectional_with_sizes(
-            &mut client,
-            &mut upstream,
-            TUNNEL_BUFFER,
-            TUNNEL_BUFFER,
-        )
-        .await
-    };
     tokio::select! {
-        _ = copy => {}
+        _ = tokio::io::copy_bidirectional(&mut client, &mut upstream) => {}
         _ = activity.idle_for(idle) => {}
     }
 }

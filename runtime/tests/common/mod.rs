@@ -144,8 +144,13 @@ pub async fn http_origin() -> SocketAddr {
     addr
 }
 
-/// A TCP origin that reads until EOF, then answers `got N bytes` and a tail, then closes:
-/// it only answers once the client has half-closed.
+/// The byte at position `i` of the test pattern (a period no buffer size divides).
+pub fn pattern(i: usize) -> u8 {
+    (i % 251) as u8
+}
+
+/// A TCP origin that reads until EOF, then answers `got N bytes, M in pattern` and
+/// `TAIL` pattern bytes, then closes: it only answers once the client has half-closed.
 pub async fn drain_then_answer_origin() -> SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -157,16 +162,25 @@ pub async fn drain_then_answer_origin() -> SocketAddr {
             tokio::spawn(async move {
                 let mut all = Vec::new();
                 let _ = s.read_to_end(&mut all).await;
+                let good = all
+                    .iter()
+                    .enumerate()
+                    .take_while(|(i, b)| **b == pattern(*i))
+                    .count();
                 let _ = s
-                    .write_all(format!("got {} bytes\n", all.len()).as_bytes())
+                    .write_all(format!("got {} bytes, {good} in pattern\n", all.len()).as_bytes())
                     .await;
-                let _ = s.write_all(&vec![b'z'; 200_000]).await;
+                let tail: Vec<u8> = (0..TAIL).map(pattern).collect();
+                let _ = s.write_all(&tail).await;
                 let _ = s.shutdown().await;
             });
         }
     });
     addr
 }
+
+/// What [`drain_then_answer_origin`] sends after its count line.
+pub const TAIL: usize = 3_000_000;
 
 /// Reads up to and including the blank line ending a head (at most 64 KiB).
 pub async fn read_head<S: AsyncReadExt + Unpin>(s: &mut S) -> Option<String> {
