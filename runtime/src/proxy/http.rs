@@ -104,6 +104,7 @@ async fn connect(
     };
     let on_upgrade = hyper::upgrade::on(&mut req);
     let idle = shared.limits.idle_timeout;
+    let zero_copy = shared.zero_copy;
     tokio::spawn(async move {
         let _slot = permit;
         let Ok(upgraded) = on_upgrade.await else {
@@ -117,6 +118,7 @@ async fn connect(
                     dialled.stream,
                     &parts.read_buf,
                     idle,
+                    zero_copy,
                 )
                 .await
             }

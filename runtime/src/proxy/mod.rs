@@ -82,6 +82,9 @@ pub struct ProxyOptions {
     pub socket_parent: Option<PathBuf>,
     /// Worker threads of the proxies' runtime.
     pub worker_threads: usize,
+    /// Let bulk tunnel traffic move by `splice(2)` instead of through user space (on by
+    /// default; off is for comparison and for kernels or sandboxes without socket splice).
+    pub zero_copy: bool,
 }
 
 impl Default for ProxyOptions {
@@ -95,6 +98,7 @@ impl Default for ProxyOptions {
             resolver: Arc::new(SystemResolver),
             socket_parent: None,
             worker_threads: 2,
+            zero_copy: true,
         }
     }
 }
@@ -106,6 +110,7 @@ impl std::fmt::Debug for ProxyOptions {
             .field("violations", &self.violations)
             .field("socket_parent", &self.socket_parent)
             .field("worker_threads", &self.worker_threads)
+            .field("zero_copy", &self.zero_copy)
             .finish_non_exhaustive()
     }
 }
@@ -139,6 +144,7 @@ pub enum ProxyError {
 pub(crate) struct Shared {
     pub dialer: Dialer,
     pub limits: Limits,
+    pub zero_copy: bool,
     violations: ViolationLog,
     violation_count: AtomicU64,
 }
@@ -190,21 +196,14 @@ impl ProxyServer {
     /// serving on a runtime of its own. Raises this process's soft open-file limit towards
     /// what `max_connections` needs (never above the hard limit).
     pub fn start(ir: Arc<Ir>, opts: ProxyOptions) -> Result<ProxyServer, ProxyError> {
-        let violations = ViolationLog::open(opts.violations)?;
+        let violations = ViolationLog::open(opts.violations.clone())?;
         raise_open_file_limit(opts.limits.max_connections);
         let parent = opts
             .socket_parent
             .clone()
             .unwrap_or_else(socket_dir::default_parent);
         let dir = socket_dir::create(&parent)?;
-        let started = Self::serve(
-            ir,
-            &dir,
-            opts.limits,
-            opts.resolver,
-            opts.worker_threads,
-            violations,
-        );
+        let started = Self::serve(ir, &dir, opts, violations);
         if started.is_err() {
             socket_dir::remove(&dir);
         }
@@ -214,11 +213,16 @@ impl ProxyServer {
     fn serve(
         ir: Arc<Ir>,
         dir: &Path,
-        limits: Limits,
-        resolver: Arc<dyn Resolver>,
-        worker_threads: usize,
+        opts: ProxyOptions,
         violations: ViolationLog,
     ) -> Result<ProxyServer, ProxyError> {
+        let ProxyOptions {
+            limits,
+            resolver,
+            worker_threads,
+            zero_copy,
+            ..
+        } = opts;
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(worker_threads.max(1))
             .thread_name("srt-proxy")
@@ -240,6 +244,7 @@ impl ProxyServer {
                 connect_timeout: limits.connect_timeout,
             },
             limits,
+            zero_copy,
             violations,
             violation_count: AtomicU64::new(0),
         });

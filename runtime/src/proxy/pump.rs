@@ -21,6 +21,11 @@ const COPY_BUFFER: usize = 64 * 1024;
 /// The pipe of a splicing direction (the kernel may grant less).
 const PIPE_SIZE: i32 = 1 << 20;
 
+/// The send buffer a splicing direction asks for on a Unix socket (the kernel caps it at
+/// `net.core.wmem_max`). Unix sockets do not autotune as TCP does, and a bulk transfer through
+/// the default ~200 KiB buffer costs a wake-up per few hundred kilobytes.
+const UNIX_SEND_BUFFER: usize = 2 << 20;
+
 /// A tokio socket whose descriptor the relay drives directly.
 pub(crate) trait RawSocket: AsFd {
     fn io<R>(
@@ -28,6 +33,9 @@ pub(crate) trait RawSocket: AsFd {
         interest: Interest,
         f: impl FnMut() -> io::Result<R>,
     ) -> impl Future<Output = io::Result<R>>;
+
+    /// Prepares the socket for a bulk transfer it sends.
+    fn for_bulk_sending(&self) {}
 }
 
 impl RawSocket for TcpStream {
@@ -48,6 +56,14 @@ impl RawSocket for UnixStream {
     ) -> impl Future<Output = io::Result<R>> {
         self.async_io(interest, f)
     }
+
+    fn for_bulk_sending(&self) {
+        let _ = nix::sys::socket::setsockopt(
+            self,
+            nix::sys::socket::sockopt::SndBuf,
+            &UNIX_SEND_BUFFER,
+        );
+    }
 }
 
 /// Writes all of `data` to `dst` (no SIGPIPE: a closed peer is an error, not a signal).
@@ -64,17 +80,20 @@ pub(crate) async fn write_all<D: RawSocket>(dst: &D, mut data: &[u8]) -> io::Res
 }
 
 /// Carries `src`'s bytes to `dst` until `src` ends, then shuts `dst`'s write half.
+/// With `zero_copy` off, the direction never moves to splice.
 pub(crate) async fn pump<S: RawSocket, D: RawSocket>(
     src: &S,
     dst: &D,
     activity: &Activity,
+    zero_copy: bool,
 ) -> io::Result<()> {
     let mut moved = 0u64;
     let mut buf = vec![0u8; COPY_BUFFER];
     loop {
-        if moved >= SPLICE_AFTER {
+        if zero_copy && moved >= SPLICE_AFTER {
             if let Some(pipe) = Pipe::new() {
                 drop(buf);
+                dst.for_bulk_sending();
                 return splice_loop(src, dst, &pipe, activity).await;
             }
         }

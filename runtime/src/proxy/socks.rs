@@ -45,7 +45,14 @@ pub(crate) async fn serve(
     let negotiated =
         tokio::time::timeout(limits.header_timeout, negotiate(&mut stream, &shared)).await;
     if let Ok(Ok(Some(dialled))) = negotiated {
-        relay(stream, dialled.stream, &[], limits.idle_timeout).await;
+        relay(
+            stream,
+            dialled.stream,
+            &[],
+            limits.idle_timeout,
+            shared.zero_copy,
+        )
+        .await;
     }
 }
 

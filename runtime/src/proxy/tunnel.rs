@@ -117,13 +117,19 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Watched<S> {
 /// Relays between the client's socket and the destination's until both directions are
 /// finished, either side fails, or nothing moves for `idle`. `early` is what the client sent
 /// before the tunnel was established (pipelined after the request); it goes upstream first.
-pub(crate) async fn relay(client: UnixStream, upstream: TcpStream, early: &[u8], idle: Duration) {
+pub(crate) async fn relay(
+    client: UnixStream,
+    upstream: TcpStream,
+    early: &[u8],
+    idle: Duration,
+    zero_copy: bool,
+) {
     let activity = Activity::new();
     let both = async {
         pump::write_all(&upstream, early).await?;
         tokio::try_join!(
-            pump::pump(&client, &upstream, &activity),
-            pump::pump(&upstream, &client, &activity),
+            pump::pump(&client, &upstream, &activity, zero_copy),
+            pump::pump(&upstream, &client, &activity, zero_copy),
         )
     };
     tokio::select! {

@@ -70,6 +70,7 @@ impl Proxies {
             resolver: Arc::new(resolver),
             socket_parent: Some(parent.path().to_path_buf()),
             worker_threads: 2,
+            zero_copy: true,
         };
         let server = ProxyServer::start(ir, opts).unwrap();
         Proxies {
