@@ -439,11 +439,17 @@ async fn slow_and_idle_clients_are_closed() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn half_closed_tunnels_deliver_the_rest_then_close() {
+    for zero_copy in [true, false] {
+        half_closed_tunnel(zero_copy).await;
+    }
+}
+
+async fn half_closed_tunnel(zero_copy: bool) {
     // Megabytes each way, so both directions also pass the switch to splice.
     const UP: usize = 3_000_000;
     let origin = drain_then_answer_origin().await;
     let ir = policy(&[format!("127.0.0.1:{}", origin.port())], &[]);
-    let p = Proxies::start(ir, resolver(), Limits::default());
+    let p = Proxies::start_with(ir, resolver(), Limits::default(), zero_copy);
     let mut s = p.http().await;
     let data: Vec<u8> = (0..UP).map(pattern).collect();
     // Data pipelined right behind the CONNECT must reach the origin too, in order.
@@ -468,6 +474,41 @@ async fn half_closed_tunnels_deliver_the_rest_then_close() {
     let tail = &rest[line.len()..];
     assert_eq!(tail.len(), TAIL);
     assert!(tail.iter().enumerate().all(|(i, b)| *b == pattern(i)));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_stops_sending_still_gets_its_answer() {
+    let origin = http_origin().await;
+    let p = Proxies::start(
+        allowing_origin(origin.port()),
+        resolver(),
+        Limits::default(),
+    );
+    let mut s = p.http().await;
+    let req = format!(
+        "GET http://allowed.test:{}/eof HTTP/1.1\r\nHost: allowed.test:{}\r\n\r\n",
+        origin.port(),
+        origin.port()
+    );
+    s.write_all(req.as_bytes()).await.unwrap();
+    s.shutdown().await.unwrap();
+    let mut out = Vec::new();
+    tokio::time::timeout(Duration::from_secs(10), s.read_to_end(&mut out))
+        .await
+        .unwrap()
+        .unwrap();
+    let out = String::from_utf8_lossy(&out);
+    assert!(out.starts_with("HTTP/1.1 200 OK\r\n"), "{out}");
+    assert!(out.contains("GET /eof HTTP/1.1"), "{out}");
+    // A refusal is answered too.
+    let mut s = p.http().await;
+    s.write_all(b"CONNECT example.com:443 HTTP/1.1\r\n\r\n")
+        .await
+        .unwrap();
+    s.shutdown().await.unwrap();
+    let mut out = Vec::new();
+    s.read_to_end(&mut out).await.unwrap();
+    assert!(out.starts_with(b"HTTP/1.1 403 host is not on the allow list\r\n"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

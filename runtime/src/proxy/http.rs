@@ -50,6 +50,8 @@ pub(crate) async fn serve(stream: UnixStream, shared: Arc<Shared>, permit: Owned
     };
     let conn = hyper::server::conn::http1::Builder::new()
         .timer(TokioTimer::new())
+        // A client may finish sending (EOF) and still wait for the answer.
+        .half_close(true)
         .header_read_timeout(limits.header_timeout)
         .max_header_size(limits.max_header_bytes)
         .max_headers(limits.max_headers)

@@ -25,7 +25,7 @@ mod tunnel;
 
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
@@ -356,7 +356,13 @@ fn refuse_busy(stream: UnixStream, kind: Kind) {
         let _ = stream.try_write(head.as_bytes());
     }
     // Closing a Unix socket with the client's request unread would make its read fail with
-    // ECONNRESET before it sees the answer; shut our side and let it drain briefly.
+    // ECONNRESET before it sees the answer; shut our side and let it drain briefly. Under a
+    // flood, past a few dozen at once, the connection is just closed.
+    static DRAINING: AtomicUsize = AtomicUsize::new(0);
+    if DRAINING.fetch_add(1, Ordering::Relaxed) >= 64 {
+        DRAINING.fetch_sub(1, Ordering::Relaxed);
+        return;
+    }
     tokio::spawn(async move {
         let mut stream = stream;
         let _ = tokio::io::AsyncWriteExt::shutdown(&mut stream).await;
@@ -367,6 +373,7 @@ fn refuse_busy(stream: UnixStream, kind: Kind) {
             tokio::io::copy(&mut limited, &mut sink),
         )
         .await;
+        DRAINING.fetch_sub(1, Ordering::Relaxed);
     });
 }
 

@@ -55,6 +55,16 @@ pub struct Proxies {
 
 impl Proxies {
     pub fn start(ir: Arc<Ir>, resolver: StaticResolver, limits: Limits) -> Proxies {
+        Self::start_with(ir, resolver, limits, true)
+    }
+
+    /// `zero_copy: false` keeps every tunnel on the user-space copy.
+    pub fn start_with(
+        ir: Arc<Ir>,
+        resolver: StaticResolver,
+        limits: Limits,
+        zero_copy: bool,
+    ) -> Proxies {
         let parent = tempfile::tempdir().unwrap();
         let violations = Arc::new(Mutex::new(Vec::new()));
         let seen = violations.clone();
@@ -70,7 +80,7 @@ impl Proxies {
             resolver: Arc::new(resolver),
             socket_parent: Some(parent.path().to_path_buf()),
             worker_threads: 2,
-            zero_copy: true,
+            zero_copy,
         };
         let server = ProxyServer::start(ir, opts).unwrap();
         Proxies {
