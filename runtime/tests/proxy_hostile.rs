@@ -191,7 +191,10 @@ async fn slow_and_idle_clients_are_closed() {
     let head = connect(&mut s, &format!("allowed.test:{}", origin.port())).await;
     assert!(head.starts_with("HTTP/1.1 200 "), "{head}");
     assert!(closed_within(&mut s, Duration::from_secs(6)).await);
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while p.server.active_connections() > 0 && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     assert_eq!(p.server.active_connections(), 0);
 }
 
