@@ -10,6 +10,9 @@
 //! The proxies run on their own multi-thread tokio runtime (worker threads named
 //! `srt-proxy`), so a synchronous caller starts them with [`ProxyServer::start`], runs the
 //! command, and calls [`ProxyServer::shutdown`] (dropping the server does the same).
+//!
+//! The process must keep `SIGPIPE` ignored (Rust binaries do by default): a tunnel splicing
+//! into a socket whose peer went away gets `EPIPE`, not a signal.
 
 pub mod guard;
 pub mod resolver;
