@@ -36,15 +36,37 @@ pub enum Command {
     Init(cmd::init::Args),
     /// Print the settings JSON Schema.
     Schema,
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print a man page (roff): `srt man | man -l -`, or `srt man lint` for `srt-lint(1)`.
+    Man {
+        /// A subcommand, for its own page.
+        subcommand: Option<String>,
+    },
     /// The in-sandbox init (internal).
     #[command(name = "__init", hide = true)]
     Init0(cmd::run::InitArgs),
+    /// SSH ProxyCommand through the sandbox's HTTP proxy (internal): `__proxy-connect %h %p`.
+    #[command(name = "__proxy-connect", hide = true)]
+    ProxyConnect {
+        host: String,
+        port: u16,
+        /// The HTTP proxy inside the sandbox.
+        #[arg(long, default_value = "127.0.0.1:3128")]
+        proxy: String,
+    },
 }
 
-/// Subcommand names, for telling `srt lint x` from the drop-in `srt make x`.
-const SUBCOMMANDS: [&str; 10] = [
-    "lint", "compile", "run", "explain", "diff", "doctor", "init", "schema", "__init", "help",
-];
+/// Is `word` one of srt's subcommands (for telling `srt lint x` from the drop-in `srt make x`)?
+fn is_subcommand(word: &str) -> bool {
+    word == "help"
+        || <Cli as clap::CommandFactory>::command()
+            .get_subcommands()
+            .any(|s| s.get_name() == word)
+}
 
 /// Rewrites the npm srt's drop-in form to `srt run …`: when the first word that is not one of
 /// the drop-in options is not a subcommand (or `-c` is given), the invocation runs a command.
@@ -66,7 +88,7 @@ pub fn drop_in_argv(argv: Vec<OsString>) -> Vec<OsString> {
     }
     let first = argv.get(i).map(|a| a.to_string_lossy().into_owned());
     let is_flag = first.as_deref().is_some_and(|f| f.starts_with('-'));
-    let is_sub = first.as_deref().is_some_and(|f| SUBCOMMANDS.contains(&f));
+    let is_sub = first.as_deref().is_some_and(is_subcommand);
     let drop_in = saw_c || (i > 1 && !is_sub) || (first.is_some() && !is_flag && !is_sub);
     if !drop_in {
         return argv;

@@ -185,12 +185,18 @@ fn token_regex(t: &GlobToken) -> String {
 }
 
 /// A glob translated to a regex, in the two anchored forms the peer uses.
+///
+/// The regexes are compiled on first use: a policy resolves dozens of globs (the mandatory
+/// denies alone are one per name and root) and most are never matched in a `lint` run, while
+/// the backends only need [`GlobRegex::body`]. Globs of the shape `PREFIX/**/SUFFIX` with
+/// literal parts, which is every mandatory deny, are matched without a regex at all.
 #[derive(Clone)]
 pub struct GlobRegex {
     /// The unanchored body, e.g. `/p/(.*/)?[^/]*\.pem`.
     pub body: String,
-    allow: regex::Regex,
-    deny: regex::Regex,
+    anywhere_below: Option<(String, String)>,
+    allow: std::sync::OnceLock<Option<regex::Regex>>,
+    deny: std::sync::OnceLock<Option<regex::Regex>>,
 }
 
 impl std::fmt::Debug for GlobRegex {
@@ -206,17 +212,30 @@ impl PartialEq for GlobRegex {
 }
 impl Eq for GlobRegex {}
 
+fn compile(body: &str, tail: &str) -> Option<regex::Regex> {
+    // Bytes mode first (paths need not be UTF-8 to be matched); Unicode if the body needs it.
+    regex::Regex::new(&format!("(?s-u)^{body}{tail}$"))
+        .or_else(|_| regex::Regex::new(&format!("(?s)^{body}{tail}$")))
+        .ok()
+}
+
 impl GlobRegex {
     /// Translates an absolute glob. Fails only if the regex engine rejects the result, which
     /// the grammar above never produces; the error is kept rather than assumed away.
     pub fn new(glob: &str) -> Result<Self, regex::Error> {
-        let body: String = parse(glob).iter().map(token_regex).collect();
+        let tokens = parse(glob);
+        let body: String = tokens.iter().map(token_regex).collect();
+        // Only a `[set]` can make the translation invalid for the regex engine (e.g. a nested
+        // `[`); validate those now, so a bad translation is an error at resolve time rather
+        // than a silent miss later.
+        if tokens.iter().any(|t| matches!(t, GlobToken::Set(_))) {
+            regex::Regex::new(&format!("(?s)^{body}(/.*)?$"))?;
+        }
         Ok(GlobRegex {
-            allow: regex::Regex::new(&format!("(?s-u)^{body}$"))
-                .or_else(|_| regex::Regex::new(&format!("(?s)^{body}$")))?,
-            deny: regex::Regex::new(&format!("(?s-u)^{body}(/.*)?$"))
-                .or_else(|_| regex::Regex::new(&format!("(?s)^{body}(/.*)?$")))?,
+            anywhere_below: anywhere_below(&tokens),
             body,
+            allow: std::sync::OnceLock::new(),
+            deny: std::sync::OnceLock::new(),
         })
     }
 
@@ -231,12 +250,60 @@ impl GlobRegex {
     }
 
     pub fn matches_exact(&self, path: &str) -> bool {
-        self.allow.is_match(path)
+        if let Some((prefix, suffix)) = &self.anywhere_below {
+            return below_match(path, prefix, suffix, false);
+        }
+        self.allow
+            .get_or_init(|| compile(&self.body, ""))
+            .as_ref()
+            .is_some_and(|r| r.is_match(path))
     }
 
     pub fn matches_or_beneath(&self, path: &str) -> bool {
-        self.deny.is_match(path)
+        if let Some((prefix, suffix)) = &self.anywhere_below {
+            return below_match(path, prefix, suffix, true);
+        }
+        self.deny
+            .get_or_init(|| compile(&self.body, "(/.*)?"))
+            .as_ref()
+            .is_some_and(|r| r.is_match(path))
     }
+}
+
+/// `PREFIX/**/SUFFIX` with literal PREFIX (absolute) and SUFFIX (no wildcards).
+fn anywhere_below(tokens: &[GlobToken]) -> Option<(String, String)> {
+    let pos = tokens.iter().position(|t| *t == GlobToken::GlobstarSlash)?;
+    let literal = |ts: &[GlobToken]| -> Option<String> {
+        ts.iter()
+            .map(|t| match t {
+                GlobToken::Text(s) => Some(s.clone()),
+                GlobToken::Separator => Some("/".to_string()),
+                _ => None,
+            })
+            .collect()
+    };
+    let prefix = literal(&tokens[..pos])?;
+    let suffix = literal(&tokens[pos + 1..])?;
+    (prefix.ends_with('/') && !suffix.is_empty() && !suffix.starts_with('/'))
+        .then_some((prefix, suffix))
+}
+
+/// Does `PREFIX(.*/)?SUFFIX` match `path` exactly (`beneath = false`), or match it or one of
+/// its ancestors (`beneath = true`, the deny reading `(/.*)?`)?
+fn below_match(path: &str, prefix: &str, suffix: &str, beneath: bool) -> bool {
+    let Some(rest) = path.strip_prefix(prefix) else {
+        return false;
+    };
+    let mut from = 0;
+    while let Some(i) = rest[from..].find(suffix).map(|i| i + from) {
+        let starts_component = i == 0 || rest.as_bytes()[i - 1] == b'/';
+        let after = &rest[i + suffix.len()..];
+        if starts_component && (after.is_empty() || (beneath && after.starts_with('/'))) {
+            return true;
+        }
+        from = i + 1;
+    }
+    false
 }
 
 /// The static prefix of a glob: everything before its first glob character.
@@ -286,6 +353,35 @@ mod tests {
         let star = GlobRegex::new("/p/*.lock").unwrap();
         assert!(!star.matches_exact("/p/sub/x.lock"));
         assert!(star.matches_exact("/p/Cargo.lock"));
+    }
+
+    #[test]
+    fn literal_below_globs_match_like_their_regex() {
+        let g = GlobRegex::new("/p/**/.git/hooks").unwrap();
+        assert!(g.anywhere_below.is_some());
+        let allow = regex::Regex::new(&g.allow_regex()).unwrap();
+        let deny = regex::Regex::new(&g.deny_regex()).unwrap();
+        for path in [
+            "/p/.git/hooks",
+            "/p/.git/hooks/pre-commit",
+            "/p/a/.git/hooks",
+            "/p/a/b/.git/hooks/x/y",
+            "/p/x.git/hooks",
+            "/p/.git/hooksx",
+            "/p/.git/hooks/.git/hooks",
+            "/q/.git/hooks",
+            "/p/.git",
+            "/p/a.git/hooks/b/.git/hooks",
+            "/p/",
+            "/p",
+        ] {
+            assert_eq!(g.matches_exact(path), allow.is_match(path), "exact {path}");
+            assert_eq!(
+                g.matches_or_beneath(path),
+                deny.is_match(path),
+                "beneath {path}"
+            );
+        }
     }
 
     #[test]

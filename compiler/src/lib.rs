@@ -5,6 +5,7 @@
 
 pub mod backend;
 pub mod decide;
+pub mod diff;
 pub mod fsview;
 pub mod glob;
 pub mod ir;

@@ -31,6 +31,19 @@ pub mod builtin {
     pub const DEFAULT: &str = "default";
     /// `filesystem.disabled: true` lifts every filesystem rule.
     pub const FILESYSTEM_DISABLED: &str = "filesystem-disabled";
+
+    /// What a built-in rule is, in a sentence, for `explain`.
+    pub fn describe(name: &str) -> &'static str {
+        match name {
+            DEFAULT_WRITE_PATH => "a path every sandboxed command may write (devices, /tmp/claude, npm and Claude debug logs)",
+            MANDATORY_DENY => {
+                "a mandatory deny: shell rc files, git hooks and config, editor and agent configuration run or are trusted outside the sandbox later, so they are never writable"
+            }
+            SETTINGS_FILE => "the settings file in use: the sandbox must not rewrite its own policy",
+            FILESYSTEM_DISABLED => "filesystem.disabled is true: no filesystem rule applies",
+            _ => "nothing in the policy matched, so the default applied",
+        }
+    }
 }
 
 impl Origin {

@@ -1,3 +1,10 @@
-//! The runtime (see the `srt run` issue): proxies, the in-sandbox init, seccomp installation.
+//! The srt runtime: executes a Linux plan (proxies, the in-sandbox init, seccomp), and
+//! `sandbox-exec` on macOS.
 
+#[cfg(target_os = "linux")]
+pub mod init;
+#[cfg(target_os = "linux")]
+pub mod preflight;
 pub mod proxy;
+#[cfg(target_os = "linux")]
+pub mod stubs;

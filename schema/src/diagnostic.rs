@@ -144,7 +144,9 @@ impl std::error::Error for SourcedDiagnostic {}
 
 impl miette::Diagnostic for SourcedDiagnostic {
     fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        Some(Box::new(&self.diagnostic.code))
+        // An empty code renders a bare snippet (used by `explain`).
+        (!self.diagnostic.code.is_empty())
+            .then(|| Box::new(&self.diagnostic.code) as Box<dyn fmt::Display + 'a>)
     }
 
     fn severity(&self) -> Option<miette::Severity> {

@@ -1,13 +1,92 @@
-//! `srt diff` (not in this build yet).
+//! `srt diff OLD NEW`: what the second policy allows or refuses that the first did not, in
+//! effect (decided by the compiler's decision procedure), widenings first.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
+
+use srt_compiler::diff::{diff, Direction};
+
+use crate::output::Format;
+use crate::settings::{load_and_resolve, report, SettingsArgs};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
-    pub rest: Vec<String>,
+    /// The policy before (e.g. `<(git show HEAD:.srt.json)`).
+    pub old: PathBuf,
+    /// The policy after.
+    pub new: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: Format,
+    /// Exit 1 when anything widened (for pre-commit and CI review gates).
+    #[arg(long)]
+    pub exit_code: bool,
+    /// Resolve relative paths in both files against DIR (default: the current directory).
+    #[arg(long, value_name = "DIR")]
+    pub cwd: Option<PathBuf>,
+    /// Expand `~` to DIR (default: $HOME).
+    #[arg(long, value_name = "DIR")]
+    pub home: Option<PathBuf>,
 }
 
-pub fn run(_args: Args) -> anyhow::Result<ExitCode> {
-    super::not_yet("diff")
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let resolve = |file: &PathBuf| {
+        load_and_resolve(&SettingsArgs {
+            settings: Some(file.clone()),
+            cwd: args.cwd.clone(),
+            home: args.home.clone(),
+            project_first: false,
+        })
+    };
+    let old = match resolve(&args.old) {
+        Ok(r) => r,
+        Err(e) => return Ok(report(e)),
+    };
+    let new = match resolve(&args.new) {
+        Ok(r) => r,
+        Err(e) => return Ok(report(e)),
+    };
+    let changes = diff(&old.ir, &new.ir);
+    let widened = changes
+        .iter()
+        .filter(|c| c.direction == Direction::Widened)
+        .count();
+    let narrowed = changes.len() - widened;
+    match args.format {
+        Format::Json => {
+            let doc = serde_json::json!({
+                "version": 1,
+                "widened": widened,
+                "narrowed": narrowed,
+                "changes": changes,
+            });
+            println!("{}", serde_json::to_string_pretty(&doc)?);
+        }
+        Format::Human => {
+            let width = changes
+                .iter()
+                .map(|c| c.what.chars().count())
+                .max()
+                .unwrap_or(0);
+            for c in &changes {
+                let dir = match c.direction {
+                    Direction::Widened => "+ widened ",
+                    Direction::Narrowed => "- narrowed",
+                };
+                let subject = serde_json::to_value(c.subject)?;
+                let subject = subject.as_str().unwrap_or_default();
+                println!("{dir}  {subject:<11} {:<width$}  {}", c.what, c.because);
+            }
+            if changes.is_empty() {
+                println!("no change in effect");
+            } else {
+                println!("{widened} widened, {narrowed} narrowed");
+            }
+        }
+    }
+    Ok(if args.exit_code && widened > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }

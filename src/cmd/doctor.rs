@@ -1,13 +1,87 @@
-//! `srt doctor` (not in this build yet).
+//! `srt doctor`: can this machine enforce a sandbox? A checklist of the probes `srt run` makes
+//! before it starts anything; exit 1 if any required probe fails.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
+
+use crate::output::Format;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
-    pub rest: Vec<String>,
+    /// Settings file whose `bwrapPath` to check (default: none; bwrap from PATH).
+    #[arg(short = 's', long = "settings", value_name = "FILE")]
+    pub settings: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: Format,
 }
 
+#[cfg(target_os = "linux")]
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    use srt_runtime::preflight::{checks, Status};
+    let bwrap_path = match &args.settings {
+        Some(p) => match crate::settings::load(&p.display().to_string(), p) {
+            Ok(l) => l.settings.bwrap_path.map(|b| PathBuf::from(b.value)),
+            Err(e) => {
+                eprintln!("{:?}", miette::Report::new(e));
+                return Ok(ExitCode::from(2));
+            }
+        },
+        None => None,
+    };
+    let checks = checks(bwrap_path.as_deref());
+    let failed = checks.iter().any(|c| c.status == Status::Fail);
+    match args.format {
+        Format::Json => {
+            let items: Vec<_> = checks
+                .iter()
+                .map(|c| {
+                    serde_json::json!({
+                        "check": c.name,
+                        "status": match c.status { Status::Ok => "ok", Status::Warn => "warn", Status::Fail => "fail" },
+                        "detail": c.detail,
+                        "fix": c.fix,
+                    })
+                })
+                .collect();
+            println!(
+                "{}",
+                serde_json::to_string_pretty(
+                    &serde_json::json!({"version": 1, "ok": !failed, "checks": items})
+                )?
+            );
+        }
+        Format::Human => {
+            for c in &checks {
+                let mark = match c.status {
+                    Status::Ok => "ok  ",
+                    Status::Warn => "warn",
+                    Status::Fail => "FAIL",
+                };
+                println!("[{mark}] {}: {}", c.name, c.detail);
+                if let Some(fix) = &c.fix {
+                    println!("       fix: {fix}");
+                }
+            }
+            println!(
+                "{}",
+                if failed {
+                    "srt run will refuse to start on this machine until the failures above are fixed"
+                } else {
+                    "srt run can enforce a sandbox here"
+                }
+            );
+        }
+    }
+    Ok(if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+#[cfg(not(target_os = "linux"))]
 pub fn run(_args: Args) -> anyhow::Result<ExitCode> {
-    super::not_yet("doctor")
+    println!("[ok  ] sandbox-exec: srt run uses the system sandbox-exec on macOS");
+    Ok(ExitCode::SUCCESS)
 }

@@ -1,15 +1,30 @@
-//! `srt lint [FILE…]`: validation findings (and, with the lint catalogue, lint findings).
+//! `srt lint [FILE…]`: validation errors, then the lint catalogue (`srt-lints`).
 //!
-//! Exit status: 0 when nothing reaches error level, 1 when something does, 2 on usage errors
-//! or a file that cannot be read.
+//! Exit status: 0 when nothing reaches deny (error) level, 1 when something does, 2 on usage
+//! errors or a file that cannot be read. With `--fix --dry-run`: 1 when a fix would change a
+//! file, else 0.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 
-use srt_compiler::{resolve, RealFs, ResolveOptions};
-use srt_schema::Severity;
+use srt_compiler::{RealFs, ResolveOptions};
+use srt_lints::{Kind, LevelConfig, Target};
+use srt_schema::{Diagnostic, Severity, SourceFile};
 
+use crate::cmd::compile::Target as TargetArg;
 use crate::output::{print_diagnostics, Format};
+
+/// `srt lint --format`: the shared formats, plus SARIF.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum LintFormat {
+    /// Diagnostics with a snippet, label and help (stderr).
+    Human,
+    /// `{"version":1,"diagnostics":[…]}`, with fixes (stdout).
+    Json,
+    /// SARIF 2.1.0, with every rule's help text (stdout).
+    Sarif,
+}
 use crate::settings;
 
 #[derive(Debug, clap::Args)]
@@ -18,13 +33,57 @@ pub struct Args {
     pub files: Vec<PathBuf>,
     /// Output format.
     #[arg(long, value_enum, default_value = "human")]
-    pub format: Format,
+    pub format: LintFormat,
+    /// Lint for this OS: some keys only work on one (default: this one).
+    #[arg(long, value_enum)]
+    pub target: Option<TargetArg>,
     /// Resolve relative paths against DIR (default: the current directory).
     #[arg(long, value_name = "DIR")]
     pub cwd: Option<PathBuf>,
+    /// Expand `~` to DIR (default: $HOME).
+    #[arg(long, value_name = "DIR")]
+    pub home: Option<PathBuf>,
+    /// Allow (hide) a lint. `warnings` means every warning. Repeatable, or comma-separated.
+    #[arg(
+        short = 'A',
+        long = "allow",
+        value_name = "CODE",
+        value_delimiter = ','
+    )]
+    pub allow: Vec<String>,
+    /// Report a lint as a warning.
+    #[arg(short = 'W', long = "warn", value_name = "CODE", value_delimiter = ',')]
+    pub warn: Vec<String>,
+    /// Report a lint as an error (exit 1). `-D warnings` makes every warning an error.
+    #[arg(short = 'D', long = "deny", value_name = "CODE", value_delimiter = ',')]
+    pub deny: Vec<String>,
+    /// Apply machine-applicable fixes in place (formatting and key order kept; atomic write).
+    #[arg(long)]
+    pub fix: bool,
+    /// With --fix: print the changes as a unified diff instead of writing them.
+    #[arg(long, requires = "fix")]
+    pub dry_run: bool,
+    /// List every code with its default level and summary, then exit.
+    #[arg(long, conflicts_with_all = ["files", "fix"])]
+    pub list: bool,
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    if args.list {
+        print!("{}", list());
+        return Ok(ExitCode::SUCCESS);
+    }
+    let levels = match LevelConfig::from_flags(&args.allow, &args.warn, &args.deny) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("{:?}", miette::Report::new(e));
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let target = match args.target.unwrap_or_else(TargetArg::host) {
+        TargetArg::Macos => Target::Macos,
+        TargetArg::Linux => Target::Linux,
+    };
     let process_cwd = std::env::current_dir()?;
     let cwd = match &args.cwd {
         Some(d) => {
@@ -43,11 +102,21 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     } else {
         args.files.clone()
     };
-    let mut all = Vec::new();
+    let mut all: Vec<(Diagnostic, Arc<SourceFile>)> = Vec::new();
     let mut unreadable = false;
+    let mut would_change = false;
     for file in &files {
         let name = file.display().to_string();
-        let loaded = match settings::load(&name, file) {
+        let mut opts = ResolveOptions {
+            cwd: cwd.clone(),
+            settings_path: Some(std::fs::canonicalize(file).unwrap_or_else(|_| file.clone())),
+            ..ResolveOptions::from_env()
+        };
+        if let Some(h) = &args.home {
+            opts.home = h.clone();
+        }
+        let lint = |l: &srt_schema::Loaded| srt_lints::check(l, &opts, &RealFs, target, &levels);
+        let mut loaded = match settings::load(&name, file) {
             Ok(l) => l,
             Err(e) => {
                 eprintln!("{:?}", miette::Report::new(e));
@@ -55,24 +124,43 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 continue;
             }
         };
-        let mut diags = loaded.diagnostics.clone();
-        if !loaded.has_errors() {
-            let opts = ResolveOptions {
-                cwd: cwd.clone(),
-                settings_path: Some(file.clone()),
-                ..ResolveOptions::from_env()
-            };
-            let (_ir, notes) = resolve(
-                &loaded.settings,
-                Some(loaded.source.clone()),
-                &opts,
-                &RealFs,
-            );
-            diags.extend(notes);
+        if args.fix && !loaded.has_errors() {
+            match fix_file(file, &name, args.dry_run, &lint) {
+                Ok(Some(fixed)) if args.dry_run => {
+                    would_change = true;
+                    print!("{fixed}");
+                    continue;
+                }
+                Ok(Some(_)) => {
+                    loaded = settings::load(&name, file)?;
+                }
+                Ok(None) if args.dry_run => continue,
+                Ok(None) => {}
+                Err(e) => {
+                    eprintln!("{e:?}");
+                    unreadable = true;
+                    continue;
+                }
+            }
         }
+        let diags = lint(&loaded);
         all.extend(diags.into_iter().map(|d| (d, loaded.source.clone())));
     }
-    print_diagnostics(&all, args.format);
+    if args.dry_run {
+        return Ok(ExitCode::from(if unreadable {
+            2
+        } else {
+            u8::from(would_change)
+        }));
+    }
+    match args.format {
+        LintFormat::Human => print_diagnostics(&all, Format::Human),
+        LintFormat::Json => print_diagnostics(&all, Format::Json),
+        LintFormat::Sarif => {
+            let refs: Vec<_> = all.iter().map(|(d, s)| (d, s)).collect();
+            println!("{}", srt_lints::sarif::render(&refs));
+        }
+    }
     if unreadable {
         return Ok(ExitCode::from(2));
     }
@@ -82,4 +170,64 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Fixes one file. Returns the diff (dry run) or the applied fixes' summary when something
+/// changed, `None` when nothing did.
+fn fix_file(
+    path: &Path,
+    name: &str,
+    dry_run: bool,
+    lint: &dyn Fn(&srt_schema::Loaded) -> Vec<Diagnostic>,
+) -> Result<Option<String>, miette::Report> {
+    let original = std::fs::read_to_string(path)
+        .map_err(|e| miette::miette!("{name} could not be read: {e}"))?;
+    let fixed = srt_lints::fix::fix_content(name, &original, lint).map_err(miette::Report::new)?;
+    if fixed.content == original {
+        return Ok(None);
+    }
+    if dry_run {
+        return Ok(Some(srt_lints::fix::unified_diff(
+            name,
+            &original,
+            &fixed.content,
+        )));
+    }
+    srt_lints::fix::write_atomic(path, &fixed.content).map_err(miette::Report::new)?;
+    for what in &fixed.applied {
+        eprintln!("srt: {name}: fixed: {what}");
+    }
+    Ok(Some(fixed.applied.join("\n")))
+}
+
+/// `srt lint --list`: every code, its default level and summary.
+pub fn list() -> String {
+    let mut out = String::new();
+    for (title, kinds) in [
+        (
+            "Lints (set levels with -A/-W/-D CODE):",
+            &[Kind::Lint, Kind::Compiler][..],
+        ),
+        (
+            "Validation errors (the file is rejected; these cannot be allowed):",
+            &[Kind::Validation][..],
+        ),
+    ] {
+        out.push_str(title);
+        out.push('\n');
+        for l in srt_lints::registry()
+            .iter()
+            .filter(|l| kinds.contains(&l.kind))
+        {
+            out.push_str(&format!(
+                "  {:<34} {:<5}  {}\n",
+                l.code,
+                l.level.as_str(),
+                l.summary
+            ));
+        }
+        out.push('\n');
+    }
+    out.push_str("`srt explain CODE` prints a code's documentation.\n");
+    out
 }

@@ -25,7 +25,38 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             print!("{}", srt_schema::SCHEMA_TEXT);
             Ok(ExitCode::SUCCESS)
         }
+        Command::Completions { shell } => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            let mut out = Vec::new();
+            clap_complete::generate(shell, &mut cmd, "srt", &mut out);
+            write_stdout(&out)
+        }
+        Command::Man { subcommand } => {
+            let top = <Cli as clap::CommandFactory>::command();
+            let page = match subcommand {
+                None => top,
+                Some(name) => match top.find_subcommand(&name).filter(|s| !s.is_hide_set()) {
+                    Some(sub) => sub.clone().name(format!("srt-{name}")),
+                    None => anyhow::bail!("no subcommand `{name}`"),
+                },
+            };
+            let mut out = Vec::new();
+            clap_mangen::Man::new(page).render(&mut out)?;
+            write_stdout(&out)
+        }
         Command::Init0(a) => run::init(a),
+        #[cfg(target_os = "linux")]
+        Command::ProxyConnect { host, port, proxy } => {
+            match srt_runtime::init::proxy_connect::run(&host, port, &proxy) {
+                Ok(()) => Ok(ExitCode::SUCCESS),
+                Err(e) => {
+                    eprintln!("srt: {e}");
+                    Ok(ExitCode::from(255))
+                }
+            }
+        }
+        #[cfg(not(target_os = "linux"))]
+        Command::ProxyConnect { .. } => not_yet("__proxy-connect"),
     }
 }
 
@@ -33,4 +64,13 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
 pub fn not_yet(what: &str) -> anyhow::Result<ExitCode> {
     eprintln!("srt: `{what}` is not available in this build yet");
     Ok(ExitCode::from(2))
+}
+
+/// Writes generated output; a closed pipe (`| head`) is not an error.
+fn write_stdout(bytes: &[u8]) -> anyhow::Result<ExitCode> {
+    use std::io::Write;
+    match std::io::stdout().write_all(bytes) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+        _ => Ok(ExitCode::SUCCESS),
+    }
 }

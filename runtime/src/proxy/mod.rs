@@ -21,6 +21,7 @@ pub mod violation;
 
 mod dial;
 mod http;
+#[cfg(target_os = "linux")]
 mod pump;
 mod socket_dir;
 mod socks;

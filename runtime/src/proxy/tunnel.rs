@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpStream, UnixStream};
 
+#[cfg(target_os = "linux")]
 use super::pump;
 
 /// When bytes last moved on a connection.
@@ -117,6 +118,7 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Watched<S> {
 /// Relays between the client's socket and the destination's until both directions are
 /// finished, either side fails, or nothing moves for `idle`. `early` is what the client sent
 /// before the tunnel was established (pipelined after the request); it goes upstream first.
+#[cfg(target_os = "linux")]
 pub(crate) async fn relay(
     client: UnixStream,
     upstream: TcpStream,
@@ -135,6 +137,21 @@ pub(crate) async fn relay(
     tokio::select! {
         _ = both => {}
         _ = activity.idle_for(idle) => {}
+    }
+}
+
+/// Elsewhere the relay copies through user space.
+#[cfg(not(target_os = "linux"))]
+pub(crate) async fn relay(
+    client: UnixStream,
+    mut upstream: TcpStream,
+    early: &[u8],
+    idle: Duration,
+    _zero_copy: bool,
+) {
+    use tokio::io::AsyncWriteExt;
+    if upstream.write_all(early).await.is_ok() {
+        relay_stream(client, upstream, idle).await;
     }
 }
 

@@ -1,0 +1,29 @@
+//! Notes the compiler reports while resolving a file.
+
+crate::declare_code! {
+    /// ### What it does
+    /// Notes a path entry that is a symlink whose target lies outside the spelled tree (for
+    /// example `./cache` pointing at `/var/cache/app`). srt applies the rule to the path as
+    /// spelled, exactly as the npm srt does, and says so.
+    ///
+    /// ### Why is this bad
+    /// A rule about `./cache` does not cover `/var/cache/app`: a process can reach the same
+    /// files through the target's own path, which the rule does not name. Writing the target
+    /// states what is meant.
+    ///
+    /// ### Example
+    /// Bad, when `./cache` is a symlink to `/var/cache/app`:
+    /// ```text
+    /// "denyRead": ["./cache"]
+    /// ```
+    /// Use instead:
+    /// ```text
+    /// "denyRead": ["/var/cache/app"]
+    /// ```
+    pub SYMLINK_NOT_FOLLOWED {
+        code: "symlink-not-followed",
+        kind: Compiler,
+        level: Note,
+        summary: "a path entry is a symlink leaving its tree; the rule applies to the spelled path",
+    }
+}

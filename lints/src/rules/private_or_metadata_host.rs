@@ -1,0 +1,161 @@
+//! `private-or-metadata-host`: cloud metadata endpoints, loopback and private addresses.
+
+use std::net::IpAddr;
+
+use srt_schema::domain::HostPattern;
+use srt_schema::items;
+
+use crate::knowledge::places::METADATA_HOSTS;
+use crate::{Emitter, Level, LintContext};
+
+crate::declare_lint! {
+    /// ### What it does
+    /// Flags allowed destinations inside the machine or its network: cloud metadata endpoints
+    /// (`169.254.169.254`, `metadata.google.internal`, ECS and Alibaba endpoints) as errors;
+    /// `localhost`, loopback, link-local, RFC 1918, carrier-grade NAT and IPv6 unique-local
+    /// literals, and `host.docker.internal`, as warnings. Metadata endpoints are found by
+    /// asking the decision procedure, so `169.254.169.254` reached through any entry counts.
+    ///
+    /// ### Why is this bad
+    /// A metadata endpoint hands out the machine's cloud credentials to anyone who asks: one
+    /// request from the sandbox and they can leave through any allowed host. Loopback and
+    /// private addresses reach local services (databases, admin panels, the Docker API over
+    /// TCP) that trust their network. srt refuses *names* that resolve to such addresses, but
+    /// IP-literal entries are exempt from that guard, so they open exactly what they say.
+    ///
+    /// ### Example
+    /// Bad:
+    /// ```json
+    /// {"network": {"allowedDomains": ["api.anthropic.com", "169.254.169.254", "10.0.0.5"], "deniedDomains": []},
+    ///  "filesystem": {"denyRead": [], "allowWrite": [], "denyWrite": []}}
+    /// ```
+    /// Use instead (a local service, if truly needed, on its port only):
+    /// ```json
+    /// {"network": {"allowedDomains": ["api.anthropic.com"], "deniedDomains": []},
+    ///  "filesystem": {"denyRead": [], "allowWrite": [], "denyWrite": []}}
+    /// ```
+    pub PRIVATE_OR_METADATA_HOST {
+        code: "private-or-metadata-host",
+        level: Deny,
+        summary: "a cloud metadata endpoint (error), or a loopback or private address (warning), is allowed",
+        check: check,
+    }
+}
+
+/// What a private address reaches, or `None` for a public one.
+fn private_kind(ip: IpAddr) -> Option<&'static str> {
+    let in_net = |net: &str| {
+        net.parse::<ipnet::IpNet>()
+            .is_ok_and(|n: ipnet::IpNet| n.contains(&ip))
+    };
+    if ip.is_loopback() {
+        Some("a loopback address: services on this machine")
+    } else if ip.is_unspecified() {
+        Some("the unspecified address, which connects to this machine")
+    } else if in_net("169.254.0.0/16") || in_net("fe80::/10") {
+        Some("a link-local address")
+    } else if in_net("10.0.0.0/8") || in_net("172.16.0.0/12") || in_net("192.168.0.0/16") {
+        Some("a private (RFC 1918) address: services on the local network")
+    } else if in_net("100.64.0.0/10") {
+        Some("a carrier-grade NAT address (also used by VPN meshes)")
+    } else if in_net("fc00::/7") {
+        Some("an IPv6 unique-local address: services on the local network")
+    } else {
+        None
+    }
+}
+
+fn check(ctx: &LintContext<'_>, out: &mut Emitter) {
+    let mut reported = Vec::new();
+    for (host, what) in METADATA_HOSTS {
+        let d = ctx.host(host, 80);
+        let Some(rule) = d.rule.filter(|_| d.allowed) else {
+            continue;
+        };
+        let Some(span) = rule.origin.span() else {
+            continue;
+        };
+        reported.push(span);
+        let target = if rule.raw == *host {
+            format!("`{host}` is {what}")
+        } else {
+            format!("`{}` reaches {host}, {what}", rule.raw)
+        };
+        let diag = out
+            .diag(format!("{target}: it hands out this machine's cloud credentials"))
+            .with_label(span, "reaches the metadata endpoint")
+            .with_help("remove it: nothing in a build needs the instance's credentials, and whatever it fetches can leave through any allowed host");
+        out.emit_at(Level::Deny, diag);
+    }
+    let Some(net) = ctx.settings.network() else {
+        return;
+    };
+    for entry in items(&net.allowed_domains) {
+        if reported.contains(&entry.span) {
+            continue;
+        }
+        let Some(pattern) = &entry.value.pattern else {
+            continue;
+        };
+        let kind = match &pattern.host {
+            HostPattern::Ip(ip) => private_kind(*ip),
+            HostPattern::Name(n) if n == "localhost" => {
+                Some("this machine (srt refuses names that resolve to loopback, so use an IP literal and a port if a local service is truly needed)")
+            }
+            HostPattern::Name(n) if n.parse::<IpAddr>().is_ok() => {
+                n.parse::<IpAddr>().ok().and_then(private_kind)
+            }
+            HostPattern::Name(n) if n.ends_with("docker.internal") => {
+                Some("the Docker host machine from inside a container")
+            }
+            _ => None,
+        };
+        let Some(kind) = kind else { continue };
+        let port_help = if pattern.port.is_some() {
+            "make sure the service on that port authenticates its clients"
+        } else {
+            "if a local service is truly needed, allow only its port (`host:port`) and make sure it authenticates its clients"
+        };
+        let diag = out
+            .diag(format!(
+                "`{}` is {kind}",
+                entry.value.raw
+            ))
+            .with_label(entry.span, "inside the machine or its network")
+            .with_help(format!("local services often trust their network, so the sandbox can reach them without credentials (SSRF); {port_help}"));
+        out.emit_at(Level::Warn, diag);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::testing::*;
+    use crate::Target;
+
+    const CODE: &str = "private-or-metadata-host";
+
+    #[test]
+    fn passes() {
+        for json in [
+            r#"{"network": {"allowedDomains": ["api.anthropic.com", "8.8.8.8", "[2001:db8::1]:443"], "deniedDomains": []}}"#,
+            r#"{"network": {"allowedDomains": ["*.internal.example.com"], "deniedDomains": ["169.254.169.254"]}}"#,
+        ] {
+            assert_clean(CODE, json, Target::Linux);
+        }
+    }
+
+    #[test]
+    fn fails() {
+        let cases = [
+            (
+                "metadata endpoints are errors",
+                r#"{"network": {"allowedDomains": ["169.254.169.254", "metadata.google.internal:80"], "deniedDomains": []}}"#,
+            ),
+            (
+                "loopback and private ranges are warnings",
+                r#"{"network": {"allowedDomains": ["localhost", "127.0.0.1:5432", "10.1.2.3", "192.168.1.10", "[::1]", "[fd00::5]", "host.docker.internal"], "deniedDomains": []}}"#,
+            ),
+        ];
+        insta::assert_snapshot!(render_cases(CODE, &cases, Target::Linux));
+    }
+}

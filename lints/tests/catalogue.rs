@@ -1,0 +1,194 @@
+//! The catalogue is complete and its documentation is true: every declaration is well formed,
+//! every lint's doc examples behave as documented (the bad one fires, the good one does not),
+//! and every code the schema and compiler can emit is registered.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::HashSet;
+use std::path::Path;
+
+use srt_compiler::{FakeFs, ResolveOptions};
+use srt_lints::{check, registry, Kind, LevelConfig, Target};
+
+fn options() -> ResolveOptions {
+    ResolveOptions {
+        cwd: "/home/dev/project".into(),
+        home: "/home/dev".into(),
+        settings_path: Some("/home/dev/project/.srt.json".into()),
+    }
+}
+
+fn fs() -> FakeFs {
+    FakeFs::new()
+        .dir("/home/dev/project/src")
+        .dir("/home/dev/.ssh")
+        .dir("/home/dev/.cargo/registry")
+        .dir("/home/dev/.cargo/git")
+        .dir("/home/dev/certs")
+        .dir("/tmp")
+        .file("/var/run/docker.sock")
+}
+
+fn codes_of(json: &str) -> Vec<String> {
+    let loaded = srt_schema::load_str(".srt.json", None, json);
+    check(
+        &loaded,
+        &options(),
+        &fs(),
+        Target::Linux,
+        &LevelConfig::default(),
+    )
+    .into_iter()
+    .map(|d| d.code.to_string())
+    .collect()
+}
+
+#[test]
+fn declarations_are_well_formed() {
+    let mut seen = HashSet::new();
+    for l in registry() {
+        assert!(seen.insert(l.code), "duplicate code {}", l.code);
+        assert!(
+            l.code.split('-').all(|w| !w.is_empty()
+                && w.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())),
+            "{} is not kebab-case",
+            l.code
+        );
+        assert!(
+            !l.summary.is_empty() && !l.summary.ends_with('.'),
+            "{}: summary",
+            l.code
+        );
+        let doc = l.doc();
+        for section in ["### What it does", "### Why is this bad", "### Example"] {
+            assert!(doc.contains(section), "{}: doc lacks `{section}`", l.code);
+        }
+        assert_eq!(l.kind == Kind::Lint, l.check.is_some(), "{}", l.code);
+    }
+    let lints = registry().iter().filter(|l| l.kind == Kind::Lint).count();
+    assert!(lints >= 20, "only {lints} lints");
+}
+
+#[test]
+fn the_design_cards_lints_are_all_there() {
+    for code in [
+        "exfiltration-surface",
+        "claude-session-env-not-writable",
+        "mcp-cache-not-writable",
+        "unknown-key",
+        "wildcard-over-public-suffix",
+        "domain-fronting-surface",
+        "private-or-metadata-host",
+        "dangerous-unix-socket",
+        "write-allows-host-code-execution",
+        "weaker-sandbox-option",
+        "sensitive-paths-readable",
+        "invalid-domain-pattern",
+        "redundant-entry",
+        "shadowed-allow",
+        "overridden-by-mandatory-deny",
+        "platform-no-op",
+        "missing-path",
+        "incomplete-ecosystem-allowlist",
+        "peer-incompatible",
+        "unsupported-key",
+        "costly-glob",
+    ] {
+        assert!(srt_lints::find(code).is_some(), "{code} is missing");
+    }
+}
+
+#[test]
+fn doc_examples_do_what_the_docs_say() {
+    for l in registry() {
+        let (bad, good) = l.examples();
+        if l.kind == Kind::Lint {
+            assert!(
+                !bad.is_empty() && !good.is_empty(),
+                "{}: needs a bad and a good JSON example",
+                l.code
+            );
+        }
+        for b in &bad {
+            let codes = codes_of(b);
+            assert!(
+                codes.iter().any(|c| c == l.code),
+                "{}: bad example does not fire:\n{b}\ngot {codes:?}",
+                l.code
+            );
+        }
+        for g in &good {
+            let codes = codes_of(g);
+            assert!(
+                !codes.iter().any(|c| c == l.code),
+                "{}: good example fires:\n{g}",
+                l.code
+            );
+            let loaded = srt_schema::load_str(".srt.json", None, g);
+            assert!(
+                !loaded.has_errors(),
+                "{}: good example is invalid: {:#?}",
+                l.code,
+                loaded.diagnostics
+            );
+        }
+    }
+}
+
+#[test]
+fn every_code_the_front_end_emits_is_registered() {
+    // Codes in the schema's and compiler's sources.
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut found = HashSet::new();
+    for dir in ["schema/src", "compiler/src"] {
+        for entry in walk(&root.join(dir)) {
+            let text = std::fs::read_to_string(&entry).unwrap();
+            for pat in [
+                "Diagnostic::error(",
+                "Diagnostic::warning(",
+                "Diagnostic::note(",
+                "code(\"",
+            ] {
+                for (i, _) in text.match_indices(pat) {
+                    let rest = text[i + pat.len()..].trim_start();
+                    let rest = rest.strip_prefix('"').unwrap_or(rest);
+                    if let Some(end) = rest.find('"') {
+                        let code = &rest[..end];
+                        if !code.is_empty()
+                            && code.chars().all(|c| c.is_ascii_lowercase() || c == '-')
+                        {
+                            found.insert(code.to_string());
+                        }
+                    }
+                }
+            }
+        }
+    }
+    assert!(found.len() >= 10, "found only {found:?}");
+    // Codes the bad fixtures produce.
+    for entry in std::fs::read_dir(root.join("snapshots/policies/bad")).unwrap() {
+        let path = entry.unwrap().path();
+        let loaded = srt_schema::load_bytes("x.json", None, &std::fs::read(&path).unwrap());
+        found.extend(loaded.diagnostics.iter().map(|d| d.code.to_string()));
+    }
+    for code in found {
+        assert!(
+            srt_lints::find(&code).is_some(),
+            "`{code}` is emitted but not registered"
+        );
+    }
+}
+
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else if p.extension().is_some_and(|x| x == "rs") {
+            out.push(p);
+        }
+    }
+    out
+}

@@ -1,0 +1,61 @@
+//! The in-sandbox init: `srt __init`, run by bubblewrap as PID 1 of the sandbox.
+//!
+//! It bridges `127.0.0.1:3128`/`:1080` (and `[::1]`) inside the empty network namespace to the
+//! host proxies' Unix sockets, then starts the command with the seccomp filter installed on
+//! the command only (the bridge itself needs `AF_UNIX`), forwards signals to it, reaps every
+//! process, and exits with the command's status.
+
+pub mod bridge;
+pub mod proxy_connect;
+pub mod supervise;
+
+use std::ffi::OsString;
+
+pub use bridge::Bridge;
+pub use supervise::Filter;
+
+/// What the init does, as the host tells it on the command line.
+pub struct InitConfig {
+    pub bridges: Vec<Bridge>,
+    pub filter: Option<Filter>,
+    pub argv: Vec<OsString>,
+}
+
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub enum InitError {
+    #[error(transparent)]
+    Bridge(#[from] bridge::BridgeError),
+    #[error(transparent)]
+    Supervise(#[from] supervise::SuperviseError),
+}
+
+/// Runs the init; returns the exit status to exit with.
+pub fn run(cfg: InitConfig) -> Result<i32, InitError> {
+    supervise::block_signals()?;
+    for b in &cfg.bridges {
+        bridge::start(b)?;
+    }
+    let child = supervise::spawn(&cfg.argv, cfg.filter.as_ref())?;
+    Ok(supervise::wait_loop(child))
+}
+
+/// Reads a seccomp program (raw `struct sock_filter` array, host byte order) from bytes.
+pub fn filter_from_bytes(bytes: &[u8]) -> Option<Filter> {
+    const SIZE: usize = std::mem::size_of::<libc::sock_filter>();
+    if bytes.is_empty()
+        || !bytes.len().is_multiple_of(SIZE)
+        || bytes.len() / SIZE > u16::MAX as usize
+    {
+        return None;
+    }
+    let insns = bytes
+        .chunks_exact(SIZE)
+        .map(|c| libc::sock_filter {
+            code: u16::from_ne_bytes([c[0], c[1]]),
+            jt: c[2],
+            jf: c[3],
+            k: u32::from_ne_bytes([c[4], c[5], c[6], c[7]]),
+        })
+        .collect();
+    Some(Filter(insns))
+}

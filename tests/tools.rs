@@ -1,0 +1,181 @@
+//! The everyday tools, run as a user would: `srt init`, `srt diff`, completions, man pages.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic
+
+use assert_cmd::Command;
+
+fn srt() -> Command {
+    Command::cargo_bin("srt").unwrap()
+}
+
+const PRESETS: [&str; 7] = [
+    "rust",
+    "go",
+    "node",
+    "python",
+    "claude",
+    "mcp-context7",
+    "github",
+];
+
+#[test]
+fn every_preset_combination_passes_lint() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut files = Vec::new();
+    for mask in 1u32..(1 << PRESETS.len()) {
+        let chosen: Vec<&str> = PRESETS
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| mask & (1 << i) != 0)
+            .map(|(_, p)| *p)
+            .collect();
+        let file = dir.path().join(format!("{}.json", chosen.join("+")));
+        srt()
+            .args(["init", "--preset", &chosen.join(","), "-o"])
+            .arg(&file)
+            .assert()
+            .success();
+        files.push(file);
+    }
+    // One lint run over all 127 files.
+    let out = srt()
+        .args(["lint", "--format", "json"])
+        .args(&files)
+        .output()
+        .unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let above_note: Vec<String> = doc["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["severity"] != "note")
+        .map(|d| format!("{} {} {}", d["file"], d["code"], d["message"]))
+        .collect();
+    assert_eq!(out.status.code(), Some(0), "{above_note:#?}");
+    // GitHub and Go's module storage (storage.googleapis.com) are deliberate exfiltration
+    // surfaces: their warnings are expected, nothing else.
+    let unexpected: Vec<&String> = above_note
+        .iter()
+        .filter(|f| {
+            !(f.contains("exfiltration-surface")
+                && (f.contains("`github.com`") || f.contains("`storage.googleapis.com`")))
+        })
+        .collect();
+    assert!(unexpected.is_empty(), "{unexpected:#?}");
+}
+
+#[test]
+fn init_refuses_to_overwrite_without_force() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join(".srt.json");
+    std::fs::write(&file, "{}").unwrap();
+    srt()
+        .args(["init", "--preset", "rust", "-o"])
+        .arg(&file)
+        .assert()
+        .code(2);
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "{}");
+    srt()
+        .args(["init", "--preset", "rust", "--force", "-o"])
+        .arg(&file)
+        .assert()
+        .success();
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(
+        text.contains("\"crates.io\"") && text.contains("\"deniedDomains\": []"),
+        "{text}"
+    );
+    // no temporary file is left beside it
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+}
+
+#[test]
+fn init_github_warns_on_stderr_not_in_the_file() {
+    let out = srt()
+        .args(["init", "--preset", "github,rust", "--stdout"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(stderr.contains("exfiltration"), "{stderr}");
+    assert!(stdout.contains("\"github.com\"") && !stdout.contains("exfiltration"));
+    serde_json::from_str::<serde_json::Value>(&stdout).unwrap();
+}
+
+#[test]
+fn diff_reports_widening_and_sets_the_exit_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let old = dir.path().join("old.json");
+    let new = dir.path().join("new.json");
+    srt()
+        .args(["init", "--preset", "rust", "-o"])
+        .arg(&old)
+        .assert()
+        .success();
+    srt()
+        .args(["init", "--preset", "rust,github", "-o"])
+        .arg(&new)
+        .assert()
+        .success();
+    let out = srt()
+        .arg("diff")
+        .arg(&old)
+        .arg(&new)
+        .args(["--exit-code", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["widened"], 1);
+    assert_eq!(doc["changes"][0]["what"], "github.com (any port)");
+    // the other way round only narrows: exit 0 even with --exit-code
+    srt()
+        .arg("diff")
+        .arg(&new)
+        .arg(&old)
+        .arg("--exit-code")
+        .assert()
+        .success();
+    // the same policy: no change
+    let same = srt().arg("diff").arg(&old).arg(&old).output().unwrap();
+    assert_eq!(
+        String::from_utf8(same.stdout).unwrap(),
+        "no change in effect\n"
+    );
+}
+
+#[test]
+fn diff_of_an_invalid_file_shows_its_diagnostics() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.json");
+    std::fs::write(&bad, "{\"network\": {\"allowedDomain\": []}}").unwrap();
+    let out = srt().arg("diff").arg(&bad).arg(&bad).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8(out.stderr)
+        .unwrap()
+        .contains("allowedDomains"));
+    srt()
+        .arg("diff")
+        .arg(dir.path().join("missing.json"))
+        .arg(&bad)
+        .assert()
+        .code(2);
+}
+
+#[test]
+fn completions_and_man_pages_name_the_subcommands() {
+    for shell in ["bash", "zsh", "fish"] {
+        let out = srt().args(["completions", shell]).output().unwrap();
+        assert!(out.status.success());
+        let text = String::from_utf8(out.stdout).unwrap();
+        for sub in ["lint", "compile", "explain", "diff", "init"] {
+            assert!(text.contains(sub), "{shell} completion lacks {sub}");
+        }
+    }
+    let man = String::from_utf8(srt().arg("man").output().unwrap().stdout).unwrap();
+    assert!(man.starts_with(".ie") && man.contains(".TH srt 1"), "{man}");
+    let man = String::from_utf8(srt().args(["man", "diff"]).output().unwrap().stdout).unwrap();
+    assert!(man.contains("exit\\-code"), "{man}");
+    srt().args(["man", "nope"]).assert().code(2);
+}
