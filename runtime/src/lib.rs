@@ -5,6 +5,7 @@
 pub mod init;
 #[cfg(target_os = "linux")]
 pub mod preflight;
+pub mod proxy;
 #[cfg(target_os = "linux")]
 pub mod stubs;
 
