@@ -60,9 +60,20 @@ pub enum SettingsError {
 pub fn load_and_resolve(args: &SettingsArgs) -> Result<Resolved, SettingsError> {
     let process_cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/"));
     let cwd = match &args.cwd {
-        Some(d) => std::fs::canonicalize(d).map_err(|e| {
-            SettingsError::Unreadable(miette::miette!("--cwd {}: {e}", d.display()))
-        })?,
+        Some(d) => match std::fs::canonicalize(d) {
+            Ok(c) => c,
+            // A directory that does not exist here (policy written for another machine, as
+            // `compile --cwd /Users/dev/project` on Linux) is used as spelled, made absolute.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                srt_compiler::path::lexical_normalize(&process_cwd.join(d))
+            }
+            Err(e) => {
+                return Err(SettingsError::Unreadable(miette::miette!(
+                    "--cwd {}: {e}",
+                    d.display()
+                )))
+            }
+        },
         None => process_cwd.clone(),
     };
     let (loaded, settings_path) = match &args.settings {

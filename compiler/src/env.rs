@@ -160,3 +160,114 @@ mod tests {
         );
     }
 }
+
+/// Where temp files go unless the caller says otherwise: a default write path.
+pub const DEFAULT_TMPDIR: &str = "/tmp/claude";
+
+/// The hidden subcommand ssh runs as its ProxyCommand (`runtime/src/init/proxy_connect.rs`):
+/// `srt __proxy-connect HOST PORT [--proxy ADDR:PORT]` opens an HTTP CONNECT tunnel to
+/// HOST:PORT through the proxy (default `127.0.0.1:3128`, the bridge inside a Linux sandbox)
+/// and relays stdin/stdout. srt is its own ProxyCommand: no socat, no nc.
+pub const PROXY_CONNECT_SUBCOMMAND: &str = "__proxy-connect";
+
+/// [`ProxyEnv::ssh_proxy_command`] for srt itself: `SRT __proxy-connect %h %p`, plus
+/// `--proxy ADDR` when the proxy is not at the default address (macOS: a loopback port). ssh
+/// runs it with `$SHELL -c` after expanding `%`, and it sits inside `GIT_SSH_COMMAND`'s single
+/// quotes, so every other character of srt's path is backslash-escaped and `%` is doubled.
+/// `None` when the path holds a `'` or a newline, which cannot be carried that way.
+pub fn srt_ssh_proxy_command(srt_exe: &str, proxy: Option<&str>) -> Option<String> {
+    let escape = |text: &str| -> Option<String> {
+        if text.contains(['\'', '\n']) {
+            return None;
+        }
+        let mut quoted = String::with_capacity(text.len());
+        for c in text.chars() {
+            match c {
+                '%' => quoted.push_str("%%"),
+                c if c.is_ascii_alphanumeric() || "/._-+,:@".contains(c) => quoted.push(c),
+                c => {
+                    quoted.push('\\');
+                    quoted.push(c);
+                }
+            }
+        }
+        Some(quoted)
+    };
+    let mut cmd = format!("{} {PROXY_CONNECT_SUBCOMMAND} %h %p", escape(srt_exe)?);
+    if let Some(p) = proxy {
+        cmd.push_str(&format!(" --proxy {}", escape(p)?));
+    }
+    Some(cmd)
+}
+
+/// `JAVA_TOOL_OPTIONS` for the sandboxed command: JVMs ignore the proxy variables, so the
+/// proxy goes in as system properties, after whatever the command would inherit. The IPv4
+/// stack keeps Java's loopback connections plain 127.0.0.1, which Seatbelt's `localhost`
+/// matches (the IPv4-mapped ::ffff:127.0.0.1 of a dual-stack socket it does not). Java does not
+/// send proxy credentials from these properties.
+pub fn java_tool_options(host: &str, http_port: u16, inherited: Option<&str>) -> String {
+    let mut parts: Vec<String> = inherited
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| vec![s.to_string()])
+        .unwrap_or_default();
+    for flag in [
+        format!("-Dhttp.proxyHost={host}"),
+        format!("-Dhttp.proxyPort={http_port}"),
+        format!("-Dhttps.proxyHost={host}"),
+        format!("-Dhttps.proxyPort={http_port}"),
+        "-Djava.net.preferIPv4Stack=true".to_string(),
+    ] {
+        if !parts.iter().any(|p| p.contains(&flag)) {
+            parts.push(flag);
+        }
+    }
+    parts.join(" ")
+}
+
+#[cfg(test)]
+mod srt_tests {
+    use super::*;
+
+    #[test]
+    fn srt_as_its_own_proxy_command() {
+        assert_eq!(
+            srt_ssh_proxy_command("/usr/local/bin/srt", None).unwrap(),
+            "/usr/local/bin/srt __proxy-connect %h %p"
+        );
+        assert_eq!(
+            srt_ssh_proxy_command("/opt/my srt/100%/srt$x", Some("127.0.0.1:4000")).unwrap(),
+            r"/opt/my\ srt/100%%/srt\$x __proxy-connect %h %p --proxy 127.0.0.1:4000"
+        );
+        assert_eq!(srt_ssh_proxy_command("/it's/srt", None), None);
+        assert_eq!(srt_ssh_proxy_command("/a\nb/srt", None), None);
+        // Through the layers: GIT_SSH_COMMAND's single quotes, then the shell ssh uses.
+        let env = proxy_env(&ProxyEnv {
+            host: "localhost".into(),
+            http_port: 1,
+            socks_port: 1,
+            auth: None,
+            ssh_proxy_command: srt_ssh_proxy_command("/opt/my srt/srt", None),
+            tmpdir: None,
+        });
+        let git_ssh = &env.iter().find(|(k, _)| k == "GIT_SSH_COMMAND").unwrap().1;
+        assert_eq!(
+            git_ssh,
+            r"ssh -o ControlMaster=no -o ControlPath=none -o ProxyCommand='/opt/my\ srt/srt __proxy-connect %h %p'"
+        );
+    }
+
+    #[test]
+    fn java_options_follow_the_inherited_ones() {
+        assert_eq!(
+            java_tool_options("localhost", 3128, Some(" -Xmx1g ")),
+            "-Xmx1g -Dhttp.proxyHost=localhost -Dhttp.proxyPort=3128 -Dhttps.proxyHost=localhost -Dhttps.proxyPort=3128 -Djava.net.preferIPv4Stack=true"
+        );
+        assert_eq!(
+            java_tool_options("localhost", 1, Some("-Djava.net.preferIPv4Stack=true"))
+                .matches("preferIPv4Stack")
+                .count(),
+            1
+        );
+    }
+}

@@ -184,6 +184,30 @@ fn token_regex(t: &GlobToken) -> String {
     }
 }
 
+/// `anchor` as literal text and separators, then `tail` parsed as a glob.
+fn anchored_tokens(anchor: &str, tail: &str) -> Vec<GlobToken> {
+    let mut tokens = Vec::new();
+    for (i, part) in anchor.trim_end_matches('/').split('/').enumerate() {
+        if i > 0 {
+            tokens.push(GlobToken::Separator);
+        }
+        if !part.is_empty() {
+            tokens.push(GlobToken::Text(part.to_string()));
+        }
+    }
+    tokens.extend(parse(tail));
+    tokens
+}
+
+/// The regex body of `tail` (a glob starting with `/`) beneath the literal directory `anchor`
+/// (see [`GlobRegex::anchored`]), without compiling it.
+pub fn anchored_body(anchor: &str, tail: &str) -> String {
+    anchored_tokens(anchor, tail)
+        .iter()
+        .map(token_regex)
+        .collect()
+}
+
 /// A glob translated to a regex, in the two anchored forms the peer uses.
 ///
 /// The regexes are compiled on first use: a policy resolves dozens of globs (the mandatory
@@ -223,7 +247,17 @@ impl GlobRegex {
     /// Translates an absolute glob. Fails only if the regex engine rejects the result, which
     /// the grammar above never produces; the error is kept rather than assumed away.
     pub fn new(glob: &str) -> Result<Self, regex::Error> {
-        let tokens = parse(glob);
+        Self::from_tokens(parse(glob))
+    }
+
+    /// Translates `tail` (a glob starting with `/`) beneath `anchor`, a directory that exists
+    /// by name: the anchor is matched literally even if it contains `*`, `?`, `[` or `]` (the
+    /// peer's `anchoredGlobEntry`, used for the mandatory denies under a write root).
+    pub fn anchored(anchor: &str, tail: &str) -> Result<Self, regex::Error> {
+        Self::from_tokens(anchored_tokens(anchor, tail))
+    }
+
+    fn from_tokens(tokens: Vec<GlobToken>) -> Result<Self, regex::Error> {
         let body: String = tokens.iter().map(token_regex).collect();
         // Only a `[set]` can make the translation invalid for the regex engine (e.g. a nested
         // `[`); validate those now, so a bad translation is an error at resolve time rather
@@ -339,6 +373,16 @@ mod tests {
         assert_eq!(re("/p/***"), r"^/p/.*$");
         assert_eq!(re("/p/**/**/x"), r"^/p/(.*/)?x$");
         assert_eq!(re("/p/(x)+$"), r"^/p/\(x\)\+\$$");
+    }
+
+    #[test]
+    fn anchored_globs_match_the_anchor_literally() {
+        let g = GlobRegex::anchored("/w/a[b]*", "/**/.bashrc").unwrap();
+        assert_eq!(g.body, r"/w/a\[b\]\*/(.*/)?\.bashrc");
+        assert!(g.matches_or_beneath("/w/a[b]*/x/.bashrc"));
+        assert!(!g.matches_or_beneath("/w/ab/.bashrc"));
+        let root = GlobRegex::anchored("/", "/**/.bashrc").unwrap();
+        assert_eq!(root.deny_regex(), r"^/(.*/)?\.bashrc(/.*)?$");
     }
 
     #[test]

@@ -320,7 +320,9 @@ pub fn resolve(
         for name in &names {
             let root_text = root.display().to_string();
             let glob = format!("{}/**/{name}", root_text.trim_end_matches('/'));
-            if let Ok(regex) = crate::glob::GlobRegex::new(&glob) {
+            // The root is a directory name, not a pattern: `[`, `*` or `?` in it are literal.
+            if let Ok(regex) = crate::glob::GlobRegex::anchored(&root_text, &format!("/**/{name}"))
+            {
                 ir.fs.mandatory_deny.push(PathRule {
                     pattern: PathPattern::Glob { glob, regex },
                     origin: Origin::BuiltIn(builtin::MANDATORY_DENY),

@@ -45,6 +45,19 @@ pub struct Args {
     /// Linux: the architecture of the seccomp program (default: this machine's).
     #[arg(long, value_enum, value_name = "ARCH")]
     pub arch: Option<Arch>,
+
+    // --- macOS (Seatbelt) only ---
+    /// Loopback port of srt's proxy, named in the profile (macos; default 3128, or the
+    /// settings' httpProxyPort/socksProxyPort).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub proxy_port: Option<u16>,
+    /// Put a comment above each rule naming the settings key and file:line:col it came
+    /// from, or the built-in rule (macos).
+    #[arg(long)]
+    pub annotate: bool,
+    /// The message Seatbelt logs with each denial (macos; default SRT_SBX).
+    #[arg(long, value_name = "TAG")]
+    pub log_tag: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

@@ -1,1 +1,0 @@
-//! The macOS backend: Seatbelt (SBPL) profile (see the `compile --target macos` issue).

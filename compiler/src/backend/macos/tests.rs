@@ -1,0 +1,115 @@
+//! Unit tests of the emitter; the profile-level tests (snapshots, the SBPL reader, the
+//! comparison with the npm srt's profiles) are in `snapshots/tests/macos.rs`.
+
+use super::*;
+use crate::{resolve, FakeFs, ResolveOptions};
+
+fn ir(json: &str) -> Ir {
+    let loaded = srt_schema::load_str("t.json", None, json);
+    assert!(!loaded.has_errors(), "{:#?}", loaded.diagnostics);
+    let opts = ResolveOptions {
+        cwd: "/Users/dev/project".into(),
+        home: "/Users/dev".into(),
+        settings_path: None,
+    };
+    resolve(
+        &loaded.settings,
+        Some(loaded.source.clone()),
+        &opts,
+        &FakeFs::new(),
+    )
+    .0
+}
+
+#[test]
+fn a_control_character_in_a_path_is_an_error_not_a_profile() {
+    let ir = ir(r#"{"filesystem":{"denyRead":["/p/a\u001bb"]}}"#);
+    let err = emit(&ir, &Options::for_ir(&ir)).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        r#"filesystem.denyRead[0] (t.json:1:28): "/p/a\u{1b}b" cannot be written into a Seatbelt profile: it contains the control character U+001B, which an SBPL string cannot hold reliably"#
+    );
+}
+
+#[test]
+fn quotes_in_names_cannot_end_the_string() {
+    let ir = ir(r#"{"filesystem":{"denyRead":["/p/x\") (allow default) (\""]}}"#);
+    let text = emit(&ir, &Options::for_ir(&ir)).unwrap();
+    assert!(
+        text.contains(r#"(subpath "/p/x\") (allow default) (\"")"#),
+        "{text}"
+    );
+}
+
+#[test]
+fn log_tag_and_ports_are_the_callers() {
+    let ir = ir(r#"{"network":{"allowedDomains":[]}}"#);
+    let opts = Options {
+        proxy: ProxyPorts {
+            http: 4000,
+            socks: 4001,
+        },
+        log_tag: "my-tag".into(),
+        ..Options::for_ir(&ir)
+    };
+    let text = emit(&ir, &opts).unwrap();
+    assert!(text.starts_with("(version 1)\n(deny default (with message \"my-tag\"))\n"));
+    for port in [4000, 4001] {
+        assert!(text.contains(&format!(
+            "(allow network-outbound (remote ip \"localhost:{port}\"))"
+        )));
+    }
+    assert!(emit(
+        &ir,
+        &Options {
+            log_tag: "a\u{7}b".into(),
+            ..opts
+        }
+    )
+    .is_err());
+}
+
+#[test]
+fn settings_ports_override_the_own_proxy() {
+    let ir = ir(r#"{"network":{"allowedDomains":[],"httpProxyPort":8080}}"#);
+    assert_eq!(
+        ProxyPorts::for_ir(&ir, 3128),
+        ProxyPorts {
+            http: 8080,
+            socks: 3128
+        }
+    );
+}
+
+#[test]
+fn annotations_name_keys_and_builtins() {
+    let ir = ir(r#"{"filesystem":{"denyRead":["~/.ssh"],"allowWrite":["."]},"allowPty":true}"#);
+    let loaded = srt_schema::load_str(
+        "t.json",
+        None,
+        r#"{"filesystem":{"denyRead":["~/.ssh"],"allowWrite":["."]},"allowPty":true}"#,
+    );
+    let opts = Options {
+        annotate: true,
+        key_spans: KeySpans::from_settings(&loaded.settings),
+        ..Options::for_ir(&ir)
+    };
+    let text = emit(&ir, &opts).unwrap();
+    for want in [
+        "  ; filesystem.denyRead[0] (t.json:1:28) as \"~/.ssh\"\n  (subpath \"/Users/dev/.ssh\")",
+        "  ; built-in default-write-path\n  (subpath \"/dev/stdout\")",
+        "  ; built-in mandatory-deny: .bashrc under /Users/dev/project\n",
+        "; Pseudo-terminal (pty) support: allowPty (t.json:1:69)\n",
+    ] {
+        assert!(text.contains(want), "missing {want:?} in\n{text}");
+    }
+}
+
+#[test]
+fn emitting_twice_gives_the_same_bytes() {
+    let ir = ir(
+        r#"{"filesystem":{"denyRead":["**/*.pem","~/.ssh"],"allowRead":["~/.ssh/k"],"allowWrite":[".","/tmp/x"],"denyWrite":["a/*.json"]}}"#,
+    );
+    let opts = Options::for_ir(&ir);
+    assert_eq!(emit(&ir, &opts).unwrap(), emit(&ir, &opts).unwrap());
+}

@@ -1,0 +1,396 @@
+//! The network proxies `srt run` points the sandboxed command at: an HTTP proxy (`CONNECT` and
+//! absolute-URI requests) and a SOCKS5 proxy, each on a Unix socket in a private 0700
+//! directory made for this run.
+//!
+//! Every destination is decided by [`srt_compiler::Ir::decide_host`]; an allowed hostname is
+//! then resolved once, its addresses checked by the [resolved-address guard](guard), and one
+//! of the checked addresses dialled. Refusals are answered (403 / SOCKS reply 2) and reported
+//! as [violations](violation).
+//!
+//! The proxies run on their own multi-thread tokio runtime (worker threads named
+//! `srt-proxy`), so a synchronous caller starts them with [`ProxyServer::start`], runs the
+//! command, and calls [`ProxyServer::shutdown`] (dropping the server does the same).
+//!
+//! The process must keep `SIGPIPE` ignored (Rust binaries do by default): a tunnel splicing
+//! into a socket whose peer went away gets `EPIPE`, not a signal.
+
+pub mod guard;
+pub mod resolver;
+pub mod target;
+pub mod violation;
+
+mod dial;
+mod http;
+#[cfg(target_os = "linux")]
+mod pump;
+mod socket_dir;
+mod socks;
+mod tunnel;
+
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use srt_compiler::Ir;
+use tokio::net::{UnixListener, UnixStream};
+use tokio::sync::{watch, Semaphore};
+
+pub use resolver::{Resolver, StaticResolver, SystemResolver};
+pub use violation::{ignore_patterns, Protocol, Violation, ViolationKind, ViolationOptions};
+
+use dial::{Dialer, Refusal};
+use violation::ViolationLog;
+
+/// Bounds on what one client may cost the proxies.
+#[derive(Clone, Debug)]
+pub struct Limits {
+    /// Request line plus headers, in bytes (HTTP); larger heads get 431.
+    pub max_header_bytes: usize,
+    /// Header fields per request (HTTP); more get 431.
+    pub max_headers: usize,
+    /// Time to send a complete request head (HTTP, also between keep-alive requests) or to
+    /// finish the SOCKS negotiation.
+    pub header_timeout: Duration,
+    /// A tunnel or connection with no bytes moving either way for this long is closed.
+    pub idle_timeout: Duration,
+    /// Resolving and connecting to a destination.
+    pub connect_timeout: Duration,
+    /// Client connections open at once, both proxies together (a tunnel counts as one).
+    pub max_connections: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_header_bytes: 64 * 1024,
+            max_headers: 100,
+            header_timeout: Duration::from_secs(30),
+            idle_timeout: Duration::from_secs(600),
+            connect_timeout: Duration::from_secs(30),
+            max_connections: 1024,
+        }
+    }
+}
+
+/// How to run the proxies.
+#[derive(Clone)]
+pub struct ProxyOptions {
+    pub limits: Limits,
+    pub violations: ViolationOptions,
+    /// Name resolution; the system resolver unless a test maps names.
+    pub resolver: Arc<dyn Resolver>,
+    /// Where the private socket directory is made (default `$XDG_RUNTIME_DIR`, else the temp
+    /// dir).
+    pub socket_parent: Option<PathBuf>,
+    /// Worker threads of the proxies' runtime.
+    pub worker_threads: usize,
+    /// Let bulk tunnel traffic move by `splice(2)` instead of through user space (on by
+    /// default; off is for comparison and for kernels or sandboxes without socket splice).
+    pub zero_copy: bool,
+}
+
+impl Default for ProxyOptions {
+    fn default() -> Self {
+        ProxyOptions {
+            limits: Limits::default(),
+            violations: ViolationOptions {
+                stderr: true,
+                ..ViolationOptions::default()
+            },
+            resolver: Arc::new(SystemResolver),
+            socket_parent: None,
+            worker_threads: 2,
+            zero_copy: true,
+        }
+    }
+}
+
+impl std::fmt::Debug for ProxyOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProxyOptions")
+            .field("limits", &self.limits)
+            .field("violations", &self.violations)
+            .field("socket_parent", &self.socket_parent)
+            .field("worker_threads", &self.worker_threads)
+            .field("zero_copy", &self.zero_copy)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub enum ProxyError {
+    #[error("cannot create the proxy socket directory {}: {source}", path.display())]
+    #[diagnostic(
+        code(srt::proxy::socket_dir),
+        help("set XDG_RUNTIME_DIR or TMPDIR to a directory you can write")
+    )]
+    SocketDir { path: PathBuf, source: io::Error },
+    #[error("the proxy socket path under {} is too long for a Unix socket", path.display())]
+    #[diagnostic(
+        code(srt::proxy::path_too_long),
+        help("set TMPDIR (or XDG_RUNTIME_DIR) to a shorter directory")
+    )]
+    PathTooLong { path: PathBuf },
+    #[error("cannot listen on {}: {source}", path.display())]
+    #[diagnostic(code(srt::proxy::bind))]
+    Bind { path: PathBuf, source: io::Error },
+    #[error("cannot start the proxy runtime: {0}")]
+    #[diagnostic(code(srt::proxy::runtime))]
+    Runtime(io::Error),
+    #[error("cannot open the violation log {}: {source}", path.display())]
+    #[diagnostic(code(srt::proxy::violation_log))]
+    ViolationLog { path: PathBuf, source: io::Error },
+}
+
+/// What every connection handler shares.
+pub(crate) struct Shared {
+    pub dialer: Dialer,
+    pub limits: Limits,
+    pub zero_copy: bool,
+    violations: ViolationLog,
+    violation_count: AtomicU64,
+}
+
+impl Shared {
+    /// Reports a refusal as a violation and returns it (its line is the refusal's body).
+    pub fn record(&self, protocol: Protocol, r: &Refusal) -> Violation {
+        let v = Violation {
+            time: SystemTime::now(),
+            protocol,
+            host: r.host.clone(),
+            port: r.port,
+            kind: r.kind,
+            reason: r.reason.clone(),
+            rule: r.rule.clone(),
+            explanation: r.explanation.clone(),
+        };
+        self.violation_count.fetch_add(1, Ordering::Relaxed);
+        self.violations.record(&v);
+        v
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Kind {
+    Http,
+    Socks,
+}
+
+/// The running proxies. Dropping it shuts them down and removes the socket directory.
+pub struct ProxyServer {
+    runtime: Option<tokio::runtime::Runtime>,
+    dir: PathBuf,
+    stop: watch::Sender<bool>,
+    shared: Arc<Shared>,
+    slots: Arc<Semaphore>,
+}
+
+impl std::fmt::Debug for ProxyServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProxyServer")
+            .field("dir", &self.dir)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ProxyServer {
+    /// Makes the private socket directory, binds `http.sock` and `socks.sock` in it, and starts
+    /// serving on a runtime of its own. Raises this process's soft open-file limit towards
+    /// what `max_connections` needs (never above the hard limit).
+    pub fn start(ir: Arc<Ir>, opts: ProxyOptions) -> Result<ProxyServer, ProxyError> {
+        let violations = ViolationLog::open(opts.violations.clone())?;
+        raise_open_file_limit(opts.limits.max_connections);
+        let parent = opts
+            .socket_parent
+            .clone()
+            .unwrap_or_else(socket_dir::default_parent);
+        let dir = socket_dir::create(&parent)?;
+        let started = Self::serve(ir, &dir, opts, violations);
+        if started.is_err() {
+            socket_dir::remove(&dir);
+        }
+        started
+    }
+
+    fn serve(
+        ir: Arc<Ir>,
+        dir: &Path,
+        opts: ProxyOptions,
+        violations: ViolationLog,
+    ) -> Result<ProxyServer, ProxyError> {
+        let ProxyOptions {
+            limits,
+            resolver,
+            worker_threads,
+            zero_copy,
+            ..
+        } = opts;
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(worker_threads.max(1))
+            .thread_name("srt-proxy")
+            .enable_all()
+            .build()
+            .map_err(ProxyError::Runtime)?;
+        let bind = |name: &str| {
+            let path = dir.join(name);
+            let _guard = runtime.enter();
+            UnixListener::bind(&path).map_err(|source| ProxyError::Bind { path, source })
+        };
+        let http = bind(socket_dir::HTTP_SOCKET)?;
+        let socks = bind(socket_dir::SOCKS_SOCKET)?;
+        let slots = Arc::new(Semaphore::new(limits.max_connections));
+        let shared = Arc::new(Shared {
+            dialer: Dialer {
+                ir,
+                resolver,
+                connect_timeout: limits.connect_timeout,
+            },
+            limits,
+            zero_copy,
+            violations,
+            violation_count: AtomicU64::new(0),
+        });
+        let (stop, stopped) = watch::channel(false);
+        for (listener, kind) in [(http, Kind::Http), (socks, Kind::Socks)] {
+            runtime.spawn(accept_loop(
+                listener,
+                kind,
+                shared.clone(),
+                slots.clone(),
+                stopped.clone(),
+            ));
+        }
+        Ok(ProxyServer {
+            runtime: Some(runtime),
+            dir: dir.to_path_buf(),
+            stop,
+            shared,
+            slots,
+        })
+    }
+
+    /// The private directory holding the sockets (bind this into the sandbox).
+    pub fn socket_dir(&self) -> &Path {
+        &self.dir
+    }
+
+    pub fn http_socket(&self) -> PathBuf {
+        self.dir.join(socket_dir::HTTP_SOCKET)
+    }
+
+    pub fn socks_socket(&self) -> PathBuf {
+        self.dir.join(socket_dir::SOCKS_SOCKET)
+    }
+
+    /// Client connections currently open (tunnels included).
+    pub fn active_connections(&self) -> usize {
+        self.shared.limits.max_connections - self.slots.available_permits()
+    }
+
+    /// Violations reported so far (ignored ones included).
+    pub fn violation_count(&self) -> u64 {
+        self.shared.violation_count.load(Ordering::Relaxed)
+    }
+
+    /// Stops accepting, closes every connection and removes the socket directory. Waits up to
+    /// two seconds for the workers when called outside an async context.
+    pub fn shutdown(mut self) {
+        self.stop_now();
+    }
+
+    fn stop_now(&mut self) {
+        let _ = self.stop.send(true);
+        socket_dir::remove(&self.dir);
+        if let Some(rt) = self.runtime.take() {
+            if tokio::runtime::Handle::try_current().is_ok() {
+                rt.shutdown_background();
+            } else {
+                rt.shutdown_timeout(Duration::from_secs(2));
+            }
+        }
+    }
+}
+
+impl Drop for ProxyServer {
+    fn drop(&mut self) {
+        self.stop_now();
+    }
+}
+
+async fn accept_loop(
+    listener: UnixListener,
+    kind: Kind,
+    shared: Arc<Shared>,
+    slots: Arc<Semaphore>,
+    mut stop: watch::Receiver<bool>,
+) {
+    loop {
+        let accepted = tokio::select! {
+            _ = stop.changed() => return,
+            r = listener.accept() => r,
+        };
+        match accepted {
+            Ok((stream, _)) => match slots.clone().try_acquire_owned() {
+                Ok(slot) => {
+                    let shared = shared.clone();
+                    match kind {
+                        Kind::Http => tokio::spawn(http::serve(stream, shared, slot)),
+                        Kind::Socks => tokio::spawn(socks::serve(stream, shared, slot)),
+                    };
+                }
+                Err(_) => refuse_busy(stream, kind),
+            },
+            // Out of file descriptors or memory: wait for connections to finish.
+            Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
+        }
+    }
+}
+
+/// Over the connection limit: HTTP clients get a 503 and the connection is closed; SOCKS
+/// clients are closed.
+fn refuse_busy(stream: UnixStream, kind: Kind) {
+    if let Kind::Http = kind {
+        const BODY: &str = "srt: too many connections\n";
+        let head = format!(
+            "HTTP/1.1 503 Service Unavailable\r\nX-Proxy-Error: too many connections\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{BODY}",
+            BODY.len()
+        );
+        let _ = stream.try_write(head.as_bytes());
+    }
+    // Closing a Unix socket with the client's request unread would make its read fail with
+    // ECONNRESET before it sees the answer; shut our side and let it drain briefly. Under a
+    // flood, past a few dozen at once, the connection is just closed.
+    static DRAINING: AtomicUsize = AtomicUsize::new(0);
+    if DRAINING.fetch_add(1, Ordering::Relaxed) >= 64 {
+        DRAINING.fetch_sub(1, Ordering::Relaxed);
+        return;
+    }
+    tokio::spawn(async move {
+        let mut stream = stream;
+        let _ = tokio::io::AsyncWriteExt::shutdown(&mut stream).await;
+        let mut sink = tokio::io::sink();
+        let mut limited = tokio::io::AsyncReadExt::take(&mut stream, 64 * 1024);
+        let _ = tokio::time::timeout(
+            Duration::from_secs(1),
+            tokio::io::copy(&mut limited, &mut sink),
+        )
+        .await;
+        DRAINING.fetch_sub(1, Ordering::Relaxed);
+    });
+}
+
+/// Each tunnel holds up to six descriptors (client, destination, a pipe per direction while
+/// splicing), plus listeners and spares.
+fn raise_open_file_limit(max_connections: usize) {
+    use nix::sys::resource::{getrlimit, setrlimit, Resource};
+    let wanted = (max_connections as u64)
+        .saturating_mul(2)
+        .saturating_add(256);
+    if let Ok((soft, hard)) = getrlimit(Resource::RLIMIT_NOFILE) {
+        if soft < wanted {
+            let _ = setrlimit(Resource::RLIMIT_NOFILE, wanted.min(hard), hard);
+        }
+    }
+}
