@@ -24,6 +24,8 @@ fn bwrap(dir: &Path) -> Command {
             "--unshare-net",
             "--as-pid-1",
             "--die-with-parent",
+            "--cap-drop",
+            "ALL",
         ])
         .arg("--bind")
         .arg(dir)
@@ -198,7 +200,7 @@ fn the_seccomp_filter_applies_to_the_command_only() {
     let out = cmd
         .arg(srt_bin())
         .args(["__init", "--seccomp-fd", "5", "--", "sh", "-c"])
-        .arg("grep -E '^(Seccomp|NoNewPrivs):' /proc/self/status /proc/1/status; ls /proc/self/fd")
+        .arg("grep -E '^(Seccomp|NoNewPrivs):' /proc/self/status /proc/1/status; ls /proc/self/fd; cat /proc/1/environ >/dev/null 2>&1 || echo init-not-dumpable")
         .output()
         .unwrap();
     let text = String::from_utf8(out.stdout).unwrap();
@@ -212,6 +214,10 @@ fn the_seccomp_filter_applies_to_the_command_only() {
     assert!(
         text.contains("/proc/1/status:Seccomp:\t0"),
         "the init itself must stay unfiltered: {text}"
+    );
+    assert!(
+        text.contains("init-not-dumpable"),
+        "the init must not be inspectable by the command: {text}"
     );
     // The program's fd is closed before the command starts.
     assert!(!text.lines().any(|l| l == "5"), "{text}");

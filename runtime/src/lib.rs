@@ -7,6 +7,8 @@ pub mod init;
 pub mod preflight;
 pub mod proxy;
 #[cfg(target_os = "linux")]
+pub mod sandbox;
+#[cfg(target_os = "linux")]
 pub mod stubs;
 
 /// macOS: `sandbox-exec` (built for macOS, and for the tests).

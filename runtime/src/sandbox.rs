@@ -21,7 +21,9 @@ use std::process::Command;
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::Arc;
 
-use srt_compiler::backend::linux::{plan, HostFacts, LinuxOptions, LinuxPlan, StubKind as PlanStubKind};
+use srt_compiler::backend::linux::{
+    plan, HostFacts, LinuxOptions, LinuxPlan, StubKind as PlanStubKind,
+};
 use srt_compiler::{Ir, RealFs};
 
 use crate::preflight;
@@ -43,6 +45,8 @@ pub struct RunRequest {
     pub violations: ViolationOptions,
     /// Print the plan before running.
     pub debug: bool,
+    /// Names the proxies resolve to fixed addresses (`--resolve NAME=IP`).
+    pub resolve: Vec<(String, std::net::IpAddr)>,
 }
 
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
@@ -69,7 +73,14 @@ pub enum RunError {
 static INIT_PID: AtomicI32 = AtomicI32::new(0);
 
 /// Signals srt forwards to the sandbox instead of dying from them.
-const FORWARDED: [libc::c_int; 6] = [libc::SIGHUP, libc::SIGINT, libc::SIGQUIT, libc::SIGTERM, libc::SIGUSR1, libc::SIGUSR2];
+const FORWARDED: [libc::c_int; 6] = [
+    libc::SIGHUP,
+    libc::SIGINT,
+    libc::SIGQUIT,
+    libc::SIGTERM,
+    libc::SIGUSR1,
+    libc::SIGUSR2,
+];
 /// Signals a terminal sends to its foreground process group: the sandboxed command is in it
 /// and has its own copy already, so only copies sent by a process are forwarded.
 const FROM_TERMINAL: [libc::c_int; 2] = [libc::SIGINT, libc::SIGQUIT];
@@ -94,22 +105,24 @@ fn start_signal_forwarder() {
     unsafe {
         libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
     }
-    let _ = std::thread::Builder::new().name("srt-signals".into()).spawn(move || loop {
-        // SAFETY: info is filled by the kernel; the set is blocked in every thread.
-        let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
-        let sig = unsafe { libc::sigwaitinfo(&set, &mut info) };
-        if sig < 0 {
-            continue;
-        }
-        let pid = INIT_PID.load(Ordering::SeqCst);
-        let from_terminal = info.si_code == libc::SI_KERNEL && FROM_TERMINAL.contains(&sig);
-        if pid > 0 && !from_terminal {
-            // SAFETY: plain kill; a vanished pid gives ESRCH.
-            unsafe {
-                libc::kill(pid, sig);
+    let _ = std::thread::Builder::new()
+        .name("srt-signals".into())
+        .spawn(move || loop {
+            // SAFETY: info is filled by the kernel; the set is blocked in every thread.
+            let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+            let sig = unsafe { libc::sigwaitinfo(&set, &mut info) };
+            if sig < 0 {
+                continue;
             }
-        }
-    });
+            let pid = INIT_PID.load(Ordering::SeqCst);
+            let from_terminal = info.si_code == libc::SI_KERNEL && FROM_TERMINAL.contains(&sig);
+            if pid > 0 && !from_terminal {
+                // SAFETY: plain kill; a vanished pid gives ESRCH.
+                unsafe {
+                    libc::kill(pid, sig);
+                }
+            }
+        });
 }
 
 /// A memfd holding the program, inherited by bwrap and the init (not close-on-exec).
@@ -152,10 +165,10 @@ fn build_plan(ir: &Ir, srt_binary: &Path, socket_dir: PathBuf) -> LinuxPlan {
 /// Runs the command in the sandbox; returns its exit status (128+N when a signal ended it).
 pub fn run(req: RunRequest) -> Result<i32, RunError> {
     let Some(bwrap) = preflight::find_bwrap(req.bwrap_path.as_deref()) else {
-        let where_ = req
-            .bwrap_path
-            .as_ref()
-            .map_or_else(|| "on PATH".to_string(), |p| format!("at {} (bwrapPath)", p.display()));
+        let where_ = req.bwrap_path.as_ref().map_or_else(
+            || "on PATH".to_string(),
+            |p| format!("at {} (bwrapPath)", p.display()),
+        );
         return Err(RunError::Preflight {
             cause: format!("bubblewrap is not installed: no executable bwrap {where_}"),
             fix: "install it (`apt-get install bubblewrap`, `dnf install bubblewrap`, `pacman -S bubblewrap`); `srt doctor` checks the rest".into(),
@@ -163,6 +176,14 @@ pub fn run(req: RunRequest) -> Result<i32, RunError> {
     };
     start_signal_forwarder();
     cleanup_stale(&req.state_dir);
+    // The proxies raise srt's open-file limit for their connections; the command gets the
+    // limit srt was started with.
+    let mut nofile = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit fills the struct.
+    let have_nofile = unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut nofile) } == 0;
 
     // The proxies are needed only when something may be reached.
     let proxies = if req.ir.net.allowed.is_empty() {
@@ -170,13 +191,15 @@ pub fn run(req: RunRequest) -> Result<i32, RunError> {
     } else {
         let opts = ProxyOptions {
             violations: req.violations.clone(),
+            resolver: Arc::new(crate::proxy::PinnedResolver::new(&req.resolve)),
             ..ProxyOptions::default()
         };
         Some(ProxyServer::start(req.ir.clone(), opts)?)
     };
-    let socket_dir = proxies
-        .as_ref()
-        .map_or_else(|| PathBuf::from("/nonexistent-srt-proxy"), |p| p.socket_dir().to_path_buf());
+    let socket_dir = proxies.as_ref().map_or_else(
+        || PathBuf::from("/nonexistent-srt-proxy"),
+        |p| p.socket_dir().to_path_buf(),
+    );
     let mut plan = build_plan(&req.ir, &req.srt_binary, socket_dir);
     if proxies.is_none() {
         drop_network_plumbing(&mut plan);
@@ -197,7 +220,10 @@ pub fn run(req: RunRequest) -> Result<i32, RunError> {
             (s.path.clone(), kind)
         })
         .collect();
-    let result = record.create(&stubs).map_err(RunError::from).and_then(|()| spawn_and_wait(&bwrap, &plan, &req.command));
+    let result = record
+        .create(&stubs)
+        .map_err(RunError::from)
+        .and_then(|()| spawn_and_wait(&bwrap, &plan, &req.command, have_nofile.then_some(nofile)));
     record.finish();
     if let Some(p) = proxies {
         p.shutdown();
@@ -208,11 +234,20 @@ pub fn run(req: RunRequest) -> Result<i32, RunError> {
 /// With no proxies, the sandbox gets no bridges and no proxy environment: nothing listens on
 /// the proxy ports and nothing points at them.
 fn drop_network_plumbing(plan: &mut LinuxPlan) {
-    plan.args.retain(|a| a.origin != srt_compiler::Origin::BuiltIn(srt_compiler::backend::linux::builtin::PROXY_SOCKETS));
-    plan.env.retain(|(k, _)| matches!(k.as_str(), "SANDBOX_RUNTIME" | "TMPDIR"));
+    plan.args.retain(|a| {
+        a.origin
+            != srt_compiler::Origin::BuiltIn(srt_compiler::backend::linux::builtin::PROXY_SOCKETS)
+    });
+    plan.env
+        .retain(|(k, _)| matches!(k.as_str(), "SANDBOX_RUNTIME" | "TMPDIR"));
 }
 
-fn spawn_and_wait(bwrap: &Path, plan: &LinuxPlan, command: &[OsString]) -> Result<i32, RunError> {
+fn spawn_and_wait(
+    bwrap: &Path,
+    plan: &LinuxPlan,
+    command: &[OsString],
+    nofile: Option<libc::rlimit>,
+) -> Result<i32, RunError> {
     let memfd = seccomp_memfd(&plan.seccomp.to_bytes()).map_err(RunError::Seccomp)?;
     let (mut info_r, info_w) = info_pipe().map_err(RunError::Seccomp)?;
     let mut args: Vec<OsString> = vec!["--info-fd".into(), info_w.as_raw_fd().to_string().into()];
@@ -221,14 +256,21 @@ fn spawn_and_wait(bwrap: &Path, plan: &LinuxPlan, command: &[OsString]) -> Resul
     args.push(plan.init_path.clone().into_os_string());
     let init_args = plan.init_args(Some(memfd.as_raw_fd()));
     let has_network = plan.env.iter().any(|(k, _)| k == "HTTP_PROXY");
-    args.extend(if has_network { init_args } else { without_bridges(init_args) });
+    args.extend(if has_network {
+        init_args
+    } else {
+        without_bridges(init_args)
+    });
     args.push("--".into());
     args.extend(command.iter().cloned());
     let mut cmd = Command::new(bwrap);
     cmd.args(&args).envs(plan.env.iter().map(|(k, v)| (k, v)));
     // SAFETY: only async-signal-safe calls between fork and exec.
     unsafe {
-        cmd.pre_exec(|| {
+        cmd.pre_exec(move || {
+            if let Some(limit) = &nofile {
+                libc::setrlimit(libc::RLIMIT_NOFILE, limit);
+            }
             let empty = {
                 let mut set: libc::sigset_t = std::mem::zeroed();
                 libc::sigemptyset(&mut set);

@@ -107,7 +107,7 @@ impl RunRecord {
                     .mode(0o444)
                     .open(path)
                     .map(|_| ()),
-                StubKind::Dir => fs::DirBuilder::new().mode(0o555).create(path),
+                StubKind::Dir => fs::DirBuilder::new().mode(0o755).create(path),
             };
             match made {
                 Ok(()) => {

@@ -37,7 +37,12 @@ mod levels {
     #[derive(Debug, Default, clap::Args)]
     pub struct LevelArgs {
         /// Allow (hide) a lint. `warnings` means every warning. Repeatable, or comma-separated.
-        #[arg(short = 'A', long = "allow", value_name = "CODE", value_delimiter = ',')]
+        #[arg(
+            short = 'A',
+            long = "allow",
+            value_name = "CODE",
+            value_delimiter = ','
+        )]
         pub allow: Vec<String>,
         /// Report a lint as a warning.
         #[arg(short = 'W', long = "warn", value_name = "CODE", value_delimiter = ',')]
@@ -53,7 +58,6 @@ mod levels {
         }
     }
 }
-
 
 #[derive(Debug, clap::Args)]
 pub struct Args {

@@ -29,6 +29,10 @@ pub struct Args {
     /// Append every network denial to FILE as a JSON object per line.
     #[arg(long, value_name = "FILE")]
     pub violations: Option<PathBuf>,
+    /// Resolve NAME to IP in the proxies (like curl's --resolve; the resolved-address guard
+    /// still applies). Repeatable.
+    #[arg(long, value_name = "NAME=IP", value_parser = parse_resolve)]
+    pub resolve: Vec<(String, std::net::IpAddr)>,
     /// The npm srt's live config channel; srt does not support it and refuses.
     #[arg(long, value_name = "FD", hide = true)]
     pub control_fd: Option<String>,
@@ -39,10 +43,21 @@ pub struct Args {
     pub argv: Vec<OsString>,
 }
 
+fn parse_resolve(s: &str) -> Result<(String, std::net::IpAddr), String> {
+    let (name, ip) = s.split_once('=').ok_or("expected NAME=IP")?;
+    let ip = ip.trim_start_matches('[').trim_end_matches(']');
+    Ok((
+        name.to_string(),
+        ip.parse().map_err(|e| format!("{ip}: {e}"))?,
+    ))
+}
+
 /// The shell for `-c`: bash as the npm srt uses, else `/bin/sh`.
 fn shell() -> PathBuf {
     let from_path = std::env::var_os("PATH").and_then(|path| {
-        std::env::split_paths(&path).map(|d| d.join("bash")).find(|p| p.is_file())
+        std::env::split_paths(&path)
+            .map(|d| d.join("bash"))
+            .find(|p| p.is_file())
     });
     from_path.unwrap_or_else(|| PathBuf::from("/bin/sh"))
 }
@@ -59,7 +74,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let command: Vec<OsString> = match (&args.command_string, args.argv.is_empty()) {
         (Some(c), _) => vec![shell().into_os_string(), "-c".into(), c.into()],
         (None, false) => args.argv.clone(),
-        (None, true) => return refuse("No command specified. Use -c <command> or provide command arguments."),
+        (None, true) => {
+            return refuse("No command specified. Use -c <command> or provide command arguments.")
+        }
     };
     let levels = match args.levels.config() {
         Ok(l) => l,
@@ -83,17 +100,26 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         home: resolved.ir.home.clone(),
         settings_path: resolved.ir.settings_path.clone(),
     };
-    let mut stop: Vec<_> = srt_lints::check(loaded, &opts, &srt_compiler::RealFs, srt_lints::Target::host(), &levels)
-        .into_iter()
-        .filter(|d| d.severity == Severity::Error)
-        .collect();
+    let mut stop: Vec<_> = srt_lints::check(
+        loaded,
+        &opts,
+        &srt_compiler::RealFs,
+        srt_lints::Target::host(),
+        &levels,
+    )
+    .into_iter()
+    .filter(|d| d.severity == Severity::Error)
+    .collect();
     for d in srt_lints::unenforceable_keys(&loaded.settings) {
         if !stop.contains(&d) {
             stop.push(d);
         }
     }
     if !stop.is_empty() {
-        let items: Vec<_> = stop.into_iter().map(|d| (d, loaded.source.clone())).collect();
+        let items: Vec<_> = stop
+            .into_iter()
+            .map(|d| (d, loaded.source.clone()))
+            .collect();
         crate::output::print_diagnostics(&items, crate::output::Format::Human);
         return refuse(format!(
             "{} has problems that stop the run (above); fix them, or relax a lint with -A CODE",
@@ -104,15 +130,28 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 }
 
 #[cfg(target_os = "linux")]
-fn run_sandboxed(args: &Args, resolved: &crate::settings::Resolved, command: Vec<OsString>) -> anyhow::Result<ExitCode> {
+fn run_sandboxed(
+    args: &Args,
+    resolved: &crate::settings::Resolved,
+    command: Vec<OsString>,
+) -> anyhow::Result<ExitCode> {
     use srt_runtime::proxy::{ignore_patterns, ViolationOptions};
     use srt_runtime::sandbox::{run, RunRequest};
     let srt_binary = std::env::current_exe().and_then(std::fs::canonicalize)?;
-    let shown = command.iter().map(|a| a.to_string_lossy()).collect::<Vec<_>>().join(" ");
+    let shown = command
+        .iter()
+        .map(|a| a.to_string_lossy())
+        .collect::<Vec<_>>()
+        .join(" ");
     let req = RunRequest {
         ir: std::sync::Arc::new(resolved.ir.clone()),
         command,
-        bwrap_path: resolved.loaded.settings.bwrap_path.as_ref().map(|b| PathBuf::from(&b.value)),
+        bwrap_path: resolved
+            .loaded
+            .settings
+            .bwrap_path
+            .as_ref()
+            .map(|b| PathBuf::from(&b.value)),
         srt_binary,
         state_dir: srt_runtime::stubs::default_state_dir(),
         violations: ViolationOptions {
@@ -122,6 +161,7 @@ fn run_sandboxed(args: &Args, resolved: &crate::settings::Resolved, command: Vec
             ..ViolationOptions::default()
         },
         debug: args.debug,
+        resolve: args.resolve.clone(),
     };
     match run(req) {
         Ok(status) => Ok(ExitCode::from(u8::try_from(status).unwrap_or(255))),
@@ -133,7 +173,11 @@ fn run_sandboxed(args: &Args, resolved: &crate::settings::Resolved, command: Vec
 }
 
 #[cfg(not(target_os = "linux"))]
-fn run_sandboxed(_args: &Args, _resolved: &crate::settings::Resolved, _command: Vec<OsString>) -> anyhow::Result<ExitCode> {
+fn run_sandboxed(
+    _args: &Args,
+    _resolved: &crate::settings::Resolved,
+    _command: Vec<OsString>,
+) -> anyhow::Result<ExitCode> {
     refuse("srt run is not available on this OS in this build")
 }
 
@@ -149,10 +193,6 @@ pub struct InitArgs {
     /// The command and its arguments.
     #[arg(last = true, required = true)]
     pub argv: Vec<std::ffi::OsString>,
-}
-
-pub fn run(_args: Args) -> anyhow::Result<ExitCode> {
-    super::not_yet("run")
 }
 
 #[cfg(target_os = "linux")]

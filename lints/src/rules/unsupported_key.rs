@@ -99,11 +99,14 @@ const MACHINERY: [(&str, &str); 6] = [
     ("windows", "srt has no Windows backend"),
 ];
 
-fn asks_for_nothing(v: &serde_json::Value) -> bool {
+/// `false`, `null` and empty lists ask for nothing. An empty object does only for
+/// `credentials` (no files, no variables): `tlsTerminate: {}` turns TLS termination on with its
+/// defaults, and `parentProxy: {}` sends traffic to the proxy named in the environment.
+fn asks_for_nothing(path: &str, v: &serde_json::Value) -> bool {
     match v {
         serde_json::Value::Null | serde_json::Value::Bool(false) => true,
         serde_json::Value::Array(a) => a.is_empty(),
-        serde_json::Value::Object(o) => o.is_empty(),
+        serde_json::Value::Object(o) => o.is_empty() && path == "credentials",
         _ => false,
     }
 }
@@ -112,7 +115,7 @@ fn unenforced(o: &OtherKey) -> Option<&'static str> {
     UNENFORCED
         .iter()
         .find(|(k, _)| *k == o.path)
-        .filter(|_| !asks_for_nothing(&o.value.value))
+        .filter(|_| !asks_for_nothing(&o.path, &o.value.value))
         .map(|(_, what)| *what)
 }
 
@@ -180,12 +183,14 @@ mod tests {
         let loaded = srt_schema::load_str(
             "x.json",
             None,
-            r#"{"network": {"allowedDomains": [], "deniedDomains": [], "tlsTerminate": {}, "requireHostMatch": true}, "ripgrep": {"command": "rg"}}"#,
+            r#"{"network": {"allowedDomains": [], "deniedDomains": [], "tlsTerminate": {}, "requireHostMatch": true, "refuseOpaqueTunnels": false}, "credentials": {}, "ripgrep": {"command": "rg"}}"#,
         );
         let found = super::unenforceable_keys(&loaded.settings);
-        assert_eq!(found.len(), 1, "{found:#?}");
+        assert_eq!(found.len(), 2, "{found:#?}");
         assert_eq!(found[0].severity, srt_schema::Severity::Error);
-        assert!(found[0].message.contains("network.requireHostMatch"));
+        // `tlsTerminate: {}` turns termination on with its defaults; `credentials: {}` asks nothing.
+        assert!(found[0].message.contains("network.tlsTerminate"));
+        assert!(found[1].message.contains("network.requireHostMatch"));
     }
 
     #[test]

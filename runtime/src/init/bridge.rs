@@ -74,6 +74,7 @@ fn relay(tcp: TcpStream, target: &std::path::Path) {
         let _ = tcp.shutdown(Shutdown::Both);
         return;
     };
+    widen_send_buffer(&unix);
     let _ = tcp.set_nodelay(true);
     let (Ok(tcp_r), Ok(unix_w)) = (tcp.try_clone(), unix.try_clone()) else {
         return;
@@ -88,6 +89,23 @@ fn relay(tcp: TcpStream, target: &std::path::Path) {
     let _ = tcp.shutdown(Shutdown::Write);
     if let Ok(handle) = upstream {
         let _ = handle.join();
+    }
+}
+
+/// Unix sockets do not autotune their buffers; a bulk upload through the bridge needs a wide
+/// one to keep the proxy's splice busy.
+fn widen_send_buffer(sock: &UnixStream) {
+    use std::os::fd::AsRawFd;
+    let size: libc::c_int = 2 * 1024 * 1024;
+    // SAFETY: setsockopt on our own socket with a valid int option.
+    unsafe {
+        libc::setsockopt(
+            sock.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_SNDBUF,
+            (&size as *const libc::c_int).cast(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        );
     }
 }
 

@@ -27,10 +27,19 @@ pub enum InitError {
     Bridge(#[from] bridge::BridgeError),
     #[error(transparent)]
     Supervise(#[from] supervise::SuperviseError),
+    #[error("cannot make the init non-dumpable: {0}")]
+    Dumpable(std::io::Error),
 }
 
 /// Runs the init; returns the exit status to exit with.
 pub fn run(cfg: InitConfig) -> Result<i32, InitError> {
+    // The init keeps AF_UNIX (its bridge needs it) while the command is filtered: a command
+    // that could ptrace the init, read its memory or take its descriptors would get AF_UNIX
+    // back. Non-dumpable processes refuse all of that to same-uid peers.
+    // SAFETY: prctl with integer arguments only.
+    if unsafe { libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0) } != 0 {
+        return Err(InitError::Dumpable(std::io::Error::last_os_error()));
+    }
     supervise::block_signals()?;
     for b in &cfg.bridges {
         bridge::start(b)?;

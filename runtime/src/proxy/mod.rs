@@ -37,7 +37,7 @@ use srt_compiler::Ir;
 use tokio::net::{UnixListener, UnixStream};
 use tokio::sync::{watch, Semaphore};
 
-pub use resolver::{Resolver, StaticResolver, SystemResolver};
+pub use resolver::{PinnedResolver, Resolver, StaticResolver, SystemResolver};
 pub use violation::{ignore_patterns, Protocol, Violation, ViolationKind, ViolationOptions};
 
 use dial::{Dialer, Refusal};

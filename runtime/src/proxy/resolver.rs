@@ -65,3 +65,34 @@ impl Resolver for StaticResolver {
         })
     }
 }
+
+/// Names pinned to addresses (`srt run --resolve NAME=IP`, like curl's `--resolve`), every
+/// other name through the system resolver. Pinned addresses still pass the resolved-address
+/// guard.
+#[derive(Clone, Debug, Default)]
+pub struct PinnedResolver {
+    pinned: HashMap<String, Vec<IpAddr>>,
+}
+
+impl PinnedResolver {
+    pub fn new(pins: &[(String, IpAddr)]) -> Self {
+        let mut pinned: HashMap<String, Vec<IpAddr>> = HashMap::new();
+        for (name, ip) in pins {
+            let name = name.trim_end_matches('.').to_ascii_lowercase();
+            pinned.entry(name).or_default().push(*ip);
+        }
+        PinnedResolver { pinned }
+    }
+}
+
+impl Resolver for PinnedResolver {
+    fn resolve<'a>(&'a self, name: &'a str, port: u16) -> ResolveFuture<'a> {
+        match self.pinned.get(name) {
+            Some(addrs) => {
+                let addrs = addrs.clone();
+                Box::pin(async move { Ok(addrs) })
+            }
+            None => SystemResolver.resolve(name, port),
+        }
+    }
+}

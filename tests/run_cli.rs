@@ -1,0 +1,233 @@
+//! `srt run` as a command: the npm srt's drop-in forms, exit statuses and signals, stdin,
+//! refusing to run (fail closed), and cleaning up, even after `srt` is killed.
+
+#![cfg(target_os = "linux")]
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use common::{exists, ok, text, Sandbox};
+
+const POLICY: &str = r#"{"network":{"allowedDomains":["example.com"],"deniedDomains":[]},
+ "filesystem":{"denyRead":[],"allowRead":[],"allowWrite":["."],"denyWrite":[]}}"#;
+
+#[test]
+fn drop_in_forms_work_like_the_npm_srt() {
+    let sb = Sandbox::new();
+    sb.settings(POLICY);
+    let out = sb
+        .srt()
+        .args(["-s", ".srt.json", "-c", "echo hi; echo $SANDBOX_RUNTIME"])
+        .output()
+        .unwrap();
+    assert_eq!(ok(&out), "hi\n1\n");
+    let out = sb
+        .srt()
+        .args(["-s", ".srt.json", "echo", "a b", "c$d"])
+        .output()
+        .unwrap();
+    assert_eq!(ok(&out), "a b c$d\n");
+    // With ~/.srt-settings.json as the default.
+    std::fs::write(sb.home().join(".srt-settings.json"), POLICY).unwrap();
+    let out = sb
+        .srt()
+        .args(["sh", "-c", "touch made && echo made"])
+        .output()
+        .unwrap();
+    assert_eq!(ok(&out), "made\n");
+    let out = sb.srt().args(["run", "-s", ".srt.json"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("No command specified"));
+}
+
+#[test]
+fn exit_statuses_and_signals_propagate() {
+    let sb = Sandbox::new();
+    sb.settings(POLICY);
+    for (script, code) in [
+        ("exit 0", 0),
+        ("exit 42", 42),
+        ("exit 300", 44),
+        ("kill -KILL $$", 137),
+        ("kill -TERM $$", 143),
+    ] {
+        let out = sb.run(script);
+        assert_eq!(
+            out.status.code(),
+            Some(code),
+            "{script}: {}",
+            text(&out.stderr)
+        );
+    }
+}
+
+#[test]
+fn sigterm_to_srt_reaches_the_command() {
+    let sb = Sandbox::new();
+    sb.settings(POLICY);
+    let mut child = sb
+        .srt()
+        .args([
+            "run",
+            "-s",
+            ".srt.json",
+            "-c",
+            "trap 'echo got-term; exit 5' TERM; echo ready; while :; do sleep 0.05; done",
+        ])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    stdout.read_line(&mut line).unwrap();
+    assert_eq!(line, "ready\n");
+    // SAFETY: signal to our own child.
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGTERM);
+    }
+    let mut rest = String::new();
+    stdout.read_to_string(&mut rest).unwrap();
+    assert_eq!(rest, "got-term\n");
+    assert_eq!(child.wait().unwrap().code(), Some(5));
+    assert_eq!(sb.leftovers(), Vec::<String>::new());
+}
+
+#[test]
+fn stdin_is_piped_through() {
+    let sb = Sandbox::new();
+    sb.settings(POLICY);
+    let mut child = sb
+        .srt()
+        .args(["run", "-s", ".srt.json", "--", "sort"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b"b\nc\na\n").unwrap();
+    assert_eq!(ok(&child.wait_with_output().unwrap()), "a\nb\nc\n");
+}
+
+/// Runs a marker-writing command and checks that it did not run.
+fn refuses(sb: &Sandbox, extra: &[&str], expect: &str) {
+    let out = sb
+        .srt()
+        .args(["run", "-s", ".srt.json"])
+        .args(extra)
+        .args(["-c", "touch ran"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{expect}: {}",
+        text(&out.stderr)
+    );
+    assert!(!sb.project().join("ran").exists(), "the command ran");
+    assert!(
+        text(&out.stderr).contains(expect),
+        "expected {expect:?} in:\n{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn it_fails_closed() {
+    let sb = Sandbox::new();
+    // No bubblewrap where the settings say.
+    sb.settings(&POLICY.replace(
+        "{\"network\"",
+        "{\"bwrapPath\":\"/nonexistent/bwrap\",\"network\"",
+    ));
+    refuses(&sb, &[], "bubblewrap is not installed");
+    // A bwrap that cannot create namespaces.
+    let fake = sb.root.path().join("bwrap");
+    std::fs::write(
+        &fake,
+        "#!/bin/sh\necho 'bwrap: setting up uid map: Permission denied' >&2\nexit 1\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&fake, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    sb.settings(&POLICY.replace(
+        "{\"network\"",
+        &format!("{{\"bwrapPath\":\"{}\",\"network\"", fake.display()),
+    ));
+    refuses(&sb, &[], "unprivileged user namespaces are not available");
+    // Validation errors, deny-level lints and keys srt cannot enforce.
+    sb.settings(&POLICY.replace("\"allowWrite\"", "\"allowwrite\""));
+    refuses(&sb, &[], "unknown key `allowwrite`");
+    sb.settings(&POLICY.replace("[\".\"]", "[\"~\"]"));
+    refuses(&sb, &[], "write-allows-host-code-execution");
+    sb.settings(&POLICY.replace(
+        "\"deniedDomains\":[]",
+        "\"deniedDomains\":[],\"tlsTerminate\":{}",
+    ));
+    refuses(&sb, &[], "tlsTerminate");
+    // A lint level can be relaxed; then it runs.
+    sb.settings(&POLICY.replace(
+        "\"deniedDomains\":[]",
+        "\"deniedDomains\":[],\"allowUnixSockets\":[\"/var/run/docker.sock\"]",
+    ));
+    refuses(&sb, &[], "dangerous");
+    let out = sb
+        .srt()
+        .args([
+            "run",
+            "-s",
+            ".srt.json",
+            "-A",
+            "dangerous-unix-socket",
+            "-c",
+            "touch ran",
+        ])
+        .output()
+        .unwrap();
+    ok(&out);
+    assert!(sb.project().join("ran").exists());
+}
+
+#[test]
+fn stubs_left_by_a_killed_srt_are_removed_by_the_next_run() {
+    let sb = Sandbox::new();
+    sb.settings(POLICY);
+    let mut child = sb
+        .srt()
+        .args(["run", "-s", ".srt.json", "-c", "echo ready; sleep 30"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    stdout.read_line(&mut line).unwrap();
+    assert_eq!(line, "ready\n");
+    assert!(
+        exists(&sb.project().join(".bashrc")),
+        "a stub exists while the sandbox runs"
+    );
+    child.kill().unwrap(); // SIGKILL: srt cannot clean up
+    child.wait().unwrap();
+    // bwrap dies with its parent; give the kernel a moment to tear the sandbox down.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while Instant::now() < deadline && !sb.leftovers().iter().all(|l| l.starts_with("socket")) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(
+        exists(&sb.project().join(".bashrc")),
+        "the killed run's stub is still there"
+    );
+    ok(&sb.run("true"));
+    let mut names: Vec<String> = std::fs::read_dir(sb.project())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, [".srt.json"], "the next run removed the stale stubs");
+    assert!(
+        sb.leftovers().iter().all(|l| !l.starts_with("record")),
+        "{:?}",
+        sb.leftovers()
+    );
+}
