@@ -89,48 +89,58 @@ impl RunRecord {
 
     /// Records then creates each stub that does not exist yet. A name that already exists is
     /// left alone and not recorded (it is the user's).
+    ///
+    /// The record is written twice: once listing every stub before any is created, and once
+    /// with their identities after. A run killed in between leaves stubs without identities;
+    /// cleanup removes those only while they are still empty.
     pub fn create(&mut self, stubs: &[(PathBuf, StubKind)]) -> Result<(), StubError> {
+        let start = self.stubs.len();
         for (path, kind) in stubs {
-            if fs::symlink_metadata(path).is_ok() {
-                continue;
+            if fs::symlink_metadata(path).is_err() {
+                self.stubs.push(Stub {
+                    path: path.clone(),
+                    kind: *kind,
+                    id: None,
+                });
             }
-            self.stubs.push(Stub {
-                path: path.clone(),
-                kind: *kind,
-                id: None,
-            });
-            self.save()?;
+        }
+        if self.stubs.len() == start {
+            return Ok(());
+        }
+        self.save()?;
+        let mut failure = None;
+        let mut i = start;
+        while i < self.stubs.len() {
+            let (path, kind) = (self.stubs[i].path.clone(), self.stubs[i].kind);
             let made = match kind {
                 StubKind::File => fs::OpenOptions::new()
                     .write(true)
                     .create_new(true)
                     .mode(0o444)
-                    .open(path)
+                    .open(&path)
                     .map(|_| ()),
-                StubKind::Dir => fs::DirBuilder::new().mode(0o755).create(path),
+                // 0755: the mount over it decides what the sandbox may do; the directory itself
+                // must let srt (not root) create nested stubs in it.
+                StubKind::Dir => fs::DirBuilder::new().mode(0o755).create(&path),
             };
             match made {
                 Ok(()) => {
-                    let id = fs::symlink_metadata(path).ok().map(|m| (m.dev(), m.ino()));
-                    if let Some(last) = self.stubs.last_mut() {
-                        last.id = id;
-                    }
-                    self.save()?;
+                    self.stubs[i].id = fs::symlink_metadata(&path).ok().map(|m| (m.dev(), m.ino()));
+                    i += 1;
                 }
                 // Someone created it in between: it is theirs.
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
-                    self.stubs.pop();
-                    self.save()?;
+                    self.stubs.remove(i);
                 }
                 Err(source) => {
-                    return Err(StubError::Create {
-                        path: path.clone(),
-                        source,
-                    })
+                    failure = Some(StubError::Create { path, source });
+                    self.stubs.truncate(i);
+                    break;
                 }
             }
         }
-        Ok(())
+        self.save()?;
+        failure.map_or(Ok(()), Err)
     }
 
     fn save(&self) -> Result<(), StubError> {
@@ -152,8 +162,9 @@ impl RunRecord {
                 .truncate(true)
                 .mode(0o600)
                 .open(&tmp)?;
+            // No fsync: the record guards against srt being killed, which the page cache
+            // survives; a power loss takes the stubs' own creation with it too.
             f.write_all(text.as_bytes())?;
-            f.sync_all()?;
             fs::rename(&tmp, &self.file)
         };
         write().map_err(|source| StubError::StateDir {
