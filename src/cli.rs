@@ -50,11 +50,12 @@ pub enum Command {
     #[command(name = "__init", hide = true)]
     Init0(cmd::run::InitArgs),
     /// SSH ProxyCommand through the sandbox's HTTP proxy (internal): `__proxy-connect %h %p`.
+    /// Credentials, when the proxy wants them, come from `$SRT_PROXY_AUTH` (`user:password`).
     #[command(name = "__proxy-connect", hide = true)]
     ProxyConnect {
         host: String,
         port: u16,
-        /// The HTTP proxy inside the sandbox.
+        /// The HTTP proxy: the in-sandbox bridge on Linux, a loopback port on macOS.
         #[arg(long, default_value = "127.0.0.1:3128")]
         proxy: String,
     },

@@ -1,6 +1,5 @@
 //! `srt __proxy-connect`: the SSH ProxyCommand speaks CONNECT and relays stdin/stdout.
 
-#![cfg(target_os = "linux")]
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic
 
 use std::io::{BufRead, BufReader, Read, Write};
@@ -42,6 +41,7 @@ fn tunnels_stdin_and_stdout_through_connect() {
     let (addr, server) = fake_proxy("200 Connection Established");
     let mut child = Command::new(env!("CARGO_BIN_EXE_srt"))
         .args(["__proxy-connect", "github.com", "22", "--proxy", &addr])
+        .env_remove("SRT_PROXY_AUTH")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
@@ -61,6 +61,28 @@ fn tunnels_stdin_and_stdout_through_connect() {
     let request = server.join().unwrap();
     assert!(
         request.starts_with("CONNECT github.com:22 HTTP/1.1\r\n"),
+        "{request}"
+    );
+    assert!(
+        !request.to_ascii_lowercase().contains("proxy-authorization"),
+        "{request}"
+    );
+}
+
+#[test]
+fn credentials_come_from_the_environment() {
+    let (addr, server) = fake_proxy("200 Connection Established");
+    let out = Command::new(env!("CARGO_BIN_EXE_srt"))
+        .args(["__proxy-connect", "github.com", "22", "--proxy", &addr])
+        .env("SRT_PROXY_AUTH", "srt:0123456789abcdef")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let request = server.join().unwrap();
+    // base64("srt:0123456789abcdef")
+    assert!(
+        request.contains("\r\nProxy-Authorization: Basic c3J0OjAxMjM0NTY3ODlhYmNkZWY=\r\n"),
         "{request}"
     );
 }

@@ -22,6 +22,11 @@ pub struct ProxyEnv {
     pub tmpdir: Option<String>,
 }
 
+/// `user:password` for `srt __proxy-connect` (the ssh ProxyCommand), set when the proxy wants
+/// credentials and there is a ProxyCommand. The command can read the same credentials in
+/// `HTTP_PROXY`, so this discloses nothing new.
+pub const PROXY_AUTH_VAR: &str = "SRT_PROXY_AUTH";
+
 /// `NO_PROXY`: loopback, link-local and the private ranges go direct.
 pub const NO_PROXY: &str =
     "localhost,127.0.0.1,::1,169.254.0.0/16,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16";
@@ -70,6 +75,11 @@ pub fn proxy_env(p: &ProxyEnv) -> Vec<(String, String)> {
         set(k, http.clone());
     }
     if let Some(cmd) = &p.ssh_proxy_command {
+        if let Some((u, pw)) = &p.auth {
+            // For `srt __proxy-connect`: in its environment, not on a command line others
+            // can read in `ps`.
+            set(PROXY_AUTH_VAR, format!("{u}:{pw}"));
+        }
         set(
             "GIT_SSH_COMMAND",
             format!("ssh -o ControlMaster=no -o ControlPath=none -o ProxyCommand='{cmd}'"),
@@ -154,6 +164,7 @@ mod tests {
             "'http.proxyAuthMethod=basic'"
         );
         assert_eq!(get("CLOUDSDK_PROXY_USERNAME").unwrap(), "srt.a+b/c=");
+        assert_eq!(get(PROXY_AUTH_VAR).unwrap(), "srt.a+b/c=:tok");
         assert_eq!(
             get("GIT_SSH_COMMAND").unwrap(),
             "ssh -o ControlMaster=no -o ControlPath=none -o ProxyCommand='/usr/bin/srt __ssh-proxy %h %p'"

@@ -1,16 +1,19 @@
 //! The srt runtime: executes a Linux plan (proxies, the in-sandbox init, seccomp), and
-//! `sandbox-exec` on macOS.
+//! `sandbox-exec` on macOS ([`macos_run`]).
 
 #[cfg(target_os = "linux")]
 pub mod init;
 #[cfg(target_os = "linux")]
 pub mod preflight;
 pub mod proxy;
+/// `srt __proxy-connect`: the ssh ProxyCommand through the HTTP proxy (Linux and macOS).
+pub mod proxy_connect;
 #[cfg(target_os = "linux")]
 pub mod sandbox;
 #[cfg(target_os = "linux")]
 pub mod stubs;
 
-/// macOS: `sandbox-exec` (built for macOS, and for the tests).
-#[cfg(any(target_os = "macos", test))]
+/// macOS: `sandbox-exec` (built on every OS, so it is type-checked and tested everywhere).
 pub mod macos;
+/// `srt run` on macOS: proxies on loopback, profile, environment, `sandbox-exec`, signals.
+pub mod macos_run;

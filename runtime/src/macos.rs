@@ -5,8 +5,8 @@
 //! (`srt_compiler::backend::macos::command::sandbox_exec_argv`) are pure and tested on every
 //! OS; `srt compile --target macos --format command` prints the same run as a script.
 //!
-//! Built only for macOS, and for the tests, which run it on Linux against a stand-in for
-//! `sandbox-exec`. It has not been run against the real one in srt's CI.
+//! Built on every OS; the tests run it on Linux against a stand-in for `sandbox-exec`. It has
+//! not been run against the real one in srt's CI. [`crate::macos_run`] is the whole run.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command};

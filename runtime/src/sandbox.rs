@@ -196,9 +196,9 @@ pub fn run(req: RunRequest) -> Result<i32, RunError> {
         };
         Some(ProxyServer::start(req.ir.clone(), opts)?)
     };
-    let socket_dir = proxies.as_ref().map_or_else(
+    let socket_dir = proxies.as_ref().and_then(|p| p.socket_dir()).map_or_else(
         || PathBuf::from("/nonexistent-srt-proxy"),
-        |p| p.socket_dir().to_path_buf(),
+        Path::to_path_buf,
     );
     let mut plan = build_plan(&req.ir, &req.srt_binary, socket_dir);
     if proxies.is_none() {

@@ -50,7 +50,7 @@ async fn curl_through_the_http_proxy() {
     let port = origin.port();
     let ir = policy(&["allowed.test".into(), format!("127.0.0.1:{port}")], &[]);
     let p = Proxies::start(ir, resolver(), Limits::default());
-    let bridge = tcp_bridge(&p.server.http_socket()).await;
+    let bridge = tcp_bridge(&p.server.http_socket().unwrap()).await;
     let proxy = format!("http://srt.Y3VybA:token@127.0.0.1:{}", bridge.port());
     let url = format!("http://allowed.test:{port}/curl");
 
@@ -97,7 +97,7 @@ async fn curl_through_the_socks_proxy() {
     let port = origin.port();
     let ir = policy(&["allowed.test".into(), format!("127.0.0.1:{port}")], &[]);
     let p = Proxies::start(ir, resolver(), Limits::default());
-    let bridge = tcp_bridge(&p.server.socks_socket()).await;
+    let bridge = tcp_bridge(&p.server.socks_socket().unwrap()).await;
     let url = format!("http://allowed.test:{port}/socks");
     for proxy in [
         format!("socks5h://127.0.0.1:{}", bridge.port()),

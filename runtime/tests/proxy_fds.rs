@@ -34,7 +34,7 @@ async fn five_hundred_concurrent_tunnels_leave_no_descriptors_behind() {
     let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(N));
     let mut tasks = Vec::new();
     for i in 0..N {
-        let socket = p.server.http_socket();
+        let socket = p.server.http_socket().unwrap();
         let barrier = barrier.clone();
         tasks.push(tokio::spawn(async move {
             let mut s = tokio::net::UnixStream::connect(&socket).await.unwrap();

@@ -365,13 +365,13 @@ async fn upstream_failures_are_502() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn shutdown_removes_the_socket_directory() {
     let p = Proxies::start(policy(&[], &[]), resolver(), Limits::default());
-    let dir = p.server.socket_dir().to_path_buf();
+    let dir = p.server.socket_dir().unwrap().to_path_buf();
     use std::os::unix::fs::PermissionsExt;
     assert_eq!(
         std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777,
         0o700
     );
-    assert!(p.server.http_socket().exists() && p.server.socks_socket().exists());
+    assert!(p.server.http_socket().unwrap().exists() && p.server.socks_socket().unwrap().exists());
     p.server.shutdown();
     assert!(!dir.exists());
 }

@@ -64,7 +64,8 @@ fn serve_proxy(port: &str, zero_copy: bool) -> Result<()> {
         ..ProxyOptions::default()
     };
     let server = ProxyServer::start(Arc::new(ir), opts)?;
-    println!("{}", server.http_socket().display());
+    let socket = server.http_socket().ok_or("the proxy has no Unix socket")?;
+    println!("{}", socket.display());
     io::stdout().flush()?;
     let mut rest = Vec::new();
     let _ = io::stdin().read_to_end(&mut rest);

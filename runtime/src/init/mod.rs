@@ -6,11 +6,12 @@
 //! process, and exits with the command's status.
 
 pub mod bridge;
-pub mod proxy_connect;
 pub mod supervise;
 
 use std::ffi::OsString;
 
+/// `__proxy-connect` lives at the crate root now (macOS uses it too); the old path stays.
+pub use crate::proxy_connect;
 pub use bridge::Bridge;
 pub use supervise::Filter;
 

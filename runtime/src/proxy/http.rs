@@ -6,8 +6,10 @@
 //! then checked strictly here: the target is split by [`parse_authority`] (no userinfo, one
 //! port), decided by the decision procedure, and dialled through the guard.
 //!
-//! `Proxy-Authorization` is accepted and ignored (see the book: the sockets are private to
-//! this run, so a token would add nothing), and never forwarded.
+//! On private Unix sockets `Proxy-Authorization` is accepted and ignored (a token would add
+//! nothing there). On loopback every request must carry the run's credentials
+//! (`Proxy-Authorization: Basic …`), else it gets `407` before its target is even read. The
+//! header is never forwarded.
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -15,27 +17,30 @@ use std::sync::Arc;
 use bytes::Bytes;
 use http_body_util::{combinators::BoxBody, BodyExt, Full};
 use hyper::body::Incoming;
-use hyper::header::{HeaderMap, HeaderName, HeaderValue, CONNECTION, CONTENT_TYPE, HOST};
+use hyper::header::{
+    HeaderMap, HeaderName, HeaderValue, CONNECTION, CONTENT_TYPE, HOST, PROXY_AUTHENTICATE,
+    PROXY_AUTHORIZATION,
+};
 use hyper::{Method, Request, Response, StatusCode, Version};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use srt_schema::domain::{canonical_host, Host};
-use tokio::net::UnixStream;
 use tokio::sync::OwnedSemaphorePermit;
 
 use super::dial::{DialError, Refusal, Upstream};
+use super::listen::ClientStream;
 use super::target::{parse_authority, printable};
 use super::tunnel::{relay, relay_stream, Activity, Watched};
 use super::violation::{Protocol, ViolationKind};
 use super::Shared;
 
 type Body = BoxBody<Bytes, hyper::Error>;
-type ClientIo = TokioIo<Watched<UnixStream>>;
+type ClientIo = TokioIo<Watched<ClientStream>>;
 
 const X_PROXY_ERROR: HeaderName = HeaderName::from_static("x-proxy-error");
 
 /// Serves one client connection until it closes, goes idle, or is upgraded to a tunnel (the
 /// tunnel then owns the connection's slot).
-pub(crate) async fn serve(stream: UnixStream, shared: Arc<Shared>, permit: OwnedSemaphorePermit) {
+pub(crate) async fn serve(stream: ClientStream, shared: Arc<Shared>, permit: OwnedSemaphorePermit) {
     let permit = Arc::new(permit);
     let activity = Activity::new();
     let io: ClientIo = TokioIo::new(Watched::new(stream, activity.clone()));
@@ -68,6 +73,17 @@ async fn handle(
     shared: Arc<Shared>,
     permit: Arc<OwnedSemaphorePermit>,
 ) -> Response<Body> {
+    if let Some(auth) = &shared.auth {
+        // Exactly one header, and it must carry the password.
+        let mut values = req.headers().get_all(PROXY_AUTHORIZATION).iter();
+        let authorized = match (values.next(), values.next()) {
+            (Some(v), None) => auth.basic_matches(v.as_bytes()),
+            _ => false,
+        };
+        if !authorized {
+            return authentication_required();
+        }
+    }
     if req.method() == Method::CONNECT {
         connect(req, &shared, permit).await
     } else {
@@ -364,6 +380,20 @@ fn refuse(shared: &Shared, protocol: Protocol, r: Refusal, connect: bool) -> Res
             resp.extensions_mut().insert(p);
         }
     }
+    resp
+}
+
+/// `407`: the client did not present the run's credentials (loopback only). Not a
+/// violation: nothing was asked of the policy.
+fn authentication_required() -> Response<Body> {
+    let mut resp = error_response(
+        StatusCode::PROXY_AUTHENTICATION_REQUIRED,
+        "proxy authentication required",
+    );
+    resp.headers_mut().insert(
+        PROXY_AUTHENTICATE,
+        HeaderValue::from_static("Basic realm=\"srt\""),
+    );
     resp
 }
 

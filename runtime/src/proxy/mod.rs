@@ -1,6 +1,7 @@
 //! The network proxies `srt run` points the sandboxed command at: an HTTP proxy (`CONNECT` and
 //! absolute-URI requests) and a SOCKS5 proxy, each on a Unix socket in a private 0700
-//! directory made for this run.
+//! directory made for this run ([`Listen::UnixDir`], Linux), or each on a loopback TCP port
+//! with per-run credentials ([`Listen::Loopback`], macOS).
 //!
 //! Every destination is decided by [`srt_compiler::Ir::decide_host`]; an allowed hostname is
 //! then resolved once, its addresses checked by the [resolved-address guard](guard), and one
@@ -14,7 +15,9 @@
 //! The process must keep `SIGPIPE` ignored (Rust binaries do by default): a tunnel splicing
 //! into a socket whose peer went away gets `EPIPE`, not a signal.
 
+pub mod auth;
 pub mod guard;
+mod listen;
 pub mod resolver;
 pub mod target;
 pub mod violation;
@@ -28,19 +31,22 @@ mod socks;
 mod tunnel;
 
 use std::io;
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use srt_compiler::Ir;
-use tokio::net::{UnixListener, UnixStream};
 use tokio::sync::{watch, Semaphore};
 
+pub use auth::Credentials;
+pub use listen::Listen;
 pub use resolver::{PinnedResolver, Resolver, StaticResolver, SystemResolver};
 pub use violation::{ignore_patterns, Protocol, Violation, ViolationKind, ViolationOptions};
 
 use dial::{Dialer, Refusal};
+use listen::{ClientStream, Listener};
 use violation::ViolationLog;
 
 /// Bounds on what one client may cost the proxies.
@@ -81,8 +87,10 @@ pub struct ProxyOptions {
     pub violations: ViolationOptions,
     /// Name resolution; the system resolver unless a test maps names.
     pub resolver: Arc<dyn Resolver>,
+    /// Unix sockets in a private directory, or loopback ports with credentials.
+    pub listen: Listen,
     /// Where the private socket directory is made (default `$XDG_RUNTIME_DIR`, else the temp
-    /// dir).
+    /// dir); unused on loopback.
     pub socket_parent: Option<PathBuf>,
     /// Worker threads of the proxies' runtime.
     pub worker_threads: usize,
@@ -100,6 +108,7 @@ impl Default for ProxyOptions {
                 ..ViolationOptions::default()
             },
             resolver: Arc::new(SystemResolver),
+            listen: Listen::UnixDir,
             socket_parent: None,
             worker_threads: 2,
             zero_copy: true,
@@ -112,6 +121,7 @@ impl std::fmt::Debug for ProxyOptions {
         f.debug_struct("ProxyOptions")
             .field("limits", &self.limits)
             .field("violations", &self.violations)
+            .field("listen", &self.listen)
             .field("socket_parent", &self.socket_parent)
             .field("worker_threads", &self.worker_threads)
             .field("zero_copy", &self.zero_copy)
@@ -136,6 +146,18 @@ pub enum ProxyError {
     #[error("cannot listen on {}: {source}", path.display())]
     #[diagnostic(code(srt::proxy::bind))]
     Bind { path: PathBuf, source: io::Error },
+    #[error("cannot listen on {addr}: {source}")]
+    #[diagnostic(
+        code(srt::proxy::bind),
+        help("the proxies need a free port on the loopback interface (lo0 / lo) to be up")
+    )]
+    BindLoopback {
+        addr: std::net::SocketAddr,
+        source: io::Error,
+    },
+    #[error("cannot make the proxy credentials: reading /dev/urandom failed: {0}")]
+    #[diagnostic(code(srt::proxy::credentials))]
+    Credentials(io::Error),
     #[error("cannot start the proxy runtime: {0}")]
     #[diagnostic(code(srt::proxy::runtime))]
     Runtime(io::Error),
@@ -149,6 +171,8 @@ pub(crate) struct Shared {
     pub dialer: Dialer,
     pub limits: Limits,
     pub zero_copy: bool,
+    /// Credentials every client must present (loopback mode); `None` on private sockets.
+    pub auth: Option<Credentials>,
     violations: ViolationLog,
     violation_count: AtomicU64,
 }
@@ -181,7 +205,11 @@ enum Kind {
 /// The running proxies. Dropping it shuts them down and removes the socket directory.
 pub struct ProxyServer {
     runtime: Option<tokio::runtime::Runtime>,
-    dir: PathBuf,
+    /// The private socket directory ([`Listen::UnixDir`]).
+    dir: Option<PathBuf>,
+    /// The ports ([`Listen::Loopback`]).
+    http_addr: Option<SocketAddr>,
+    socks_addr: Option<SocketAddr>,
     stop: watch::Sender<bool>,
     shared: Arc<Shared>,
     slots: Arc<Semaphore>,
@@ -191,55 +219,92 @@ impl std::fmt::Debug for ProxyServer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ProxyServer")
             .field("dir", &self.dir)
+            .field("http_addr", &self.http_addr)
+            .field("socks_addr", &self.socks_addr)
             .finish_non_exhaustive()
     }
 }
 
+/// What [`ProxyServer::start`] bound before serving.
+struct Bound {
+    dir: Option<PathBuf>,
+    auth: Option<Credentials>,
+    http: Listener,
+    socks: Listener,
+}
+
 impl ProxyServer {
-    /// Makes the private socket directory, binds `http.sock` and `socks.sock` in it, and starts
-    /// serving on a runtime of its own. Raises this process's soft open-file limit towards
-    /// what `max_connections` needs (never above the hard limit).
+    /// Binds the two listeners as `opts.listen` says — `http.sock` and `socks.sock` in a fresh
+    /// private directory, or two loopback ports with fresh credentials — and starts serving
+    /// on a runtime of its own. Raises this process's soft open-file limit towards what
+    /// `max_connections` needs (never above the hard limit).
     pub fn start(ir: Arc<Ir>, opts: ProxyOptions) -> Result<ProxyServer, ProxyError> {
         let violations = ViolationLog::open(opts.violations.clone())?;
         raise_open_file_limit(opts.limits.max_connections);
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(opts.worker_threads.max(1))
+            .thread_name("srt-proxy")
+            .enable_all()
+            .build()
+            .map_err(ProxyError::Runtime)?;
+        let bound = {
+            // Tokio listeners register with the runtime they are made in.
+            let _guard = runtime.enter();
+            match opts.listen {
+                Listen::UnixDir => Self::bind_unix_dir(&opts)?,
+                Listen::Loopback => Bound {
+                    dir: None,
+                    auth: Some(Credentials::random().map_err(ProxyError::Credentials)?),
+                    http: Listener::loopback()?,
+                    socks: Listener::loopback()?,
+                },
+            }
+        };
+        Ok(Self::serve(ir, runtime, bound, opts, violations))
+    }
+
+    fn bind_unix_dir(opts: &ProxyOptions) -> Result<Bound, ProxyError> {
         let parent = opts
             .socket_parent
             .clone()
             .unwrap_or_else(socket_dir::default_parent);
         let dir = socket_dir::create(&parent)?;
-        let started = Self::serve(ir, &dir, opts, violations);
-        if started.is_err() {
-            socket_dir::remove(&dir);
+        let listeners = Listener::unix(&dir.join(socket_dir::HTTP_SOCKET))
+            .and_then(|http| Ok((http, Listener::unix(&dir.join(socket_dir::SOCKS_SOCKET))?)));
+        match listeners {
+            Ok((http, socks)) => Ok(Bound {
+                dir: Some(dir),
+                auth: None,
+                http,
+                socks,
+            }),
+            Err(e) => {
+                socket_dir::remove(&dir);
+                Err(e)
+            }
         }
-        started
     }
 
     fn serve(
         ir: Arc<Ir>,
-        dir: &Path,
+        runtime: tokio::runtime::Runtime,
+        bound: Bound,
         opts: ProxyOptions,
         violations: ViolationLog,
-    ) -> Result<ProxyServer, ProxyError> {
+    ) -> ProxyServer {
         let ProxyOptions {
             limits,
             resolver,
-            worker_threads,
             zero_copy,
             ..
         } = opts;
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(worker_threads.max(1))
-            .thread_name("srt-proxy")
-            .enable_all()
-            .build()
-            .map_err(ProxyError::Runtime)?;
-        let bind = |name: &str| {
-            let path = dir.join(name);
-            let _guard = runtime.enter();
-            UnixListener::bind(&path).map_err(|source| ProxyError::Bind { path, source })
-        };
-        let http = bind(socket_dir::HTTP_SOCKET)?;
-        let socks = bind(socket_dir::SOCKS_SOCKET)?;
+        let Bound {
+            dir,
+            auth,
+            http,
+            socks,
+        } = bound;
+        let (http_addr, socks_addr) = (http.tcp_addr(), socks.tcp_addr());
         let slots = Arc::new(Semaphore::new(limits.max_connections));
         let shared = Arc::new(Shared {
             dialer: Dialer {
@@ -249,6 +314,7 @@ impl ProxyServer {
             },
             limits,
             zero_copy,
+            auth,
             violations,
             violation_count: AtomicU64::new(0),
         });
@@ -262,26 +328,46 @@ impl ProxyServer {
                 stopped.clone(),
             ));
         }
-        Ok(ProxyServer {
+        ProxyServer {
             runtime: Some(runtime),
-            dir: dir.to_path_buf(),
+            dir,
+            http_addr,
+            socks_addr,
             stop,
             shared,
             slots,
-        })
+        }
     }
 
-    /// The private directory holding the sockets (bind this into the sandbox).
-    pub fn socket_dir(&self) -> &Path {
-        &self.dir
+    /// The private directory holding the sockets (bind this into the sandbox); `None` on
+    /// loopback.
+    pub fn socket_dir(&self) -> Option<&Path> {
+        self.dir.as_deref()
     }
 
-    pub fn http_socket(&self) -> PathBuf {
-        self.dir.join(socket_dir::HTTP_SOCKET)
+    /// The HTTP proxy's Unix socket; `None` on loopback.
+    pub fn http_socket(&self) -> Option<PathBuf> {
+        self.dir.as_ref().map(|d| d.join(socket_dir::HTTP_SOCKET))
     }
 
-    pub fn socks_socket(&self) -> PathBuf {
-        self.dir.join(socket_dir::SOCKS_SOCKET)
+    /// The SOCKS5 proxy's Unix socket; `None` on loopback.
+    pub fn socks_socket(&self) -> Option<PathBuf> {
+        self.dir.as_ref().map(|d| d.join(socket_dir::SOCKS_SOCKET))
+    }
+
+    /// The HTTP proxy's loopback address; `None` on Unix sockets.
+    pub fn http_addr(&self) -> Option<SocketAddr> {
+        self.http_addr
+    }
+
+    /// The SOCKS5 proxy's loopback address; `None` on Unix sockets.
+    pub fn socks_addr(&self) -> Option<SocketAddr> {
+        self.socks_addr
+    }
+
+    /// The credentials clients must present (loopback); `None` on Unix sockets.
+    pub fn credentials(&self) -> Option<&Credentials> {
+        self.shared.auth.as_ref()
     }
 
     /// Client connections currently open (tunnels included).
@@ -302,7 +388,9 @@ impl ProxyServer {
 
     fn stop_now(&mut self) {
         let _ = self.stop.send(true);
-        socket_dir::remove(&self.dir);
+        if let Some(dir) = &self.dir {
+            socket_dir::remove(dir);
+        }
         if let Some(rt) = self.runtime.take() {
             if tokio::runtime::Handle::try_current().is_ok() {
                 rt.shutdown_background();
@@ -320,7 +408,7 @@ impl Drop for ProxyServer {
 }
 
 async fn accept_loop(
-    listener: UnixListener,
+    listener: Listener,
     kind: Kind,
     shared: Arc<Shared>,
     slots: Arc<Semaphore>,
@@ -332,7 +420,7 @@ async fn accept_loop(
             r = listener.accept() => r,
         };
         match accepted {
-            Ok((stream, _)) => match slots.clone().try_acquire_owned() {
+            Ok(stream) => match slots.clone().try_acquire_owned() {
                 Ok(slot) => {
                     let shared = shared.clone();
                     match kind {
@@ -350,7 +438,7 @@ async fn accept_loop(
 
 /// Over the connection limit: HTTP clients get a 503 and the connection is closed; SOCKS
 /// clients are closed.
-fn refuse_busy(stream: UnixStream, kind: Kind) {
+fn refuse_busy(stream: ClientStream, kind: Kind) {
     if let Kind::Http = kind {
         const BODY: &str = "srt: too many connections\n";
         let head = format!(
@@ -359,7 +447,7 @@ fn refuse_busy(stream: UnixStream, kind: Kind) {
         );
         let _ = stream.try_write(head.as_bytes());
     }
-    // Closing a Unix socket with the client's request unread would make its read fail with
+    // Closing a socket with the client's request unread would make its read fail with
     // ECONNRESET before it sees the answer; shut our side and let it drain briefly. Under a
     // flood, past a few dozen at once, the connection is just closed.
     static DRAINING: AtomicUsize = AtomicUsize::new(0);

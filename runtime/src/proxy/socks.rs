@@ -1,19 +1,21 @@
 //! The SOCKS5 proxy (RFC 1928, with RFC 1929 username/password): `CONNECT` only, to domain
 //! names (resolved here, as `socks5h://` asks), IPv4 and IPv6 addresses.
 //!
-//! No authentication and username/password are both offered; credentials are accepted and
-//! ignored (the socket is private to this run). BIND and UDP ASSOCIATE are answered
-//! "command not supported". The whole negotiation must finish within the header timeout.
+//! On a private Unix socket no authentication and username/password are both offered, and
+//! credentials are accepted and ignored. On loopback only username/password is offered and the
+//! password must be the run's (else status 1 and the connection is closed). BIND and UDP
+//! ASSOCIATE are answered "command not supported". The whole negotiation must finish within
+//! the header timeout.
 
 use std::io;
 use std::net::{Ipv4Addr, Ipv6Addr};
 use std::sync::Arc;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::UnixStream;
 use tokio::sync::OwnedSemaphorePermit;
 
 use super::dial::{DialError, Dialled, Refusal, Upstream};
+use super::listen::ClientStream;
 use super::tunnel::relay;
 use super::violation::Protocol;
 use super::Shared;
@@ -37,7 +39,7 @@ pub(crate) mod reply {
 }
 
 pub(crate) async fn serve(
-    mut stream: UnixStream,
+    mut stream: ClientStream,
     shared: Arc<Shared>,
     _slot: OwnedSemaphorePermit,
 ) {
@@ -56,7 +58,7 @@ pub(crate) async fn serve(
     }
 }
 
-async fn send_reply(stream: &mut UnixStream, code: u8) -> io::Result<()> {
+async fn send_reply(stream: &mut ClientStream, code: u8) -> io::Result<()> {
     // The bound address is not disclosed: 0.0.0.0:0.
     stream
         .write_all(&[VERSION, code, 0, 1, 0, 0, 0, 0, 0, 0])
@@ -64,7 +66,7 @@ async fn send_reply(stream: &mut UnixStream, code: u8) -> io::Result<()> {
 }
 
 /// Runs the handshake; `Some` when the destination is connected and the success reply sent.
-async fn negotiate(stream: &mut UnixStream, shared: &Shared) -> io::Result<Option<Dialled>> {
+async fn negotiate(stream: &mut ClientStream, shared: &Shared) -> io::Result<Option<Dialled>> {
     let mut greeting = [0u8; 2];
     stream.read_exact(&mut greeting).await?;
     if greeting[0] != VERSION {
@@ -72,7 +74,8 @@ async fn negotiate(stream: &mut UnixStream, shared: &Shared) -> io::Result<Optio
     }
     let mut methods = vec![0u8; usize::from(greeting[1])];
     stream.read_exact(&mut methods).await?;
-    let method = if methods.contains(&NO_AUTH) {
+    let required = shared.auth.as_ref();
+    let method = if required.is_none() && methods.contains(&NO_AUTH) {
         NO_AUTH
     } else if methods.contains(&USER_PASS) {
         USER_PASS
@@ -84,7 +87,7 @@ async fn negotiate(stream: &mut UnixStream, shared: &Shared) -> io::Result<Optio
         return Ok(None);
     }
     if method == USER_PASS {
-        // VER ULEN UNAME PLEN PASSWD; any credentials are accepted.
+        // VER ULEN UNAME PLEN PASSWD (RFC 1929); the user name is not checked.
         let mut head = [0u8; 2];
         stream.read_exact(&mut head).await?;
         let mut user = vec![0u8; usize::from(head[1])];
@@ -93,7 +96,8 @@ async fn negotiate(stream: &mut UnixStream, shared: &Shared) -> io::Result<Optio
         stream.read_exact(&mut plen).await?;
         let mut pass = vec![0u8; usize::from(plen[0])];
         stream.read_exact(&mut pass).await?;
-        if head[0] != 1 {
+        let accepted = required.is_none_or(|c| c.password_matches(&pass));
+        if head[0] != 1 || !accepted {
             stream.write_all(&[1, 1]).await?;
             return Ok(None);
         }

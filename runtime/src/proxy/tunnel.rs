@@ -12,7 +12,9 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::net::{TcpStream, UnixStream};
+use tokio::net::TcpStream;
+
+use super::listen::ClientStream;
 
 #[cfg(target_os = "linux")]
 use super::pump;
@@ -120,7 +122,7 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Watched<S> {
 /// before the tunnel was established (pipelined after the request); it goes upstream first.
 #[cfg(target_os = "linux")]
 pub(crate) async fn relay(
-    client: UnixStream,
+    client: ClientStream,
     upstream: TcpStream,
     early: &[u8],
     idle: Duration,
@@ -143,7 +145,7 @@ pub(crate) async fn relay(
 /// Elsewhere the relay copies through user space.
 #[cfg(not(target_os = "linux"))]
 pub(crate) async fn relay(
-    client: UnixStream,
+    client: ClientStream,
     mut upstream: TcpStream,
     early: &[u8],
     idle: Duration,

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use srt_compiler::{resolve, FakeFs, Ir, ResolveOptions};
 use srt_runtime::proxy::{
-    Limits, ProxyOptions, ProxyServer, StaticResolver, Violation, ViolationOptions,
+    Limits, Listen, ProxyOptions, ProxyServer, StaticResolver, Violation, ViolationOptions,
 };
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, UnixStream};
@@ -78,9 +78,37 @@ impl Proxies {
                 ..ViolationOptions::default()
             },
             resolver: Arc::new(resolver),
+            listen: Listen::UnixDir,
             socket_parent: Some(parent.path().to_path_buf()),
             worker_threads: 2,
             zero_copy,
+        };
+        let server = ProxyServer::start(ir, opts).unwrap();
+        Proxies {
+            server,
+            violations,
+            _parent: parent,
+        }
+    }
+
+    /// The proxies on loopback TCP ports, with credentials.
+    pub fn start_loopback(ir: Arc<Ir>, resolver: StaticResolver) -> Proxies {
+        let parent = tempfile::tempdir().unwrap();
+        let violations = Arc::new(Mutex::new(Vec::new()));
+        let seen = violations.clone();
+        let opts = ProxyOptions {
+            violations: ViolationOptions {
+                stderr: true,
+                callback: Some(Arc::new(move |v: &Violation| {
+                    seen.lock().unwrap().push(v.clone())
+                })),
+                ..ViolationOptions::default()
+            },
+            resolver: Arc::new(resolver),
+            listen: Listen::Loopback,
+            // Unused on loopback; a directory there would show it is not.
+            socket_parent: Some(parent.path().to_path_buf()),
+            ..ProxyOptions::default()
         };
         let server = ProxyServer::start(ir, opts).unwrap();
         Proxies {
@@ -100,13 +128,13 @@ impl Proxies {
     }
 
     pub async fn http(&self) -> UnixStream {
-        UnixStream::connect(self.server.http_socket())
+        UnixStream::connect(self.server.http_socket().unwrap())
             .await
             .unwrap()
     }
 
     pub async fn socks(&self) -> UnixStream {
-        UnixStream::connect(self.server.socks_socket())
+        UnixStream::connect(self.server.socks_socket().unwrap())
             .await
             .unwrap()
     }

@@ -1,6 +1,11 @@
 //! `srt __proxy-connect HOST PORT`: an SSH `ProxyCommand` that tunnels through the sandbox's
 //! HTTP proxy with `CONNECT`, so `git` over SSH obeys the same allowlist as everything else
 //! (the npm srt uses socat for this; srt is its own helper).
+//!
+//! On Linux it reaches the in-sandbox bridge (`127.0.0.1:3128`, no credentials); on macOS the
+//! proxy's loopback port, with the run's credentials taken from the environment
+//! ([`srt_compiler::env::PROXY_AUTH_VAR`]), never from the command line, where other users
+//! could read them.
 
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, TcpStream};
@@ -30,17 +35,39 @@ pub fn target(host: &str, port: u16) -> String {
     }
 }
 
+/// `user:password` from [`srt_compiler::env::PROXY_AUTH_VAR`], when it is set.
+pub fn auth_from_env() -> Option<(String, String)> {
+    let value = std::env::var(srt_compiler::env::PROXY_AUTH_VAR).ok()?;
+    let (user, password) = value.split_once(':')?;
+    Some((user.to_string(), password.to_string()))
+}
+
+/// The `CONNECT` request head, with `Proxy-Authorization` when there are credentials.
+pub fn request_head(target: &str, auth: Option<(&str, &str)>) -> String {
+    let mut head = format!("CONNECT {target} HTTP/1.1\r\nHost: {target}\r\n");
+    if let Some((user, password)) = auth {
+        head.push_str(&format!(
+            "Proxy-Authorization: {}\r\n",
+            crate::proxy::auth::basic_authorization(user, password)
+        ));
+    }
+    head.push_str("\r\n");
+    head
+}
+
 /// Opens the tunnel and relays stdin/stdout through it until both sides close.
-pub fn run(host: &str, port: u16, proxy: &str) -> Result<(), ProxyConnectError> {
+pub fn run(
+    host: &str,
+    port: u16,
+    proxy: &str,
+    auth: Option<(&str, &str)>,
+) -> Result<(), ProxyConnectError> {
     let target = target(host, port);
     let mut stream = TcpStream::connect(proxy).map_err(|source| ProxyConnectError::Connect {
         proxy: proxy.to_string(),
         source,
     })?;
-    write!(
-        stream,
-        "CONNECT {target} HTTP/1.1\r\nHost: {target}\r\n\r\n"
-    )?;
+    stream.write_all(request_head(&target, auth).as_bytes())?;
     let mut head = Vec::new();
     let mut byte = [0u8; 1];
     // Byte by byte so nothing after the head (the server's SSH banner) is consumed here.
@@ -82,4 +109,21 @@ pub fn run(host: &str, port: u16, proxy: &str) -> Result<(), ProxyConnectError> 
     io::stdout().flush()?;
     drop(sender); // stdin may stay open after the server closes; do not wait for it
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn head_with_and_without_credentials() {
+        assert_eq!(
+            request_head("[::1]:22", None),
+            "CONNECT [::1]:22 HTTP/1.1\r\nHost: [::1]:22\r\n\r\n"
+        );
+        assert_eq!(
+            request_head("github.com:22", Some(("srt", "tok"))),
+            "CONNECT github.com:22 HTTP/1.1\r\nHost: github.com:22\r\nProxy-Authorization: Basic c3J0OnRvaw==\r\n\r\n"
+        );
+    }
 }
