@@ -163,16 +163,63 @@ fn run_sandboxed(
         debug: args.debug,
         resolve: args.resolve.clone(),
     };
-    match run(req) {
-        Ok(status) => Ok(ExitCode::from(u8::try_from(status).unwrap_or(255))),
+    Ok(exit_code(run(req)))
+}
+
+/// The command's status as srt's exit code, or the error reported and 1.
+#[cfg_attr(not(any(target_os = "linux", target_os = "macos")), allow(dead_code))]
+fn exit_code<E: miette::Diagnostic + Send + Sync + 'static>(result: Result<i32, E>) -> ExitCode {
+    match result {
+        Ok(status) => ExitCode::from(u8::try_from(status).unwrap_or(255)),
         Err(e) => {
             eprintln!("{:?}", miette::Report::new(e));
-            Ok(ExitCode::from(1))
+            ExitCode::from(1)
         }
     }
 }
 
-#[cfg(not(target_os = "linux"))]
+/// The macOS run's request. Built on every OS so that it is compiled and tested here; only
+/// the call in the `cfg(target_os = "macos")` `run_sandboxed` below is macOS-only.
+#[cfg_attr(not(target_os = "macos"), allow(dead_code))]
+fn macos_request(
+    args: &Args,
+    resolved: &crate::settings::Resolved,
+    command: &[OsString],
+) -> anyhow::Result<srt_runtime::macos_run::MacosRunRequest> {
+    use srt_runtime::proxy::{ignore_patterns, ViolationOptions};
+    let shown = command
+        .iter()
+        .map(|a| a.to_string_lossy())
+        .collect::<Vec<_>>()
+        .join(" ");
+    Ok(srt_runtime::macos_run::MacosRunRequest {
+        ir: std::sync::Arc::new(resolved.ir.clone()),
+        command: srt_runtime::macos_run::shell_command(command)?,
+        violations: ViolationOptions {
+            stderr: true,
+            jsonl: args.violations.clone(),
+            ignore: ignore_patterns(&resolved.loaded.settings, &shown),
+            ..ViolationOptions::default()
+        },
+        sandbox_exec: srt_runtime::macos::default_sandbox_exec().to_path_buf(),
+        srt_binary: std::env::current_exe().and_then(std::fs::canonicalize)?,
+        resolve: args.resolve.clone(),
+        debug: args.debug,
+    })
+}
+
+// Not compiled in srt's CI (Linux): keep it to these lines; everything it calls is.
+#[cfg(target_os = "macos")]
+fn run_sandboxed(
+    args: &Args,
+    resolved: &crate::settings::Resolved,
+    command: Vec<OsString>,
+) -> anyhow::Result<ExitCode> {
+    let req = macos_request(args, resolved, &command)?;
+    Ok(exit_code(srt_runtime::macos_run::run(req)))
+}
+
+#[cfg(not(any(target_os = "linux", target_os = "macos")))]
 fn run_sandboxed(
     _args: &Args,
     _resolved: &crate::settings::Resolved,
@@ -239,4 +286,56 @@ pub fn init(args: InitArgs) -> anyhow::Result<ExitCode> {
 #[cfg(not(target_os = "linux"))]
 pub fn init(_args: InitArgs) -> anyhow::Result<ExitCode> {
     anyhow::bail!("the in-sandbox init runs only on Linux")
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+
+    /// The macOS glue's request, built here on Linux: the settings, the quoted command, the
+    /// violation options and the real sandbox-exec path.
+    #[test]
+    fn macos_request_from_the_cli() {
+        let dir = tempfile::tempdir().unwrap();
+        let settings = dir.path().join("s.json");
+        std::fs::write(
+            &settings,
+            r#"{"network":{"allowedDomains":["example.com"],"deniedDomains":[]},
+ "filesystem":{"denyRead":[],"allowWrite":[],"denyWrite":[]},
+ "ignoreViolations":{"*":["x.test"],"echo":["y.test"],"other":["z.test"]}}"#,
+        )
+        .unwrap();
+        let args = Args {
+            settings: Some(settings.clone()),
+            debug: true,
+            command_string: None,
+            violations: Some(dir.path().join("v.jsonl")),
+            resolve: vec![("a.test".into(), "127.0.0.1".parse().unwrap())],
+            control_fd: None,
+            levels: LevelArgs::default(),
+            argv: vec![],
+        };
+        let Ok(resolved) = load_and_resolve(&SettingsArgs {
+            settings: Some(settings),
+            ..SettingsArgs::default()
+        }) else {
+            panic!("settings do not load");
+        };
+        let command: Vec<OsString> = vec!["/bin/bash".into(), "-c".into(), "echo 'hi'".into()];
+        let req = macos_request(&args, &resolved, &command).unwrap();
+        assert_eq!(req.command, r#"/bin/bash -c 'echo '\''hi'\'''"#);
+        assert_eq!(req.sandbox_exec, PathBuf::from("/usr/bin/sandbox-exec"));
+        assert!(req.srt_binary.is_absolute());
+        assert_eq!(req.violations.jsonl, args.violations);
+        assert_eq!(req.violations.ignore, ["x.test", "y.test"]);
+        assert!(req.violations.stderr && req.debug);
+        assert_eq!(req.resolve, args.resolve);
+        assert_eq!(req.ir.net.allowed.len(), 1);
+        // The glue's other half, instantiated for the macOS run's error type.
+        assert_eq!(
+            exit_code(Ok::<i32, srt_runtime::macos_run::MacosRunError>(3)),
+            ExitCode::from(3)
+        );
+    }
 }

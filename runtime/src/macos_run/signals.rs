@@ -149,6 +149,25 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_signal_before_the_command_is_kept_and_handlers_are_restored() {
+        let fwd = Forwarder::install().unwrap();
+        assert_eq!(fwd.pending(), None);
+        // SAFETY: raise(3) on a signal whose handler was just installed.
+        unsafe {
+            libc::raise(libc::SIGUSR2);
+        }
+        assert_eq!(fwd.pending(), Some(libc::SIGUSR2));
+        drop(fwd);
+        // SAFETY: reads the current disposition only.
+        let restored = unsafe {
+            let mut now: libc::sigaction = std::mem::zeroed();
+            libc::sigaction(libc::SIGUSR2, std::ptr::null(), &mut now);
+            now.sa_sigaction
+        };
+        assert_eq!(restored, libc::SIG_DFL);
+    }
+
+    #[test]
     fn terminal_signals_are_told_apart() {
         if cfg!(target_os = "linux") {
             assert!(sent_by_terminal(LINUX_SI_KERNEL, 0));

@@ -1,0 +1,356 @@
+//! The macOS run (`srt_runtime::macos_run`), exercised on Linux against a stand-in for
+//! `sandbox-exec`: a script that checks it was given `-p PROFILE`, saves the profile, its argv
+//! and its environment, then runs the command **without any sandbox**. These tests therefore
+//! check what srt hands to `sandbox-exec` (profile, argv, environment), that the proxies are
+//! reachable with the run's credentials and refuse without them, exit statuses, signal
+//! forwarding and cleanup. They say nothing about isolation, which only the real
+//! `sandbox-exec` provides.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpListener;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::sync::{mpsc, Arc};
+use std::time::{Duration, Instant};
+
+use srt_compiler::{resolve, FakeFs, Ir, ResolveOptions};
+use srt_runtime::macos_run::{run, shell_command, MacosRunError, MacosRunRequest};
+use srt_runtime::proxy::ViolationOptions;
+
+/// A tiny HTTP origin on 127.0.0.1 answering `hello from origin` to every request.
+fn origin() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(mut conn) = conn else { continue };
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(conn.try_clone().unwrap());
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                        break;
+                    }
+                }
+                let _ = conn.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 17\r\nConnection: close\r\n\r\nhello from origin");
+            });
+        }
+    });
+    port
+}
+
+/// A fake SSH server: sends a banner and reports the first line the client sends.
+fn ssh_server() -> (u16, mpsc::Receiver<String>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(mut conn) = conn else { continue };
+            let _ = conn.write_all(b"SSH-2.0-srt-test\r\n");
+            let mut line = String::new();
+            let _ = BufReader::new(conn).read_line(&mut line);
+            let _ = tx.send(line);
+        }
+    });
+    (port, rx)
+}
+
+fn ir(dir: &Path, allowed: &[String]) -> Arc<Ir> {
+    let json = serde_json::json!({
+        "network": {"allowedDomains": allowed, "deniedDomains": ["denied.test"]},
+        "filesystem": {"denyRead": [], "allowWrite": ["."], "denyWrite": []}
+    })
+    .to_string();
+    let loaded = srt_schema::load_str(".srt.json", None, &json);
+    assert!(!loaded.has_errors(), "{:#?}", loaded.diagnostics);
+    let opts = ResolveOptions {
+        cwd: dir.join("project"),
+        home: dir.join("home"),
+        settings_path: None,
+    };
+    Arc::new(
+        resolve(
+            &loaded.settings,
+            Some(loaded.source.clone()),
+            &opts,
+            &FakeFs::new(),
+        )
+        .0,
+    )
+}
+
+/// The stand-in: checks `-p`, saves profile, argv and environment under `dir`, runs the rest.
+fn stand_in(dir: &Path) -> PathBuf {
+    let path = dir.join("sandbox-exec");
+    let out = dir.display();
+    std::fs::write(
+        &path,
+        format!(
+            "#!/bin/sh\n\
+             [ \"$1\" = -p ] || {{ echo 'stand-in: expected -p' >&2; exit 90; }}\n\
+             printf '%s' \"$2\" > '{out}/profile.sb'\n\
+             shift 2\n\
+             printf '%s\\n' \"$@\" > '{out}/argv'\n\
+             env > '{out}/env'\n\
+             exec \"$@\"\n"
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    path
+}
+
+fn request(dir: &Path, ir: Arc<Ir>, command: &str) -> MacosRunRequest {
+    MacosRunRequest {
+        ir,
+        command: command.to_string(),
+        sandbox_exec: stand_in(dir),
+        srt_binary: PathBuf::from(env!("CARGO_BIN_EXE_srt")),
+        violations: ViolationOptions {
+            stderr: true,
+            ..ViolationOptions::default()
+        },
+        resolve: vec![
+            ("allowed.test".into(), "127.0.0.1".parse().unwrap()),
+            ("denied.test".into(), "127.0.0.1".parse().unwrap()),
+        ],
+        debug: false,
+    }
+}
+
+fn saved_env(dir: &Path) -> BTreeMap<String, String> {
+    std::fs::read_to_string(dir.join("env"))
+        .unwrap()
+        .lines()
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+fn read(dir: &Path, name: &str) -> String {
+    std::fs::read_to_string(dir.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+#[test]
+fn profile_environment_and_proxies_with_credentials() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let port = origin();
+    let ir = ir(dir, &["allowed.test".into(), format!("127.0.0.1:{port}")]);
+    // Through the proxies as the environment points (curl reads http_proxy), through SOCKS
+    // (FTP_PROXY is the socks5h URL), and with the credentials stripped.
+    let script = format!(
+        r#"cd '{d}'
+curl -sS --max-time 20 -o allowed.body -w '%{{http_code}}' http://allowed.test:{port}/ > allowed.code 2>&1
+curl -sS --max-time 20 -o /dev/null -w '%{{http_code}}' http://denied.test:{port}/ > denied.code 2>&1
+curl -sS --max-time 20 -x "$FTP_PROXY" -o socks.body http://allowed.test:{port}/ 2> socks.err; echo $? > socks.code
+curl -sS --max-time 20 -x "http://127.0.0.1:$CLOUDSDK_PROXY_PORT" -o /dev/null -w '%{{http_code}}' http://allowed.test:{port}/ > nocreds.code 2>&1
+curl -sS --max-time 20 -x "socks5h://127.0.0.1:${{RSYNC_PROXY##*:}}" http://allowed.test:{port}/ > /dev/null 2>&1; echo $? > nocreds-socks.code
+exit 7"#,
+        d = dir.display()
+    );
+    let status = run(request(dir, ir, &script)).unwrap();
+    assert_eq!(status, 7);
+
+    // What sandbox-exec was given.
+    let argv = read(dir, "argv");
+    assert_eq!(argv, format!("/bin/sh\n-c\n{script}\n"));
+    let env = saved_env(dir);
+    let token = env["SRT_PROXY_AUTH"]
+        .strip_prefix("srt:")
+        .unwrap()
+        .to_string();
+    assert_eq!(token.len(), 32);
+    let http_port: u16 = env["CLOUDSDK_PROXY_PORT"].parse().unwrap();
+    let socks_port: u16 = env["RSYNC_PROXY"]
+        .strip_prefix("127.0.0.1:")
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_ne!(http_port, socks_port);
+    assert_eq!(env["SANDBOX_RUNTIME"], "1");
+    assert_eq!(env["TMPDIR"], "/tmp/claude");
+    for k in ["HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "ALL_PROXY"] {
+        assert_eq!(
+            env[k],
+            format!("http://srt:{token}@127.0.0.1:{http_port}"),
+            "{k}"
+        );
+    }
+    assert_eq!(
+        env["FTP_PROXY"],
+        format!("socks5h://srt:{token}@127.0.0.1:{socks_port}")
+    );
+    assert_eq!(env["CLOUDSDK_PROXY_PASSWORD"], token);
+    assert_eq!(
+        env["GIT_SSH_COMMAND"],
+        format!(
+            "ssh -o ControlMaster=no -o ControlPath=none -o ProxyCommand='{} __proxy-connect %h %p --proxy 127.0.0.1:{http_port}'",
+            env!("CARGO_BIN_EXE_srt")
+        )
+    );
+    assert!(env["JAVA_TOOL_OPTIONS"].contains(&format!(
+        "-Dhttp.proxyHost=127.0.0.1 -Dhttp.proxyPort={http_port}"
+    )));
+    let profile = read(dir, "profile.sb");
+    assert!(profile.starts_with("(version 1)"), "{profile}");
+    for p in [http_port, socks_port] {
+        assert!(
+            profile.contains(&format!(
+                "(allow network-outbound (remote ip \"localhost:{p}\")"
+            )),
+            "port {p} not allowed in:\n{profile}"
+        );
+    }
+    assert!(!profile.contains(&token), "the profile holds no secret");
+
+    // What the command saw through the proxies.
+    assert_eq!(read(dir, "allowed.code"), "200");
+    assert_eq!(read(dir, "allowed.body"), "hello from origin");
+    assert_eq!(read(dir, "denied.code"), "403");
+    assert_eq!(
+        read(dir, "socks.code").trim(),
+        "0",
+        "{}",
+        read(dir, "socks.err")
+    );
+    assert_eq!(read(dir, "socks.body"), "hello from origin");
+    assert_eq!(read(dir, "nocreds.code"), "407");
+    assert_eq!(read(dir, "nocreds-socks.code").trim(), "97");
+
+    // The proxies are gone once the run has returned.
+    for p in [http_port, socks_port] {
+        assert!(
+            std::net::TcpStream::connect(("127.0.0.1", p)).is_err(),
+            "{p}"
+        );
+    }
+}
+
+#[test]
+fn git_ssh_command_tunnels_through_the_proxy_with_credentials() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let (port, seen) = ssh_server();
+    let ir = ir(dir, &["allowed.test".into(), format!("127.0.0.1:{port}")]);
+    // ssh fails after the banners (the server is fake); what matters is that it got there.
+    // git runs GIT_SSH_COMMAND with the shell, adding its arguments; so does `git_ssh`.
+    let script = format!(
+        r#"cd '{d}'
+git_ssh() {{ sh -c "$GIT_SSH_COMMAND \"\$@\"" ssh -F /dev/null -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o ConnectTimeout=20 "$@"; }}
+git_ssh -p {port} git@allowed.test true 2> allowed.err
+git_ssh -p {port} git@denied.test true 2> denied.err
+exit 0"#,
+        d = dir.display()
+    );
+    assert_eq!(run(request(dir, ir, &script)).unwrap(), 0);
+    let line = seen.recv_timeout(Duration::from_secs(20)).unwrap();
+    assert!(line.starts_with("SSH-2.0-"), "{line:?}");
+    // The denied host never reached the server; srt's ProxyCommand reports the refusal.
+    assert!(seen.recv_timeout(Duration::from_millis(500)).is_err());
+    let denied = read(dir, "denied.err");
+    assert!(denied.contains("refused denied.test:"), "{denied}");
+    assert!(denied.contains("403"), "{denied}");
+}
+
+/// Waits for `file` to appear (the command writes it once it runs).
+fn wait_for(file: &Path) {
+    let start = Instant::now();
+    while !file.exists() {
+        assert!(start.elapsed() < Duration::from_secs(20), "{file:?}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// `kill -SIG <this test process>` from another process, once `ready` exists.
+fn kill_us_when(ready: PathBuf, sig: &'static str) -> std::thread::JoinHandle<()> {
+    std::thread::spawn(move || {
+        wait_for(&ready);
+        // The shell's kill: a separate process sends it, as a supervisor would.
+        let status = std::process::Command::new("/bin/sh")
+            .args(["-c", &format!("kill -{sig} {}", std::process::id())])
+            .status()
+            .unwrap();
+        assert!(status.success());
+    })
+}
+
+#[test]
+fn signals_reach_the_command_and_statuses_pass_through() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let ir = ir(dir, &[]);
+
+    // SIGTERM sent to srt reaches the command, which decides what it means.
+    let ready = dir.join("ready-term");
+    let script = format!(
+        "trap 'echo got TERM > {d}/trapped; exit 3' TERM; : > {r}; while :; do sleep 0.05; done",
+        d = dir.display(),
+        r = ready.display()
+    );
+    let killer = kill_us_when(ready, "TERM");
+    assert_eq!(run(request(dir, ir.clone(), &script)).unwrap(), 3);
+    killer.join().unwrap();
+    assert_eq!(read(dir, "trapped"), "got TERM\n");
+
+    // SIGINT from a process is forwarded; the command dies of it: 128 + 2.
+    let ready = dir.join("ready-int");
+    let script = format!(": > {}; exec sleep 30", ready.display());
+    let killer = kill_us_when(ready, "INT");
+    assert_eq!(run(request(dir, ir.clone(), &script)).unwrap(), 130);
+    killer.join().unwrap();
+
+    // SIGHUP likewise: 128 + 1.
+    let ready = dir.join("ready-hup");
+    let script = format!(": > {}; exec sleep 30", ready.display());
+    let killer = kill_us_when(ready, "HUP");
+    assert_eq!(run(request(dir, ir.clone(), &script)).unwrap(), 129);
+    killer.join().unwrap();
+
+    // A command that kills itself: 128 + 9; plain exit codes as they are.
+    assert_eq!(run(request(dir, ir.clone(), "kill -KILL $$")).unwrap(), 137);
+    assert_eq!(run(request(dir, ir.clone(), "exit 0")).unwrap(), 0);
+    assert_eq!(run(request(dir, ir, "exit 42")).unwrap(), 42);
+}
+
+#[test]
+fn without_sandbox_exec_nothing_runs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let marker = dir.join("ran");
+    let mut req = request(dir, ir(dir, &[]), &format!("touch '{}'", marker.display()));
+    req.sandbox_exec = dir.join("no-such-sandbox-exec");
+    let err = run(req).unwrap_err();
+    assert!(matches!(err, MacosRunError::Sandbox(_)), "{err:?}");
+    let text = format!("{:?}", miette::Report::new(err));
+    assert!(text.contains("no-such-sandbox-exec"), "{text}");
+    assert!(text.contains("runs nothing without it"), "{text}");
+    assert!(text.contains("sandbox-exec is part of macOS"), "{text}");
+    assert!(!marker.exists());
+    assert!(!dir.join("argv").exists());
+}
+
+#[test]
+fn argv_becomes_quoted_shell_text() {
+    let argv: Vec<std::ffi::OsString> = ["printf", "%s\\n", "it's", "a b", "$HOME"]
+        .iter()
+        .map(Into::into)
+        .collect();
+    let text = shell_command(&argv).unwrap();
+    assert_eq!(text, r"printf '%s\n' 'it'\''s' 'a b' '$HOME'");
+    let out = std::process::Command::new("/bin/sh")
+        .args(["-c", &text])
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), "it's\na b\n$HOME\n");
+    use std::os::unix::ffi::OsStringExt;
+    let bad = vec!["echo".into(), std::ffi::OsString::from_vec(vec![0xff])];
+    assert!(matches!(
+        shell_command(&bad),
+        Err(MacosRunError::NotUtf8 { index: 1 })
+    ));
+}
