@@ -1,6 +1,7 @@
 //! Every code in `NOTE_CODES` can fire, in the situation its documentation (`srt explain
-//! CODE`, `book/src/lints/CODE.md`) describes, and the documented remedy silences it. The
-//! cases here are those pages' examples.
+//! CODE`, `book/src/lints/CODE.md`, declared in `lints/src/codes/linux_*.rs`) describes.
+//! The bad cases are those pages' examples; the good ones their remedies where a change to
+//! the settings silences the note, else the same settings without the entry at fault.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -23,7 +24,7 @@ fn host() -> FakeFs {
         .file(format!("{CWD}/app.log"))
         .link(format!("{CWD}/data"), "/srv/data")
         .dir("/srv/data")
-        .dir("/srv/cache")
+        .dir("/srv/app")
         .file(format!("{HOME}/secrets/a.pem"))
         .dir(format!("{HOME}/keys"))
         .dir("/tmp/claude")
@@ -132,7 +133,7 @@ const CASES: &[Case] = &[
     },
     Case {
         code: "mandatory-deny-not-stubbed",
-        bad: r#"{"filesystem":{"allowWrite":["/srv/cache"]}}"#,
+        bad: r#"{"filesystem":{"allowWrite":["/srv/app"]}}"#,
         good: r#"{"filesystem":{"allowWrite":["."]}}"#,
         labelled: false,
     },
@@ -144,7 +145,7 @@ const CASES: &[Case] = &[
     },
     Case {
         code: "deny-read-root",
-        bad: r#"{"filesystem":{"denyRead":["/"],"allowRead":["/usr"]}}"#,
+        bad: r#"{"filesystem":{"denyRead":["/"],"allowRead":["/usr","/etc","."]}}"#,
         good: r#"{"filesystem":{"denyRead":["~"],"allowRead":["~/project"]}}"#,
         labelled: true,
     },

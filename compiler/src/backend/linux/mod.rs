@@ -69,8 +69,8 @@ use crate::env::{proxy_env, ProxyEnv};
 use crate::ir::Ir;
 use crate::origin::Origin;
 pub use facts::{HostFacts, PathFact};
-pub use notes::{NoteCode, NOTE_CODES};
 use notes::{self as code, note, note_at};
+pub use notes::{NoteCode, NOTE_CODES};
 use seccomp::{Arch, SeccompOptions, SeccompProgram};
 
 /// Names of the Linux plan's built-in origins (arguments no rule asked for).

@@ -127,9 +127,8 @@ fn every_emit_error_carries_a_listed_code() {
     };
     let control = ir(r#"{"filesystem":{"denyRead":["/p/a\u001bb"]}}"#);
     let mut not_utf8 = ir(r#"{"filesystem":{"denyRead":["/p/x"]}}"#);
-    not_utf8.fs.deny_read[0].pattern = crate::path::PathPattern::Literal(
-        std::ffi::OsStr::from_bytes(b"/p/\xff").into(),
-    );
+    not_utf8.fs.deny_read[0].pattern =
+        crate::path::PathPattern::Literal(std::ffi::OsStr::from_bytes(b"/p/\xff").into());
     for (i, ir) in [control, not_utf8].iter().enumerate() {
         let err = emit(ir, &Options::for_ir(ir)).unwrap_err();
         assert_eq!(position(&err), i, "{err}");
