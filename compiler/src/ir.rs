@@ -353,10 +353,18 @@ pub fn resolve(
             continue;
         }
         if let Some(protected) = protected_ancestor(&rule.pattern.base(), &names) {
-            let already = ir.fs.mandatory_deny.iter().any(|m| m.pattern == PathPattern::Literal(protected.clone()));
+            let already = ir
+                .fs
+                .mandatory_deny
+                .iter()
+                .any(|m| m.pattern == PathPattern::Literal(protected.clone()));
             if !already {
-                let name = protected.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned());
-                ir.fs.mandatory_deny.push(builtin_rule(builtin::MANDATORY_DENY, &name, protected));
+                let name = protected
+                    .file_name()
+                    .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+                ir.fs
+                    .mandatory_deny
+                    .push(builtin_rule(builtin::MANDATORY_DENY, &name, protected));
             }
         }
     }

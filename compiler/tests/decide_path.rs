@@ -319,7 +319,11 @@ fn a_write_root_that_is_or_lies_in_a_protected_name_is_still_denied() {
         let d = ir.decide_path(Path::new(path), Access::Write);
         assert_eq!(d.allowed, allowed, "{path}");
         if !allowed {
-            assert_eq!(d.rule.map(|r| &r.origin), Some(&Origin::BuiltIn(builtin::MANDATORY_DENY)), "{path}");
+            assert_eq!(
+                d.rule.map(|r| &r.origin),
+                Some(&Origin::BuiltIn(builtin::MANDATORY_DENY)),
+                "{path}"
+            );
         }
     }
 }
