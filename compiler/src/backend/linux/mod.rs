@@ -375,7 +375,7 @@ pub fn plan(ir: &Ir, facts: &HostFacts, opts: &LinuxOptions) -> LinuxPlan {
             ));
         }
     }
-    let env = proxy_env(&ProxyEnv {
+    let mut env = proxy_env(&ProxyEnv {
         host: "localhost".into(),
         http_port: opts.http_port,
         socks_port: opts.socks_port,
@@ -383,6 +383,12 @@ pub fn plan(ir: &Ir, facts: &HostFacts, opts: &LinuxOptions) -> LinuxPlan {
         ssh_proxy_command: opts.ssh_proxy_command.clone(),
         tmpdir,
     });
+    // JVMs ignore the *_PROXY variables; their system properties point them at the proxy.
+    // (The runtime prepends any JAVA_TOOL_OPTIONS the caller already has.)
+    env.push((
+        "JAVA_TOOL_OPTIONS".into(),
+        crate::env::java_tool_options("localhost", opts.http_port, None),
+    ));
     let proxy = ProxyPlan {
         socket_dir: opts.proxy_socket_dir.clone(),
         http_socket: opts.proxy_socket_dir.join("http.sock"),
