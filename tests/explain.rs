@@ -139,3 +139,36 @@ fn usage_errors_exit_2() {
         Some(2)
     );
 }
+
+#[test]
+fn target_linux_says_what_the_plan_cannot_express_for_the_deciding_rule() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join(".srt.json"),
+        r#"{"network":{"allowedDomains":[],"deniedDomains":[]},"filesystem":{"denyRead":["**/*.pem"],"allowWrite":["."],"denyWrite":[]}}"#,
+    )
+    .unwrap();
+    let notes = |args: &[&str]| -> Vec<String> {
+        let d = explain(dir.path(), args);
+        d["decisions"][0]["target_notes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n["code"].as_str().unwrap().to_string())
+            .collect()
+    };
+    // No .pem exists yet: on Linux the glob covers nothing in this plan.
+    assert_eq!(
+        notes(&["--path", "a.pem", "--access", "read", "--target", "linux"]),
+        ["glob-matches-nothing"]
+    );
+    // Without --target, or for macOS (whose profile matches the decision exactly), no notes.
+    assert!(notes(&["--path", "a.pem", "--access", "read"]).is_empty());
+    assert!(notes(&["--path", "a.pem", "--access", "read", "--target", "macos"]).is_empty());
+    // Once a match exists the plan mounts over it; what remains is that later files are not covered.
+    std::fs::write(dir.path().join("a.pem"), "k").unwrap();
+    assert_eq!(
+        notes(&["--path", "a.pem", "--access", "read", "--target", "linux"]),
+        ["deny-glob-existing-only"]
+    );
+}

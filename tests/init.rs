@@ -33,6 +33,8 @@ fn bwrap(dir: &Path) -> Command {
     c
 }
 
+/// Answers each connection with `echo:` and what it read, then closes it (the client reads to
+/// the end, so how the bridge splits the bytes does not matter).
 fn echo_server(path: &Path, connections: usize) -> std::thread::JoinHandle<()> {
     let listener = UnixListener::bind(path).unwrap();
     std::thread::spawn(move || {
@@ -40,8 +42,7 @@ fn echo_server(path: &Path, connections: usize) -> std::thread::JoinHandle<()> {
             let (mut c, _) = listener.accept().unwrap();
             let mut buf = [0u8; 64];
             let n = c.read(&mut buf).unwrap();
-            c.write_all(b"echo:").unwrap();
-            c.write_all(&buf[..n]).unwrap();
+            c.write_all(&[b"echo:", &buf[..n]].concat()).unwrap();
         }
     })
 }
@@ -51,7 +52,8 @@ fn bridges_loopback_ports_to_host_unix_sockets() {
     let dir = tempfile::tempdir().unwrap();
     let sock = dir.path().join("proxy.sock");
     let server = echo_server(&sock, 2);
-    let script = "import socket\nfor h in ('127.0.0.1', '::1'):\n    s = socket.create_connection((h, 3128)); s.sendall(h.encode()); print(s.recv(64).decode())";
+    // The client sends its whole message, then reads until the server closes.
+    let script = "import socket\nfor h in ('127.0.0.1', '::1'):\n    s = socket.create_connection((h, 3128)); s.sendall(h.encode())\n    data = b''\n    while True:\n        chunk = s.recv(64)\n        if not chunk: break\n        data += chunk\n    print(data.decode())";
     let out = bwrap(dir.path())
         .arg(srt_bin())
         .args(["__init", "--bridge"])

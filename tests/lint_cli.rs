@@ -260,7 +260,7 @@ fn target_selects_platform_specific_findings() {
 #[test]
 fn fix_rewrites_in_place_keeping_formatting_and_dry_run_prints_a_diff() {
     let env = Env::new();
-    let original = "{\n  \"network\": {\n    \"allowedDomains\": [\n      \"api.anthropic.com\",\n      \"crates.io\", \"crates.io\"\n    ]\n  },\n  \"filesystem\": {\n    \"denyRead\": [\"~/.ssh\"],\n    \"allowWrite\": [\n      \".\",\n      \"/tmp\"\n    ]\n  }\n}\n";
+    let original = "{\n  \"network\": {\n    \"allowedDomains\": [\n      \"api.anthropic.com\",\n      \"crates.io\", \"crates.io\"\n    ]\n  },\n  \"filesystem\": {\n    \"denyRead\": [\"~/.ssh\"],\n    \"allowWrite\": [\n      \".\",\n      \"/srv/cache\"\n    ]\n  }\n}\n";
     let f = env.file(".srt.json", original);
     let p = f.to_str().unwrap();
     // Dry run: a diff on stdout, exit 1, the file untouched.

@@ -166,6 +166,11 @@ fn it_fails_closed() {
         "\"deniedDomains\":[],\"tlsTerminate\":{}",
     ));
     refuses(&sb, &[], "tlsTerminate");
+    sb.settings(&POLICY.replace(
+        "\"deniedDomains\":[]",
+        "\"deniedDomains\":[],\"httpProxyPort\":8080",
+    ));
+    refuses(&sb, &[], "external proxy port is not supported");
     // A lint level can be relaxed; then it runs.
     sb.settings(&POLICY.replace(
         "\"deniedDomains\":[]",

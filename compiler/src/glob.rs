@@ -335,7 +335,8 @@ fn below_match(path: &str, prefix: &str, suffix: &str, beneath: bool) -> bool {
         if starts_component && (after.is_empty() || (beneath && after.starts_with('/'))) {
             return true;
         }
-        from = i + 1;
+        // Step past this match's first character (not byte: names need not be ASCII).
+        from = i + rest[i..].chars().next().map_or(1, char::len_utf8);
     }
     false
 }
@@ -418,6 +419,8 @@ mod tests {
             "/p/a.git/hooks/b/.git/hooks",
             "/p/",
             "/p",
+            "/p/é日😀/.git/hooks",
+            "/p/é.git/hooks/x",
         ] {
             assert_eq!(g.matches_exact(path), allow.is_match(path), "exact {path}");
             assert_eq!(

@@ -208,6 +208,19 @@ fn builtin_rule(name: &'static str, spelled: &str, path: PathBuf) -> PathRule {
     }
 }
 
+/// The first prefix of `path` that ends in one of the protected `names` (each one or more
+/// components, e.g. `.git/hooks`), if any.
+fn protected_ancestor(path: &Path, names: &[&str]) -> Option<PathBuf> {
+    let comps: Vec<_> = path.components().collect();
+    for end in 1..=comps.len() {
+        let prefix: PathBuf = comps[..end].iter().collect();
+        if names.iter().any(|n| prefix.ends_with(n)) {
+            return Some(prefix);
+        }
+    }
+    None
+}
+
 fn host_rules(key: &'static str, list: &[Spanned<srt_schema::DomainEntry>]) -> Vec<HostRule> {
     list.iter()
         .enumerate()
@@ -329,6 +342,29 @@ pub fn resolve(
                     spelled: (*name).to_string(),
                     symlink_not_followed: None,
                 });
+            }
+        }
+    }
+    // A write root that is itself a protected name, or lies inside one (`allowWrite:
+    // ["~/.bashrc"]`, `["~/.vscode/extensions"]`), is covered by none of the globs above, which
+    // start below each root: deny the protected path itself.
+    for rule in &ir.fs.allow_write {
+        if !matches!(rule.origin, Origin::Policy { .. }) {
+            continue;
+        }
+        if let Some(protected) = protected_ancestor(&rule.pattern.base(), &names) {
+            let already = ir
+                .fs
+                .mandatory_deny
+                .iter()
+                .any(|m| m.pattern == PathPattern::Literal(protected.clone()));
+            if !already {
+                let name = protected
+                    .file_name()
+                    .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+                ir.fs
+                    .mandatory_deny
+                    .push(builtin_rule(builtin::MANDATORY_DENY, &name, protected));
             }
         }
     }

@@ -303,3 +303,27 @@ fn symlinked_write_root_escaping_its_tree_is_not_followed() {
         Some(Path::new("/home/dev"))
     );
 }
+
+#[test]
+fn a_write_root_that_is_or_lies_in_a_protected_name_is_still_denied() {
+    let ir = ir_with(
+        r#"{"filesystem":{"allowWrite":["~/.bashrc", "~/.vscode/extensions", "~/.cache", "/srv/repo/.git/hooks"]}}"#,
+        &FakeFs::new(),
+    );
+    for (path, allowed) in [
+        ("/home/dev/.bashrc", false),
+        ("/home/dev/.vscode/extensions/x.js", false),
+        ("/srv/repo/.git/hooks/pre-commit", false),
+        ("/home/dev/.cache/pip/x", true),
+    ] {
+        let d = ir.decide_path(Path::new(path), Access::Write);
+        assert_eq!(d.allowed, allowed, "{path}");
+        if !allowed {
+            assert_eq!(
+                d.rule.map(|r| &r.origin),
+                Some(&Origin::BuiltIn(builtin::MANDATORY_DENY)),
+                "{path}"
+            );
+        }
+    }
+}

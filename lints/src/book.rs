@@ -18,6 +18,10 @@ pub fn page(lint: &Lint) -> String {
             "validation error",
             "fixed: the file is rejected and no lint runs".to_string(),
         ),
+        Kind::Backend => (
+            backend_kind(lint),
+            "fixed: reported by `srt compile`, not by `srt lint`".to_string(),
+        ),
     };
     let mut out = format!("# `{}`\n\n", lint.code);
     out.push_str(&format!("{}\n\n", capitalise(lint.summary)));
@@ -39,6 +43,14 @@ pub fn page(lint: &Lint) -> String {
         }
     }
     out
+}
+
+/// A backend code is a note (the plan is made, with a caveat) or an error (no plan).
+fn backend_kind(lint: &Lint) -> &'static str {
+    match lint.level {
+        crate::Level::Deny => "backend error",
+        _ => "backend note",
+    }
 }
 
 fn capitalise(s: &str) -> String {
@@ -74,15 +86,21 @@ pub fn index() -> String {
          alternative; it ties list updates to crate releases.)\n\n",
         crate::psl::version()
     ));
-    for (title, kinds) in [
-        ("Lints", &[Kind::Lint][..]),
+    for (title, intro, kinds) in [
+        ("Lints", "", &[Kind::Lint][..]),
         (
             "Validation errors and compiler notes",
+            "",
             &[Kind::Validation, Kind::Compiler][..],
+        ),
+        (
+            "Backend notes and errors",
+            BACKEND_INTRO,
+            &[Kind::Backend][..],
         ),
     ] {
         out.push_str(&format!(
-            "## {title}\n\n| code | level | what it flags |\n|---|---|---|\n"
+            "## {title}\n\n{intro}| code | level | what it flags |\n|---|---|---|\n"
         ));
         for l in registry().iter().filter(|l| kinds.contains(&l.kind)) {
             out.push_str(&format!(
@@ -96,6 +114,11 @@ pub fn index() -> String {
     }
     out
 }
+
+const BACKEND_INTRO: &str = "`srt compile` reports these with the plan it prints: a note where \
+the target's sandbox cannot express a rule exactly (the plan is still made, and says what it \
+does instead), an error where no safe plan can be written at all. `srt lint` does not report \
+them and their levels cannot be changed; `srt explain CODE` describes each.\n\n";
 
 const INDEX_INTRO: &str = r#"# Lints
 
@@ -198,6 +221,7 @@ pub fn explain(lint: &Lint) -> String {
         Kind::Lint => "lint",
         Kind::Compiler => "compiler note",
         Kind::Validation => "validation error",
+        Kind::Backend => backend_kind(lint),
     };
     format!(
         "{} ({kind}, default level: {})\n{}\n\n{}",

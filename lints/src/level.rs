@@ -71,6 +71,14 @@ pub enum LevelError {
         help("validation errors describe a file the npm srt would also reject or misread; fix the file instead (`srt explain {code}`)")
     )]
     NotConfigurable { code: String, level: Level },
+    #[error(
+        "`{code}` is reported by `srt compile`, not by `srt lint`, and cannot be set to `{level}`"
+    )]
+    #[diagnostic(
+        code("usage"),
+        help("backend codes say what the target's sandbox cannot enforce exactly (`srt explain {code}`)")
+    )]
+    NotALint { code: String, level: Level },
     #[error("`{code}` is given two levels: `{first}` and `{second}`")]
     #[diagnostic(code("usage"), help("give each code one level"))]
     Conflict {
@@ -142,11 +150,20 @@ impl LevelConfig {
                 suggestion: srt_schema::validate::did_you_mean(code, &known),
             });
         };
-        if lint.kind == Kind::Validation {
-            return Err(LevelError::NotConfigurable {
-                code: code.into(),
-                level,
-            });
+        match lint.kind {
+            Kind::Validation => {
+                return Err(LevelError::NotConfigurable {
+                    code: code.into(),
+                    level,
+                })
+            }
+            Kind::Backend => {
+                return Err(LevelError::NotALint {
+                    code: code.into(),
+                    level,
+                })
+            }
+            Kind::Lint | Kind::Compiler => {}
         }
         match self.by_code.insert(lint.code, level) {
             Some(first) if first != level => Err(LevelError::Conflict {
@@ -211,6 +228,8 @@ mod tests {
         );
         let e = LevelConfig::from_flags(&s(&["unknown-key"]), &[], &[]).unwrap_err();
         assert!(matches!(e, LevelError::NotConfigurable { .. }));
+        let e = LevelConfig::from_flags(&[], &s(&["glob-matches-nothing"]), &[]).unwrap_err();
+        assert!(matches!(e, LevelError::NotALint { .. }));
         let e =
             LevelConfig::from_flags(&s(&["costly-glob"]), &[], &s(&["costly-glob"])).unwrap_err();
         assert!(matches!(e, LevelError::Conflict { .. }));

@@ -1,8 +1,9 @@
 //! The registry: every code srt reports, with its default level and documentation.
 //!
 //! Lints are declared with [`declare_lint!`](crate::declare_lint) in one file each under
-//! `src/rules/`; the validation and compiler codes (reported before lints run) are declared in
-//! `src/codes.rs` so that `srt explain`, `srt lint --list`, SARIF and the book cover them too.
+//! `src/rules/`; the validation and compiler codes (reported before lints run) and the
+//! backends' codes (reported by `srt compile`) are declared under `src/codes/` so that
+//! `srt explain`, `srt lint --list`, SARIF and the book cover them too.
 
 use crate::context::{Emitter, LintContext};
 use crate::level::Level;
@@ -17,6 +18,10 @@ pub enum Kind {
     Validation,
     /// A note from the compiler while resolving the file; its level is configurable.
     Compiler,
+    /// A note or error from a backend (`srt compile --target linux|macos`) about what the
+    /// target's sandbox cannot express exactly. `srt lint` never reports it, so its level
+    /// cannot be changed.
+    Backend,
 }
 
 /// A lint's check: reads the context, reports findings.
@@ -90,7 +95,7 @@ impl Lint {
 
     /// True when the level can be changed with `-A/-W/-D`.
     pub fn configurable(&self) -> bool {
-        self.kind != Kind::Validation
+        matches!(self.kind, Kind::Lint | Kind::Compiler)
     }
 }
 
@@ -130,7 +135,7 @@ macro_rules! declare_lint {
     };
 }
 
-/// Declares a validation or compiler code (no check: another stage reports it).
+/// Declares a validation, compiler or backend code (no check: another stage reports it).
 #[macro_export]
 macro_rules! declare_code {
     (
@@ -153,7 +158,7 @@ macro_rules! declare_code {
     };
 }
 
-/// Every code: the lints first, then the compiler and validation codes.
+/// Every code: the lints first, then the validation, compiler and backend codes.
 pub fn registry() -> &'static [&'static Lint] {
     static ALL: std::sync::OnceLock<Vec<&'static Lint>> = std::sync::OnceLock::new();
     ALL.get_or_init(|| {

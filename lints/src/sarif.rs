@@ -244,6 +244,7 @@ fn rule_of(code: &str) -> Rule {
                 Kind::Lint => vec!["lint"],
                 Kind::Validation => vec!["validation"],
                 Kind::Compiler => vec!["compiler"],
+                Kind::Backend => vec!["backend"],
             },
         },
     }

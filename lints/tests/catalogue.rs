@@ -1,14 +1,16 @@
 //! The catalogue is complete and its documentation is true: every declaration is well formed,
 //! every lint's doc examples behave as documented (the bad one fires, the good one does not),
-//! and every code the schema and compiler can emit is registered.
+//! and every code the schema, the compiler and its backends can emit is registered.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::collections::HashSet;
+use std::collections::{BTreeSet, HashSet};
 use std::path::Path;
 
+use srt_compiler::backend::linux::NOTE_CODES;
+use srt_compiler::backend::macos::ERROR_CODES;
 use srt_compiler::{FakeFs, ResolveOptions};
-use srt_lints::{check, registry, Kind, LevelConfig, Target};
+use srt_lints::{check, registry, Kind, Level, LevelConfig, Target};
 
 fn options() -> ResolveOptions {
     ResolveOptions {
@@ -166,6 +168,8 @@ fn every_code_the_front_end_emits_is_registered() {
         }
     }
     assert!(found.len() >= 10, "found only {found:?}");
+    // The backends' codes, which they list themselves.
+    found.extend(NOTE_CODES.iter().chain(ERROR_CODES).map(|c| c.to_string()));
     // Codes the bad fixtures produce.
     for entry in std::fs::read_dir(root.join("snapshots/policies/bad")).unwrap() {
         let path = entry.unwrap().path();
@@ -178,6 +182,21 @@ fn every_code_the_front_end_emits_is_registered() {
             "`{code}` is emitted but not registered"
         );
     }
+}
+
+#[test]
+fn the_backend_codes_are_exactly_the_backends_lists() {
+    let registered: BTreeSet<(&str, Level)> = registry()
+        .iter()
+        .filter(|l| l.kind == Kind::Backend)
+        .map(|l| (l.code, l.level))
+        .collect();
+    let listed: BTreeSet<(&str, Level)> = NOTE_CODES
+        .iter()
+        .map(|c| (*c, Level::Note))
+        .chain(ERROR_CODES.iter().map(|c| (*c, Level::Deny)))
+        .collect();
+    assert_eq!(registered, listed);
 }
 
 fn walk(dir: &Path) -> Vec<std::path::PathBuf> {

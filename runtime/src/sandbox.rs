@@ -203,6 +203,8 @@ pub fn run(req: RunRequest) -> Result<i32, RunError> {
     let mut plan = build_plan(&req.ir, &req.srt_binary, socket_dir);
     if proxies.is_none() {
         drop_network_plumbing(&mut plan);
+    } else {
+        merge_java_tool_options(&mut plan);
     }
     if req.debug {
         eprintln!("{}", plan.render_text(&req.ir));
@@ -233,6 +235,25 @@ pub fn run(req: RunRequest) -> Result<i32, RunError> {
 
 /// With no proxies, the sandbox gets no bridges and no proxy environment: nothing listens on
 /// the proxy ports and nothing points at them.
+/// Keeps the caller's own `JAVA_TOOL_OPTIONS` in front of the proxy properties.
+fn merge_java_tool_options(plan: &mut LinuxPlan) {
+    let Some(inherited) = std::env::var("JAVA_TOOL_OPTIONS")
+        .ok()
+        .filter(|v| !v.trim().is_empty())
+    else {
+        return;
+    };
+    for (k, v) in plan.env.iter_mut() {
+        if k == "JAVA_TOOL_OPTIONS" {
+            *v = srt_compiler::env::java_tool_options(
+                "localhost",
+                plan.proxy.http_port,
+                Some(&inherited),
+            );
+        }
+    }
+}
+
 fn drop_network_plumbing(plan: &mut LinuxPlan) {
     plan.args.retain(|a| {
         a.origin

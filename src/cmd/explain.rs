@@ -46,6 +46,10 @@ pub struct Args {
     /// Expand `~` to DIR (default: $HOME).
     #[arg(long, value_name = "DIR")]
     pub home: Option<PathBuf>,
+    /// Also say what this target enforces differently from the decision (linux: what the
+    /// bubblewrap plan cannot express for the deciding rule, e.g. a glob that matches nothing yet).
+    #[arg(long, value_enum)]
+    pub target: Option<crate::cmd::compile::Target>,
     /// Output format.
     #[arg(long, value_enum, default_value = "human")]
     pub format: Format,
@@ -82,6 +86,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         let (h, port) = split_host_port(host)?;
         vec![host_decision(ir, &h, port)]
     };
+    let mut decisions = decisions;
+    if let Some(target) = args.target {
+        let notes = target_notes(ir, target);
+        for d in &mut decisions {
+            d.target_notes = relevant_notes(&notes, d.origin.as_ref());
+        }
+    }
     match args.format {
         Format::Json => {
             let doc = serde_json::json!({ "version": 1, "decisions": decisions.iter().map(|d| d.json(ir)).collect::<Vec<_>>() });
@@ -98,6 +109,37 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// What the target's backend reports it cannot express exactly (its coded notes).
+fn target_notes(ir: &Ir, target: crate::cmd::compile::Target) -> Vec<Diagnostic> {
+    use srt_compiler::backend::linux::{plan, HostFacts, LinuxOptions};
+    match target {
+        crate::cmd::compile::Target::Linux => {
+            let facts = HostFacts::gather(ir, &RealFs);
+            // The runtime's own paths do not change what the plan can express for a rule.
+            let opts = LinuxOptions::new(PathBuf::from("/srt"), PathBuf::from("/srt-sockets"));
+            plan(ir, &facts, &opts).notes
+        }
+        // The Seatbelt profile realises every decision exactly (its test table checks this).
+        crate::cmd::compile::Target::Macos => Vec::new(),
+    }
+}
+
+/// The notes about the deciding rule: those labelled at its entry, and for the mandatory
+/// denies (which have no entry) the notes about them.
+fn relevant_notes(notes: &[Diagnostic], origin: Option<&Origin>) -> Vec<(String, String)> {
+    notes
+        .iter()
+        .filter(|n| match origin {
+            Some(Origin::Policy { span, .. }) => n.primary_span() == Some(*span),
+            Some(Origin::BuiltIn(name)) if *name == builtin::MANDATORY_DENY => {
+                n.code.starts_with("mandatory-deny")
+            }
+            _ => false,
+        })
+        .map(|n| (n.code.to_string(), n.message.clone()))
+        .collect()
 }
 
 /// The lint documentation for `srt explain CODE`.
@@ -166,6 +208,8 @@ struct Explained {
     pattern: Option<String>,
     /// Why, when no rule decided, or what the built-in is.
     reason: String,
+    /// `(code, message)` of the target backend's notes about the deciding rule.
+    target_notes: Vec<(String, String)>,
 }
 
 fn path_decision(ir: &Ir, path: &std::path::Path, access: Access) -> Explained {
@@ -188,6 +232,7 @@ fn path_decision(ir: &Ir, path: &std::path::Path, access: Access) -> Explained {
         spelled: d.rule.map(|r| r.spelled.clone()),
         pattern: d.rule.map(|r| r.pattern.display()),
         reason,
+        target_notes: Vec::new(),
     }
 }
 
@@ -214,6 +259,7 @@ fn host_decision(ir: &Ir, host: &str, port: u16) -> Explained {
         spelled: d.rule.map(|r| r.raw.clone()),
         pattern: d.rule.map(|r| r.pattern.to_string()),
         reason,
+        target_notes: Vec::new(),
     }
 }
 
@@ -263,6 +309,9 @@ impl Explained {
             }
             None => out.push_str(&format!("  {}\n", self.reason)),
         }
+        for (code, message) in &self.target_notes {
+            out.push_str(&format!("  on this target: {message} [{code}]\n"));
+        }
         out
     }
 
@@ -288,6 +337,7 @@ impl Explained {
                 "location": position,
             })),
             "reason": self.reason,
+            "target_notes": self.target_notes.iter().map(|(code, message)| serde_json::json!({"code": code, "message": message})).collect::<Vec<_>>(),
         })
     }
 }

@@ -232,6 +232,10 @@ pub fn list() -> String {
             "Validation errors (the file is rejected; these cannot be allowed):",
             &[Kind::Validation][..],
         ),
+        (
+            "Backend notes and errors (reported by `srt compile`, not `srt lint`):",
+            &[Kind::Backend][..],
+        ),
     ] {
         out.push_str(title);
         out.push('\n');

@@ -115,6 +115,21 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             stop.push(d);
         }
     }
+    // An external proxy (`httpProxyPort`/`socksProxyPort`) would take the network decisions
+    // out of srt's hands; srt does not chain to one, so it refuses rather than ignore the key.
+    if let Some(n) = loaded.settings.network() {
+        for port in [&n.http_proxy_port, &n.socks_proxy_port]
+            .into_iter()
+            .flatten()
+        {
+            let key_span = port.key.unwrap_or(port.span);
+            stop.push(
+                srt_schema::Diagnostic::error("unsupported-key", "an external proxy port is not supported by `srt run`")
+                    .with_label(key_span, "srt runs its own proxies and does not forward to another one")
+                    .with_help("remove httpProxyPort/socksProxyPort to let srt's proxies decide, or run this file with the npm srt"),
+            );
+        }
+    }
     if !stop.is_empty() {
         let items: Vec<_> = stop
             .into_iter()

@@ -1,14 +1,21 @@
-//! Codes reported before the lints run: validation errors from `srt-schema` (the file is
-//! rejected; their level cannot be changed) and notes from the compiler. They are declared
-//! here so that `srt explain`, `srt lint --list`, SARIF rules and the book describe them too.
+//! Codes reported outside the lints: validation errors from `srt-schema` (the file is
+//! rejected; their level cannot be changed), notes from the compiler, and the backends' notes
+//! and errors (`srt compile`). They are declared here so that `srt explain`, `srt lint
+//! --list`, SARIF rules and the book describe them too.
 
 mod compiler;
+mod linux_globs;
+mod linux_plan;
+mod macos_profile;
 mod validation;
 
 pub use compiler::*;
+pub use linux_globs::*;
+pub use linux_plan::*;
+pub use macos_profile::*;
 pub use validation::*;
 
-/// Every validation and compiler code.
+/// Every validation, compiler and backend code.
 pub static ALL: &[&crate::Lint] = &[
     &UNKNOWN_KEY,
     &INVALID_DOMAIN_PATTERN,
@@ -25,4 +32,25 @@ pub static ALL: &[&crate::Lint] = &[
     &UNREADABLE_FILE,
     &INTERNAL_ERROR,
     &SYMLINK_NOT_FOLLOWED,
+    // The Linux plan's notes, in the order a plan raises them.
+    &KERNEL_FS_PATH,
+    &SYMLINK_ALLOW_SKIPPED,
+    &SYMLINK_DENY_TARGET,
+    &WRITE_PATH_MISSING,
+    &GLOB_NO_BASE,
+    &GLOB_MATCHES_NOTHING,
+    &DENY_GLOB_EXISTING_ONLY,
+    &ALLOW_GLOB_EXISTING_ONLY,
+    &ALLOW_GLOB_DIRECTORY,
+    &MANDATORY_DENY_NOT_STUBBED,
+    &MANDATORY_DENY_DEPTH,
+    &DENY_READ_ROOT,
+    &WALK_INCOMPLETE,
+    &CWD_HIDDEN,
+    &UNIX_SOCKET_PATHS_LINUX,
+    &TMPDIR_MISSING,
+    &TMPDIR_NOT_WRITABLE,
+    // The macOS profile's errors.
+    &SEATBELT_UNREPRESENTABLE,
+    &SEATBELT_PATH_NOT_UTF8,
 ];

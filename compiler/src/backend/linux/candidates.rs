@@ -9,6 +9,7 @@ use srt_schema::Diagnostic;
 
 use super::facts::HostFacts;
 use super::mounts::Mode;
+use super::notes::{self as code, note, note_at};
 use super::StubKind;
 use crate::decide::Access;
 use crate::fsview::FileKind;
@@ -34,14 +35,6 @@ pub(super) fn is_kernel_fs(p: &Path) -> bool {
     p.starts_with("/dev") || p.starts_with("/proc")
 }
 
-pub(super) fn note(origin: &Origin, code: &'static str, message: String) -> Diagnostic {
-    let d = Diagnostic::note(code, message);
-    match origin.span() {
-        Some(span) => d.with_label(span, ""),
-        None => d,
-    }
-}
-
 pub(super) struct Gather<'a> {
     pub ir: &'a Ir,
     pub facts: &'a HostFacts,
@@ -59,7 +52,7 @@ impl Gather<'_> {
         let who = self.ir.describe(&rule.origin);
         if is_kernel_fs(at) {
             if rule.origin.span().is_some() {
-                self.notes.push(note(&rule.origin, "kernel-fs-path", format!(
+                self.notes.push(note_at(&rule.origin, code::KERNEL_FS_PATH, format!(
                     "{who}: {} is under /dev or /proc, which bwrap replaces with its own; the rule is not applied there", at.display())));
             }
             return;
@@ -68,13 +61,13 @@ impl Gather<'_> {
         let mut mount = at.to_path_buf();
         if let Some(real) = fact.real.as_ref().filter(|r| *r != at) {
             if !deny {
-                self.notes.push(note(&rule.origin, "symlink-allow-skipped", format!(
+                self.notes.push(note_at(&rule.origin, code::SYMLINK_ALLOW_SKIPPED, format!(
                     "{who}: {} is a symlink to {}; binding it would grant the target, so it is left as it is", at.display(), real.display())));
                 return;
             }
-            self.notes.push(note(
+            self.notes.push(note_at(
                 &rule.origin,
-                "symlink-deny-target",
+                code::SYMLINK_DENY_TARGET,
                 format!(
                     "{who}: {} is a symlink; the deny is mounted on its target, {}",
                     at.display(),
@@ -89,7 +82,7 @@ impl Gather<'_> {
                 Origin::BuiltIn(_) => "",
             };
             if key == "filesystem.allowWrite" {
-                self.notes.push(note(&rule.origin, "write-path-missing", format!(
+                self.notes.push(note_at(&rule.origin, code::WRITE_PATH_MISSING, format!(
                     "{who}: {} does not exist, so there is nothing to bind; the command cannot create it", at.display())));
             }
         }
@@ -109,24 +102,24 @@ impl Gather<'_> {
             PathPattern::Literal(p) => self.path(rule, p, deny, StubKind::File),
             PathPattern::Glob { glob, .. } => {
                 if !super::facts::walkable_base(&rule.pattern.base()) {
-                    self.notes.push(note(&rule.origin, "glob-no-base", format!(
+                    self.notes.push(note_at(&rule.origin, code::GLOB_NO_BASE, format!(
                         "{who}: \"{glob}\" has no literal directory below / (outside /proc, /sys, /dev) to expand from; on Linux it covers nothing")));
                     return;
                 }
                 let matches = self.facts.globs.get(glob).cloned().unwrap_or_default();
                 if matches.is_empty() {
-                    self.notes.push(note(&rule.origin, "glob-matches-nothing", format!(
+                    self.notes.push(note_at(&rule.origin, code::GLOB_MATCHES_NOTHING, format!(
                         "{who}: \"{glob}\" matches nothing yet; on Linux a glob is expanded when the sandbox starts, so it covers nothing in this plan")));
                 } else if deny {
-                    self.notes.push(note(&rule.origin, "deny-glob-existing-only", format!(
+                    self.notes.push(note_at(&rule.origin, code::DENY_GLOB_EXISTING_ONLY, format!(
                         "{who}: \"{glob}\" covers the {} path(s) it matches now; a matching path the command creates later is not denied", matches.len())));
                 } else {
-                    self.notes.push(note(&rule.origin, "allow-glob-existing-only", format!(
+                    self.notes.push(note_at(&rule.origin, code::ALLOW_GLOB_EXISTING_ONLY, format!(
                         "{who}: \"{glob}\" grants the {} path(s) it matches now; the command cannot create new matching paths", matches.len())));
                 }
                 for m in matches {
                     if !deny && self.facts.fact(&m).kind == Some(FileKind::Dir) {
-                        self.notes.push(note(&rule.origin, "allow-glob-directory", format!(
+                        self.notes.push(note_at(&rule.origin, code::ALLOW_GLOB_DIRECTORY, format!(
                             "{who}: \"{glob}\" matches the directory {}, which bwrap cannot open without its contents; it is left as it is", m.display())));
                         continue;
                     }
@@ -190,7 +183,7 @@ impl Gather<'_> {
             }
         }
         if !unstubbed.is_empty() {
-            self.notes.push(Diagnostic::note("mandatory-deny-not-stubbed", format!(
+            self.notes.push(note(code::MANDATORY_DENY_NOT_STUBBED, format!(
                 "the protected names missing at {} are not stubbed (only the working directory and the home directory get stubs); the command could create them there",
                 unstubbed.iter().map(|r| r.display().to_string()).collect::<Vec<_>>().join(", "))));
         }
@@ -208,7 +201,7 @@ impl Gather<'_> {
             .iter()
             .any(|r| self.ir.decide_path(r, Access::Write).allowed)
         {
-            self.notes.push(Diagnostic::note("mandatory-deny-depth", format!(
+            self.notes.push(note(code::MANDATORY_DENY_DEPTH, format!(
                 "the mandatory denies cover the names at each write root and those found down to depth {} below it; one created later in a subdirectory, or deeper, is not denied",
                 fs.mandatory_deny_search_depth)));
         }

@@ -55,6 +55,7 @@
 mod candidates;
 mod facts;
 mod mounts;
+pub mod notes;
 mod render;
 pub mod seccomp;
 
@@ -68,6 +69,8 @@ use crate::env::{proxy_env, ProxyEnv};
 use crate::ir::Ir;
 use crate::origin::Origin;
 pub use facts::{HostFacts, PathFact};
+use notes::{self as code, note, note_at};
+pub use notes::{NoteCode, NOTE_CODES};
 use seccomp::{Arch, SeccompOptions, SeccompProgram};
 
 /// Names of the Linux plan's built-in origins (arguments no rule asked for).
@@ -314,8 +317,8 @@ pub fn plan(ir: &Ir, facts: &HostFacts, opts: &LinuxOptions) -> LinuxPlan {
     }
     if !ir.fs.disabled && !ir.decide_path(&ir.cwd, crate::Access::Read).allowed {
         // Inside a hidden directory the cwd does not exist: make it (empty) before the seal.
-        notes.push(Diagnostic::note(
-            "cwd-hidden",
+        notes.push(note(
+            code::CWD_HIDDEN,
             format!(
                 "the working directory {} is read-denied: the command starts in an empty directory of that name",
                 ir.cwd.display()
@@ -329,17 +332,14 @@ pub fn plan(ir: &Ir, facts: &HostFacts, opts: &LinuxOptions) -> LinuxPlan {
         });
     }
     for rule in &ir.net.allow_unix_sockets {
-        let d = Diagnostic::note(
-            "unix-socket-paths-linux",
+        notes.push(note_at(
+            &rule.origin,
+            code::UNIX_SOCKET_PATHS_LINUX,
             format!(
                 "{}: on Linux a socket path cannot be allowed on its own; the seccomp filter refuses every new Unix socket unless network.allowAllUnixSockets is true",
                 ir.describe(&rule.origin)
             ),
-        );
-        notes.push(match rule.origin.span() {
-            Some(span) => d.with_label(span, ""),
-            None => d,
-        });
+        ));
     }
     args.push(BwrapArg {
         words: vec!["--chdir".into(), path_word(&ir.cwd)],
@@ -364,18 +364,18 @@ pub fn plan(ir: &Ir, facts: &HostFacts, opts: &LinuxOptions) -> LinuxPlan {
     if let Some(t) = &tmpdir {
         let at = Path::new(t);
         if !facts.exists(at) {
-            notes.push(Diagnostic::note(
-                "tmpdir-missing",
+            notes.push(note(
+                code::TMPDIR_MISSING,
                 format!("TMPDIR is {t}, which does not exist: programs that write temporary files will fail; create it, or allow writing another directory and set CLAUDE_CODE_TMPDIR to it"),
             ));
         } else if !ir.decide_path(at, crate::Access::Write).allowed {
-            notes.push(Diagnostic::note(
-                "tmpdir-not-writable",
+            notes.push(note(
+                code::TMPDIR_NOT_WRITABLE,
                 format!("TMPDIR is {t}, which the policy does not let the command write"),
             ));
         }
     }
-    let env = proxy_env(&ProxyEnv {
+    let mut env = proxy_env(&ProxyEnv {
         host: "localhost".into(),
         http_port: opts.http_port,
         socks_port: opts.socks_port,
@@ -383,6 +383,12 @@ pub fn plan(ir: &Ir, facts: &HostFacts, opts: &LinuxOptions) -> LinuxPlan {
         ssh_proxy_command: opts.ssh_proxy_command.clone(),
         tmpdir,
     });
+    // JVMs ignore the *_PROXY variables; their system properties point them at the proxy.
+    // (The runtime prepends any JAVA_TOOL_OPTIONS the caller already has.)
+    env.push((
+        "JAVA_TOOL_OPTIONS".into(),
+        crate::env::java_tool_options("localhost", opts.http_port, None),
+    ));
     let proxy = ProxyPlan {
         socket_dir: opts.proxy_socket_dir.clone(),
         http_socket: opts.proxy_socket_dir.join("http.sock"),

@@ -6,8 +6,9 @@ use std::path::{Path, PathBuf};
 
 use srt_schema::Diagnostic;
 
-use super::candidates::{note, Gather};
+use super::candidates::Gather;
 use super::facts::HostFacts;
+use super::notes::{self as code, note, note_at};
 use super::{builtin, path_word, BwrapArg, Step, Stub, StubKind};
 use crate::decide::Access;
 use crate::fsview::FileKind;
@@ -148,7 +149,7 @@ pub(super) fn plan_filesystem(ir: &Ir, facts: &HostFacts, notes: &mut Vec<Diagno
     // The root itself cannot be hidden (bwrap needs a root); a `denyRead: ["/"]` hides each
     // of its entries instead, except the kernel's.
     let base = if base == Mode::Hidden {
-        notes.push(note(&base_origin(Access::Read), "deny-read-root", "denyRead covers /: srt hides each entry of / except /dev, /proc and /sys, which the sandbox needs".into()));
+        notes.push(note_at(&base_origin(Access::Read), code::DENY_READ_ROOT, "denyRead covers /: srt hides each entry of / except /dev, /proc and /sys, which the sandbox needs".into()));
         Mode::ReadOnly
     } else {
         base
@@ -301,8 +302,8 @@ pub(super) fn plan_filesystem(ir: &Ir, facts: &HostFacts, notes: &mut Vec<Diagno
     }
     args.extend(seals);
     if !facts.unlisted.is_empty() {
-        notes.push(Diagnostic::note(
-            "walk-incomplete",
+        notes.push(note(
+            code::WALK_INCOMPLETE,
             format!(
                 "srt could not list {}; glob matches and mandatory-deny names inside are unknown",
                 facts

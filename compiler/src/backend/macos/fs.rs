@@ -288,6 +288,12 @@ fn write_section(ctx: &Ctx<'_>, items: &mut Vec<Item>) -> Result<(), EmitError> 
             moves.add(re, format!("move-blocking: {n}"));
         }
     }
+    // A write root that is itself a protected name (or inside one) has a literal mandatory
+    // deny of its own in the IR; the root-anchored rules above do not reach it.
+    for d in fs.mandatory_deny.iter().filter(|d| !d.pattern.is_glob()) {
+        deny.add(deny_filter(ctx, d)?, note(ctx, d));
+        add_move_blocking(ctx, d, &mut moves, |_| true, |_| true)?;
+    }
     items.push(Item::rule(Action::Deny, WRITE, deny));
     items.push(Item::rule(Action::Deny, MOVE, moves));
     Ok(())

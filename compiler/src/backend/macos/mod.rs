@@ -140,13 +140,17 @@ impl Options {
     }
 }
 
+/// The codes of [`EmitError`]'s variants, as `srt compile --target macos` prints them. The
+/// lints crate documents each one (`srt explain CODE`, the book).
+pub const ERROR_CODES: &[&str] = &["seatbelt-unrepresentable", "seatbelt-path-not-utf8"];
+
 /// Why no profile could be written. Nothing is emitted then: a profile missing a rule would
 /// be weaker than the settings say.
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
 pub enum EmitError {
     #[error("{what}: {text} cannot be written into a Seatbelt profile: {reason}")]
     #[diagnostic(
-        code(srt::compile::macos::unrepresentable),
+        code("seatbelt-unrepresentable"),
         help("rename the file or directory, or leave this entry out")
     )]
     Unrepresentable {
@@ -156,7 +160,7 @@ pub enum EmitError {
         reason: escape::EscapeError,
     },
     #[error("{what}: {path} is not valid UTF-8, which a Seatbelt profile needs")]
-    #[diagnostic(code(srt::compile::macos::not_utf8))]
+    #[diagnostic(code("seatbelt-path-not-utf8"))]
     NotUtf8 { what: String, path: String },
 }
 

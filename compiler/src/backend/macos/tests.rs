@@ -113,3 +113,26 @@ fn emitting_twice_gives_the_same_bytes() {
     let opts = Options::for_ir(&ir);
     assert_eq!(emit(&ir, &opts).unwrap(), emit(&ir, &opts).unwrap());
 }
+
+/// Each [`EmitError`] variant, raised by the emitter itself, carries a code of
+/// [`ERROR_CODES`] (the match below stops a new variant from slipping past the list).
+#[cfg(unix)]
+#[test]
+fn every_emit_error_carries_a_listed_code() {
+    use miette::Diagnostic as _;
+    use std::os::unix::ffi::OsStrExt;
+    let position = |e: &EmitError| match e {
+        EmitError::Unrepresentable { .. } => 0,
+        EmitError::NotUtf8 { .. } => 1,
+    };
+    let control = ir(r#"{"filesystem":{"denyRead":["/p/a\u001bb"]}}"#);
+    let mut not_utf8 = ir(r#"{"filesystem":{"denyRead":["/p/x"]}}"#);
+    not_utf8.fs.deny_read[0].pattern =
+        crate::path::PathPattern::Literal(std::ffi::OsStr::from_bytes(b"/p/\xff").into());
+    for (i, ir) in [control, not_utf8].iter().enumerate() {
+        let err = emit(ir, &Options::for_ir(ir)).unwrap_err();
+        assert_eq!(position(&err), i, "{err}");
+        assert_eq!(err.code().unwrap().to_string(), ERROR_CODES[i]);
+    }
+    assert_eq!(ERROR_CODES.len(), 2);
+}
