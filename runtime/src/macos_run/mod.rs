@@ -154,8 +154,8 @@ fn run_with_proxies(
 ) -> Result<i32, MacosRunError> {
     let port = |a: Option<std::net::SocketAddr>| a.map_or(0, |a| a.port());
     let opts = Options {
-        // srt's own proxies always serve (as on Linux): an external proxy named by
-        // httpProxyPort/socksProxyPort is not what the command is pointed at.
+        // srt's own proxies always serve; `srt run` refuses settings naming an external proxy
+        // (httpProxyPort/socksProxyPort) before it gets here.
         proxy: ProxyPorts {
             http: port(proxies.http_addr()),
             socks: port(proxies.socks_addr()),
