@@ -4,31 +4,27 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::ValueEnum;
+pub use srt_lints::Target;
 
 mod linux;
 mod macos;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum Target {
-    Macos,
-    Linux,
-}
-
-impl Target {
-    /// The OS srt is running on (Linux for anything that is not macOS).
-    pub fn host() -> Self {
-        if cfg!(target_os = "macos") {
+/// `--target macos|linux`, parsed into the one `Target` type the lints and backends share.
+pub fn target_parser() -> impl clap::builder::TypedValueParser<Value = Target> {
+    use clap::builder::TypedValueParser;
+    clap::builder::PossibleValuesParser::new(["macos", "linux"]).map(|s| {
+        if s == "macos" {
             Target::Macos
         } else {
             Target::Linux
         }
-    }
+    })
 }
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The OS to compile for (default: this one).
-    #[arg(long, value_enum)]
+    #[arg(long, value_parser = target_parser())]
     pub target: Option<Target>,
     /// Settings file (default: ./.srt.json if present, else ~/.srt-settings.json).
     #[arg(short = 's', long = "settings", value_name = "FILE")]

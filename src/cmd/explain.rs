@@ -48,7 +48,7 @@ pub struct Args {
     pub home: Option<PathBuf>,
     /// Also say what this target enforces differently from the decision (linux: what the
     /// bubblewrap plan cannot express for the deciding rule, e.g. a glob that matches nothing yet).
-    #[arg(long, value_enum)]
+    #[arg(long, value_parser = crate::cmd::compile::target_parser())]
     pub target: Option<crate::cmd::compile::Target>,
     /// Output format.
     #[arg(long, value_enum, default_value = "human")]

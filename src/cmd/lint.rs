@@ -12,7 +12,6 @@ use srt_compiler::{RealFs, ResolveOptions};
 use srt_lints::{Kind, Target};
 use srt_schema::{Diagnostic, Severity, SourceFile};
 
-use crate::cmd::compile::Target as TargetArg;
 use crate::output::{print_diagnostics, Format};
 
 /// `srt lint --format`: the shared formats, plus SARIF.
@@ -67,8 +66,8 @@ pub struct Args {
     #[arg(long, value_enum, default_value = "human")]
     pub format: LintFormat,
     /// Lint for this OS: some keys only work on one (default: this one).
-    #[arg(long, value_enum)]
-    pub target: Option<TargetArg>,
+    #[arg(long, value_parser = crate::cmd::compile::target_parser())]
+    pub target: Option<Target>,
     /// Resolve relative paths against DIR (default: the current directory).
     #[arg(long, value_name = "DIR")]
     pub cwd: Option<PathBuf>,
@@ -100,10 +99,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(2));
         }
     };
-    let target = match args.target.unwrap_or_else(TargetArg::host) {
-        TargetArg::Macos => Target::Macos,
-        TargetArg::Linux => Target::Linux,
-    };
+    let target = args.target.unwrap_or_else(Target::host);
     let process_cwd = std::env::current_dir()?;
     let cwd = match &args.cwd {
         Some(d) => {
