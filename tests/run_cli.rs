@@ -14,6 +14,9 @@ use common::{exists, ok, text, Sandbox};
 
 const POLICY: &str = r#"{"network":{"allowedDomains":["example.com"],"deniedDomains":[]},
  "filesystem":{"denyRead":[],"allowRead":[],"allowWrite":["."],"denyWrite":[]}}"#;
+/// No host to reach: no proxies, and no init of srt's (bwrap's PID 1 and `--seccomp`).
+const OFFLINE: &str = r#"{"network":{"allowedDomains":[],"deniedDomains":[]},
+ "filesystem":{"denyRead":[],"allowRead":[],"allowWrite":["."],"denyWrite":[]}}"#;
 
 #[test]
 fn drop_in_forms_work_like_the_npm_srt() {
@@ -46,8 +49,14 @@ fn drop_in_forms_work_like_the_npm_srt() {
 
 #[test]
 fn exit_statuses_and_signals_propagate() {
+    for policy in [POLICY, OFFLINE] {
+        exit_statuses_and_signals_propagate_with(policy);
+    }
+}
+
+fn exit_statuses_and_signals_propagate_with(policy: &str) {
     let sb = Sandbox::new();
-    sb.settings(POLICY);
+    sb.settings(policy);
     for (script, code) in [
         ("exit 0", 0),
         ("exit 42", 42),
@@ -59,7 +68,7 @@ fn exit_statuses_and_signals_propagate() {
         assert_eq!(
             out.status.code(),
             Some(code),
-            "{script}: {}",
+            "{policy}: {script}: {}",
             text(&out.stderr)
         );
     }
@@ -67,8 +76,14 @@ fn exit_statuses_and_signals_propagate() {
 
 #[test]
 fn sigterm_to_srt_reaches_the_command() {
+    for policy in [POLICY, OFFLINE] {
+        sigterm_to_srt_reaches_the_command_with(policy);
+    }
+}
+
+fn sigterm_to_srt_reaches_the_command_with(policy: &str) {
     let sb = Sandbox::new();
-    sb.settings(POLICY);
+    sb.settings(policy);
     let mut child = sb
         .srt()
         .args([
@@ -159,6 +174,14 @@ fn it_fails_closed() {
     // Validation errors, deny-level lints and keys srt cannot enforce.
     sb.settings(&POLICY.replace("\"allowWrite\"", "\"allowwrite\""));
     refuses(&sb, &[], "unknown key `allowwrite`");
+    // The schema check runs on a thread while the run is planned: its error still stops the
+    // run before anything is made on the host, and it is reported instead of a lint finding.
+    sb.settings(&OFFLINE.replace(
+        "\"allowWrite\":[\".\"]",
+        "\"allowWrite\":[\"~\"],\"allowwrite\":[]",
+    ));
+    refuses(&sb, &[], "unknown key `allowwrite`");
+    assert_eq!(sb.leftovers(), Vec::<String>::new());
     sb.settings(&POLICY.replace("[\".\"]", "[\"~\"]"));
     refuses(&sb, &[], "write-allows-host-code-execution");
     sb.settings(&POLICY.replace(

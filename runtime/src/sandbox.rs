@@ -9,16 +9,21 @@
 //!    `bwrap <plan> -- srt __init … -- <command>` with the plan's environment;
 //! 5. forward the signals srt receives to the sandbox's PID 1 (the init), wait, and clean up.
 //!
+//! A policy that reaches no host needs no proxies and so no bridges: srt's init would only
+//! reap, forward signals and install the filter, which bubblewrap does itself. Such runs skip
+//! it (see [`direct_plan`]): bwrap's own PID 1 reaps, `--seccomp FD` filters the command, and
+//! srt forwards signals to the command directly. That saves an exec of srt in every offline run.
+//!
 //! It fails closed: any step that cannot be done refuses the run with the cause and a fix,
 //! and the command never starts outside the sandbox.
 
 use std::ffi::OsString;
-use std::io::{self, Read, Write};
+use std::io::{self, Read, Seek, Write};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::sync::Arc;
 
 use srt_compiler::backend::linux::{
@@ -47,6 +52,10 @@ pub struct RunRequest {
     pub debug: bool,
     /// Names the proxies resolve to fixed addresses (`--resolve NAME=IP`).
     pub resolve: Vec<(String, std::net::IpAddr)>,
+    /// Asked after the plan is built and before anything is made on the host: `false` stops
+    /// the run ([`RunError::SettingsInvalid`]; the caller has said why). This lets a check of
+    /// the settings still running on another thread overlap the planning.
+    pub settings_valid: Option<Box<dyn FnOnce() -> bool>>,
 }
 
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
@@ -67,10 +76,14 @@ pub enum RunError {
     #[error("cannot sandbox: {cause}")]
     #[diagnostic(code(srt::run::sandbox_setup), help("{fix}"))]
     Setup { cause: String, fix: String },
+    #[error("the settings are not valid")]
+    SettingsInvalid,
 }
 
 /// The init's host pid, for the signal forwarder (0 until the sandbox has started).
 static INIT_PID: AtomicI32 = AtomicI32::new(0);
+/// Set for a run without srt's init: signals go to the command, bwrap's PID 1 ignores them.
+static DIRECT: AtomicBool = AtomicBool::new(false);
 
 /// Signals srt forwards to the sandbox instead of dying from them.
 const FORWARDED: [libc::c_int; 6] = [
@@ -114,7 +127,10 @@ fn start_signal_forwarder() {
             if sig < 0 {
                 continue;
             }
-            let pid = INIT_PID.load(Ordering::SeqCst);
+            let mut pid = INIT_PID.load(Ordering::SeqCst);
+            if pid > 0 && DIRECT.load(Ordering::SeqCst) {
+                pid = command_pid(pid).unwrap_or(0);
+            }
             let from_terminal = info.si_code == libc::SI_KERNEL && FROM_TERMINAL.contains(&sig);
             if pid > 0 && !from_terminal {
                 // SAFETY: plain kill; a vanished pid gives ESRCH.
@@ -125,7 +141,28 @@ fn start_signal_forwarder() {
         });
 }
 
-/// A memfd holding the program, inherited by bwrap and the init (not close-on-exec).
+/// The command's host pid in a run without srt's init: the child of bwrap's PID 1 that is
+/// PID 2 in the sandbox (orphans reparented to PID 1 are its children too, with other PIDs).
+fn command_pid(init: i32) -> Option<i32> {
+    let children = std::fs::read_to_string(format!("/proc/{init}/task/{init}/children")).ok()?;
+    children
+        .split_whitespace()
+        .filter_map(|p| p.parse::<i32>().ok())
+        .find(|pid| {
+            std::fs::read_to_string(format!("/proc/{pid}/status"))
+                .ok()
+                .and_then(|status| {
+                    status
+                        .lines()
+                        .find_map(|l| l.strip_prefix("NSpid:"))
+                        .map(|ns| ns.split_whitespace().last() == Some("2"))
+                })
+                .unwrap_or(false)
+        })
+}
+
+/// A memfd holding the program, inherited by bwrap and the init (not close-on-exec), with its
+/// offset at the start (bwrap reads from the offset; the init rewinds anyway).
 fn seccomp_memfd(bytes: &[u8]) -> io::Result<OwnedFd> {
     // SAFETY: a static NUL-terminated name; flags 0 (inheritable).
     let fd = unsafe { libc::memfd_create(c"srt-seccomp".as_ptr(), 0) };
@@ -136,6 +173,7 @@ fn seccomp_memfd(bytes: &[u8]) -> io::Result<OwnedFd> {
     let owned = unsafe { OwnedFd::from_raw_fd(fd) };
     let mut file = std::fs::File::from(owned.try_clone()?);
     file.write_all(bytes)?;
+    file.seek(io::SeekFrom::Start(0))?;
     Ok(owned)
 }
 
@@ -201,8 +239,9 @@ pub fn run(req: RunRequest) -> Result<i32, RunError> {
         Path::to_path_buf,
     );
     let mut plan = build_plan(&req.ir, &req.srt_binary, socket_dir);
-    if proxies.is_none() {
-        drop_network_plumbing(&mut plan);
+    let direct = proxies.is_none();
+    if direct {
+        direct_plan(&mut plan);
     } else {
         merge_java_tool_options(&mut plan);
     }
@@ -210,6 +249,14 @@ pub fn run(req: RunRequest) -> Result<i32, RunError> {
         eprintln!("{}", plan.render_text(&req.ir));
     }
 
+    if let Some(valid) = req.settings_valid {
+        if !valid() {
+            if let Some(p) = proxies {
+                p.shutdown();
+            }
+            return Err(RunError::SettingsInvalid);
+        }
+    }
     let mut record = RunRecord::begin(&req.state_dir)?;
     let stubs: Vec<(PathBuf, StubKind)> = plan
         .stubs
@@ -225,7 +272,15 @@ pub fn run(req: RunRequest) -> Result<i32, RunError> {
     let result = record
         .create(&stubs)
         .map_err(RunError::from)
-        .and_then(|()| spawn_and_wait(&bwrap, &plan, &req.command, have_nofile.then_some(nofile)));
+        .and_then(|()| {
+            spawn_and_wait(
+                &bwrap,
+                &plan,
+                &req.command,
+                direct,
+                have_nofile.then_some(nofile),
+            )
+        });
     record.finish();
     if let Some(p) = proxies {
         p.shutdown();
@@ -233,8 +288,6 @@ pub fn run(req: RunRequest) -> Result<i32, RunError> {
     result
 }
 
-/// With no proxies, the sandbox gets no bridges and no proxy environment: nothing listens on
-/// the proxy ports and nothing points at them.
 /// Keeps the caller's own `JAVA_TOOL_OPTIONS` in front of the proxy properties.
 fn merge_java_tool_options(plan: &mut LinuxPlan) {
     let Some(inherited) = std::env::var("JAVA_TOOL_OPTIONS")
@@ -254,10 +307,14 @@ fn merge_java_tool_options(plan: &mut LinuxPlan) {
     }
 }
 
-fn drop_network_plumbing(plan: &mut LinuxPlan) {
+/// With no proxies: no proxy sockets, no proxy environment (nothing listens on the ports and
+/// nothing points at them), and no init of srt's (its `--as-pid-1` and its binary's bind go):
+/// bwrap's PID 1 reaps and bwrap installs the filter on the command.
+fn direct_plan(plan: &mut LinuxPlan) {
+    use srt_compiler::backend::linux::builtin::{INIT, PROXY_SOCKETS};
+    use srt_compiler::Origin;
     plan.args.retain(|a| {
-        a.origin
-            != srt_compiler::Origin::BuiltIn(srt_compiler::backend::linux::builtin::PROXY_SOCKETS)
+        a.origin != Origin::BuiltIn(PROXY_SOCKETS) && a.origin != Origin::BuiltIn(INIT)
     });
     plan.env
         .retain(|(k, _)| matches!(k.as_str(), "SANDBOX_RUNTIME" | "TMPDIR"));
@@ -267,21 +324,21 @@ fn spawn_and_wait(
     bwrap: &Path,
     plan: &LinuxPlan,
     command: &[OsString],
+    direct: bool,
     nofile: Option<libc::rlimit>,
 ) -> Result<i32, RunError> {
     let memfd = seccomp_memfd(&plan.seccomp.to_bytes()).map_err(RunError::Seccomp)?;
     let (mut info_r, info_w) = info_pipe().map_err(RunError::Seccomp)?;
     let mut args: Vec<OsString> = vec!["--info-fd".into(), info_w.as_raw_fd().to_string().into()];
     args.extend(plan.argv());
-    args.push("--".into());
-    args.push(plan.init_path.clone().into_os_string());
-    let init_args = plan.init_args(Some(memfd.as_raw_fd()));
-    let has_network = plan.env.iter().any(|(k, _)| k == "HTTP_PROXY");
-    args.extend(if has_network {
-        init_args
+    if direct {
+        // bwrap reads the program, closes the fd, and installs it last before exec.
+        args.extend(["--seccomp".into(), memfd.as_raw_fd().to_string().into()]);
     } else {
-        without_bridges(init_args)
-    });
+        args.push("--".into());
+        args.push(plan.init_path.clone().into_os_string());
+        args.extend(plan.init_args(Some(memfd.as_raw_fd())));
+    }
     args.push("--".into());
     args.extend(command.iter().cloned());
     let mut cmd = Command::new(bwrap);
@@ -315,6 +372,7 @@ fn spawn_and_wait(
         .and_then(|v| v["child-pid"].as_i64())
         .and_then(|p| i32::try_from(p).ok());
     if let Some(pid) = init_pid {
+        DIRECT.store(direct, Ordering::SeqCst);
         INIT_PID.store(pid, Ordering::SeqCst);
     }
     let status = child.wait().map_err(|source| RunError::Spawn {
@@ -338,18 +396,4 @@ fn spawn_and_wait(
         (None, Some(sig)) => 128 + sig,
         _ => 1,
     })
-}
-
-/// Drops the init's `--bridge PORT=SOCKET` pairs (the init's own arguments only).
-fn without_bridges(args: Vec<OsString>) -> Vec<OsString> {
-    let mut out = Vec::with_capacity(args.len());
-    let mut it = args.into_iter();
-    while let Some(a) = it.next() {
-        if a == "--bridge" {
-            it.next();
-        } else {
-            out.push(a);
-        }
-    }
-    out
 }

@@ -38,20 +38,58 @@ pub struct Validated {
 }
 
 pub fn validate(root: &Json) -> Validated {
+    let mut v = validate_without_schema(root);
+    v.diagnostics = merge(schema_diagnostics(root), v.diagnostics);
+    v
+}
+
+/// The schema's findings and the other checks', in one list as [`validate`] gives it.
+pub fn merge(schema: Vec<Diagnostic>, others: Vec<Diagnostic>) -> Vec<Diagnostic> {
+    let mut all = schema;
+    all.extend(others);
+    tidy(&mut all);
+    all
+}
+
+/// Every check but the JSON Schema one, whose validator costs milliseconds to build (see
+/// [`prewarm`]); [`schema_diagnostics`] adds it.
+pub fn validate_without_schema(root: &Json) -> Validated {
     let mut diags = Vec::new();
-    schema_checks(root, &mut diags);
     duplicate_keys(root, &mut diags);
     domain_checks(root, &mut diags);
     path_entry_checks(root, &mut diags);
     value_checks(root, &mut diags);
-    // One finding per (code, place): several schema branches can fail on the same value.
-    let mut seen = HashSet::new();
-    diags.retain(|d| seen.insert((d.code.clone(), d.primary_span(), d.message.clone())));
-    diags.sort_by_key(|d| d.primary_span().map(|s| (s.start, s.end)));
+    tidy(&mut diags);
     Validated {
         settings: build(root),
         diagnostics: diags,
     }
+}
+
+/// What the published JSON Schema finds wrong with `root`, mapped to spans.
+pub fn schema_diagnostics(root: &Json) -> Vec<Diagnostic> {
+    let mut diags = Vec::new();
+    schema_checks(root, &mut diags);
+    diags
+}
+
+/// One finding per (code, place), in source order: several schema branches can fail on the
+/// same value, and separately found findings are shown together.
+pub fn tidy(diags: &mut Vec<Diagnostic>) {
+    let mut seen = HashSet::new();
+    diags.retain(|d| seen.insert((d.code.clone(), d.primary_span(), d.message.clone())));
+    diags.sort_by_key(|d| d.primary_span().map(|s| (s.start, s.end)));
+}
+
+/// Starts building the schema validator on a thread of its own, so that a command can read,
+/// parse and resolve its settings meanwhile (the build is most of a clean `srt lint`'s time).
+/// Whoever needs the validator first waits for it.
+pub fn prewarm() {
+    let _ = std::thread::Builder::new()
+        .name("srt-schema".into())
+        .spawn(|| {
+            validator();
+        });
 }
 
 // ---------------------------------------------------------------------------------------------
