@@ -15,15 +15,6 @@ mod settings;
 
 fn main() -> ExitCode {
     let argv = cli::drop_in_argv(std::env::args_os().collect());
-    // Commands that read settings build the schema validator, most of a small file's check;
-    // building it while the arguments are parsed and the file is read hides part of it.
-    if argv.get(1).is_some_and(|c| {
-        ["run", "lint", "compile", "explain", "diff"]
-            .iter()
-            .any(|k| c == k)
-    }) {
-        srt_schema::prewarm();
-    }
     let cli = match cli::Cli::try_parse_from(argv) {
         Ok(c) => c,
         Err(e) => {

@@ -58,20 +58,6 @@ pub enum SettingsError {
 /// Loads, validates and resolves settings. A missing default `~/.srt-settings.json` means the
 /// npm srt's built-in default (no network, no writes); a missing `-s FILE` is an error.
 pub fn load_and_resolve(args: &SettingsArgs) -> Result<Resolved, SettingsError> {
-    let (mut resolved, check) = load_and_resolve_deferred(args)?;
-    check.finish(&mut resolved.loaded);
-    if resolved.loaded.has_errors() {
-        return Err(SettingsError::Invalid(Box::new(resolved.loaded)));
-    }
-    Ok(resolved)
-}
-
-/// Like [`load_and_resolve`], but the JSON Schema check may still be running: the settings are
-/// valid only once [`srt_schema::SchemaCheck::finish`] adds no errors. (Other errors stop here,
-/// with the schema's findings added so that every problem is shown at once.)
-pub fn load_and_resolve_deferred(
-    args: &SettingsArgs,
-) -> Result<(Resolved, srt_schema::SchemaCheck), SettingsError> {
     let process_cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/"));
     let cwd = match &args.cwd {
         Some(d) => match std::fs::canonicalize(d) {
@@ -90,26 +76,22 @@ pub fn load_and_resolve_deferred(
         },
         None => process_cwd.clone(),
     };
-    let unreadable = |e| SettingsError::Unreadable(miette::Report::new(e));
-    let path = match &args.settings {
-        Some(p) => Some(p.clone()),
-        None => default_settings_path(&process_cwd, args.project_first).filter(|p| p.exists()),
-    };
-    let ((mut loaded, check), settings_path) = match path {
+    let (loaded, settings_path) = match &args.settings {
         Some(p) => (
-            srt_schema::load_file_deferred(&p.display().to_string(), &p).map_err(unreadable)?,
-            Some(p),
+            load(&p.display().to_string(), p)
+                .map_err(|e| SettingsError::Unreadable(miette::Report::new(e)))?,
+            Some(p.clone()),
         ),
-        None => (
-            (
-                srt_schema::builtin_default(),
-                srt_schema::SchemaCheck::done(),
+        None => match default_settings_path(&process_cwd, args.project_first) {
+            Some(p) if p.exists() => (
+                load(&p.display().to_string(), &p)
+                    .map_err(|e| SettingsError::Unreadable(miette::Report::new(e)))?,
+                Some(p),
             ),
-            None,
-        ),
+            _ => (srt_schema::builtin_default(), None),
+        },
     };
     if loaded.has_errors() {
-        check.finish(&mut loaded);
         return Err(SettingsError::Invalid(Box::new(loaded)));
     }
     let mut opts = srt_compiler::ResolveOptions::from_env();
@@ -124,7 +106,7 @@ pub fn load_and_resolve_deferred(
         &opts,
         &srt_compiler::RealFs,
     );
-    Ok((Resolved { loaded, ir, notes }, check))
+    Ok(Resolved { loaded, ir, notes })
 }
 
 /// Prints why settings could not be used, and the exit status that goes with it.

@@ -174,8 +174,8 @@ fn it_fails_closed() {
     // Validation errors, deny-level lints and keys srt cannot enforce.
     sb.settings(&POLICY.replace("\"allowWrite\"", "\"allowwrite\""));
     refuses(&sb, &[], "unknown key `allowwrite`");
-    // The schema check runs on a thread while the run is planned: its error still stops the
-    // run before anything is made on the host, and it is reported instead of a lint finding.
+    // A validation error is reported instead of the lint findings on the same file, and it
+    // stops the run before anything is made on the host.
     sb.settings(&OFFLINE.replace(
         "\"allowWrite\":[\".\"]",
         "\"allowWrite\":[\"~\"],\"allowwrite\":[]",

@@ -52,10 +52,6 @@ pub struct RunRequest {
     pub debug: bool,
     /// Names the proxies resolve to fixed addresses (`--resolve NAME=IP`).
     pub resolve: Vec<(String, std::net::IpAddr)>,
-    /// Asked after the plan is built and before anything is made on the host: `false` stops
-    /// the run ([`RunError::SettingsInvalid`]; the caller has said why). This lets a check of
-    /// the settings still running on another thread overlap the planning.
-    pub settings_valid: Option<Box<dyn FnOnce() -> bool>>,
 }
 
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
@@ -76,8 +72,6 @@ pub enum RunError {
     #[error("cannot sandbox: {cause}")]
     #[diagnostic(code(srt::run::sandbox_setup), help("{fix}"))]
     Setup { cause: String, fix: String },
-    #[error("the settings are not valid")]
-    SettingsInvalid,
 }
 
 /// The init's host pid, for the signal forwarder (0 until the sandbox has started).
@@ -249,14 +243,6 @@ pub fn run(req: RunRequest) -> Result<i32, RunError> {
         eprintln!("{}", plan.render_text(&req.ir));
     }
 
-    if let Some(valid) = req.settings_valid {
-        if !valid() {
-            if let Some(p) = proxies {
-                p.shutdown();
-            }
-            return Err(RunError::SettingsInvalid);
-        }
-    }
     let mut record = RunRecord::begin(&req.state_dir)?;
     let stubs: Vec<(PathBuf, StubKind)> = plan
         .stubs

@@ -16,11 +16,8 @@ mod span;
 pub mod validate;
 
 pub use diagnostic::{Diagnostic, Edit, Fix, Label, Severity, SourcedDiagnostic};
-pub use load::{
-    builtin_default, load_bytes, load_file, load_file_deferred, load_str, LoadError, Loaded,
-    SchemaCheck,
-};
+pub use load::{builtin_default, load_bytes, load_file, load_str, LoadError, Loaded};
 pub use model::{items, DomainEntry, Filesystem, List, Network, OtherKey, PathEntry, Settings};
 pub use source::SourceFile;
 pub use span::{Span, Spanned};
-pub use validate::{prewarm, SCHEMA_TEXT};
+pub use validate::SCHEMA_TEXT;

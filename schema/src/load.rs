@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use crate::json::{self, Json};
 use crate::model::Settings;
-use crate::validate::{merge, schema_diagnostics, validate, validate_without_schema};
+use crate::validate::validate;
 use crate::{Diagnostic, SourceFile, Span};
 
 /// A settings file, parsed and validated. `diagnostics` holds every problem found; `settings`
@@ -53,74 +53,11 @@ pub const BUILTIN_DEFAULT: &str = r#"{"network":{"allowedDomains":[],"deniedDoma
 
 /// Reads and validates a settings file. `name` is how the file is shown (as given by the user).
 pub fn load_file(name: &str, path: &Path) -> Result<Loaded, LoadError> {
-    Ok(load_bytes(name, Some(path), &read(name, path)?))
-}
-
-/// Like [`load_file`], but the JSON Schema check runs on a thread while the caller goes on
-/// (`srt run` resolves and plans meanwhile); its findings are in `Loaded::diagnostics` only
-/// after [`SchemaCheck::finish`]. Every other check has run already.
-pub fn load_file_deferred(name: &str, path: &Path) -> Result<(Loaded, SchemaCheck), LoadError> {
-    let bytes = read(name, path)?;
-    let mut loaded = load_bytes_with(name, Some(path), &bytes, Schema::Deferred);
-    let check = match loaded.json.clone() {
-        Some(root) => {
-            match std::thread::Builder::new()
-                .name("srt-schema".into())
-                .spawn(move || schema_diagnostics(&root))
-            {
-                Ok(handle) => SchemaCheck(Some(handle)),
-                // No thread: check here and now.
-                Err(_) => {
-                    let found = loaded.json.as_ref().map(schema_diagnostics);
-                    let others = std::mem::take(&mut loaded.diagnostics);
-                    loaded.diagnostics = merge(found.unwrap_or_default(), others);
-                    SchemaCheck(None)
-                }
-            }
-        }
-        None => SchemaCheck(None),
-    };
-    Ok((loaded, check))
-}
-
-/// A JSON Schema check still running; see [`load_file_deferred`].
-#[must_use = "the settings are not validated until the check is finished"]
-pub struct SchemaCheck(Option<std::thread::JoinHandle<Vec<Diagnostic>>>);
-
-impl SchemaCheck {
-    /// A check with nothing left to do (the settings were checked in full already).
-    pub fn done() -> Self {
-        SchemaCheck(None)
-    }
-
-    /// Waits for the check and adds its findings to `loaded`, in source order with the rest.
-    pub fn finish(self, loaded: &mut Loaded) {
-        let Some(handle) = self.0 else {
-            return;
-        };
-        let found = handle.join().unwrap_or_else(|_| {
-            vec![Diagnostic::error(
-                "internal-error",
-                "the settings schema check failed; this is a bug in srt",
-            )]
-        });
-        let others = std::mem::take(&mut loaded.diagnostics);
-        loaded.diagnostics = merge(found, others);
-    }
-}
-
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Schema {
-    Now,
-    Deferred,
-}
-
-fn read(name: &str, path: &Path) -> Result<Vec<u8>, LoadError> {
-    match std::fs::read(path) {
-        Ok(b) => Ok(b),
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
         Err(e) => {
             let (name, path) = (name.to_string(), path.to_path_buf());
-            Err(match e.kind() {
+            return Err(match e.kind() {
                 io::ErrorKind::NotFound => LoadError::NotFound { name, path },
                 io::ErrorKind::IsADirectory => LoadError::IsDirectory { name, path },
                 _ if path.is_dir() => LoadError::IsDirectory { name, path },
@@ -129,19 +66,16 @@ fn read(name: &str, path: &Path) -> Result<Vec<u8>, LoadError> {
                     path,
                     source: e,
                 },
-            })
+            });
         }
-    }
+    };
+    Ok(load_bytes(name, Some(path), &bytes))
 }
 
 /// Validates settings held in memory.
 pub fn load_bytes(name: &str, path: Option<&Path>, bytes: &[u8]) -> Loaded {
-    load_bytes_with(name, path, bytes, Schema::Now)
-}
-
-fn load_bytes_with(name: &str, path: Option<&Path>, bytes: &[u8], schema: Schema) -> Loaded {
     match std::str::from_utf8(bytes) {
-        Ok(text) => load_str_with(name, path, text, schema),
+        Ok(text) => load_str(name, path, text),
         Err(e) => {
             let text = String::from_utf8_lossy(bytes).into_owned();
             let source = SourceFile::new(name, path, text);
@@ -163,10 +97,6 @@ fn load_bytes_with(name: &str, path: Option<&Path>, bytes: &[u8], schema: Schema
 }
 
 pub fn load_str(name: &str, path: Option<&Path>, text: &str) -> Loaded {
-    load_str_with(name, path, text, Schema::Now)
-}
-
-fn load_str_with(name: &str, path: Option<&Path>, text: &str, schema: Schema) -> Loaded {
     let source = SourceFile::new(name, path, text);
     let mut loaded = Loaded {
         source: source.clone(),
@@ -184,10 +114,7 @@ fn load_str_with(name: &str, path: Option<&Path>, text: &str, schema: Schema) ->
     }
     match json::parse(&source.text) {
         Ok(Some(root)) => {
-            let v = match schema {
-                Schema::Now => validate(&root),
-                Schema::Deferred => validate_without_schema(&root),
-            };
+            let v = validate(&root);
             loaded.settings = v.settings;
             loaded.diagnostics = v.diagnostics;
             loaded.json = Some(root);

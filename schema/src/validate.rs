@@ -23,12 +23,15 @@ fn schema() -> &'static Value {
     SCHEMA.get_or_init(|| serde_json::from_str(SCHEMA_TEXT).unwrap_or(Value::Null))
 }
 
-fn validator() -> Option<&'static jsonschema::Validator> {
-    static VALIDATOR: OnceLock<Option<jsonschema::Validator>> = OnceLock::new();
-    VALIDATOR
-        .get_or_init(|| jsonschema::draft202012::new(schema()).ok())
-        .as_ref()
-}
+/// The published schema compiled into a validator when srt is built: building it at run
+/// time (meta-schema check included) cost more than everything else in a clean `srt lint`.
+/// A schema that is not valid draft 2020-12 fails the build.
+#[jsonschema::validator(
+    path = "srt-settings.schema.json",
+    draft = Draft202012,
+    methods = { is_valid = false, validate = false, iter_errors = true }
+)]
+struct SettingsValidator;
 
 /// The result of validating one file: the model of everything valid, and every problem.
 #[derive(Debug, Default)]
@@ -38,73 +41,28 @@ pub struct Validated {
 }
 
 pub fn validate(root: &Json) -> Validated {
-    let mut v = validate_without_schema(root);
-    v.diagnostics = merge(schema_diagnostics(root), v.diagnostics);
-    v
-}
-
-/// The schema's findings and the other checks', in one list as [`validate`] gives it.
-pub fn merge(schema: Vec<Diagnostic>, others: Vec<Diagnostic>) -> Vec<Diagnostic> {
-    let mut all = schema;
-    all.extend(others);
-    tidy(&mut all);
-    all
-}
-
-/// Every check but the JSON Schema one, whose validator costs milliseconds to build (see
-/// [`prewarm`]); [`schema_diagnostics`] adds it.
-pub fn validate_without_schema(root: &Json) -> Validated {
     let mut diags = Vec::new();
+    schema_checks(root, &mut diags);
     duplicate_keys(root, &mut diags);
     domain_checks(root, &mut diags);
     path_entry_checks(root, &mut diags);
     value_checks(root, &mut diags);
-    tidy(&mut diags);
+    // One finding per (code, place): several schema branches can fail on the same value.
+    let mut seen = HashSet::new();
+    diags.retain(|d| seen.insert((d.code.clone(), d.primary_span(), d.message.clone())));
+    diags.sort_by_key(|d| d.primary_span().map(|s| (s.start, s.end)));
     Validated {
         settings: build(root),
         diagnostics: diags,
     }
 }
 
-/// What the published JSON Schema finds wrong with `root`, mapped to spans.
-pub fn schema_diagnostics(root: &Json) -> Vec<Diagnostic> {
-    let mut diags = Vec::new();
-    schema_checks(root, &mut diags);
-    diags
-}
-
-/// One finding per (code, place), in source order: several schema branches can fail on the
-/// same value, and separately found findings are shown together.
-pub fn tidy(diags: &mut Vec<Diagnostic>) {
-    let mut seen = HashSet::new();
-    diags.retain(|d| seen.insert((d.code.clone(), d.primary_span(), d.message.clone())));
-    diags.sort_by_key(|d| d.primary_span().map(|s| (s.start, s.end)));
-}
-
-/// Starts building the schema validator on a thread of its own, so that a command can read,
-/// parse and resolve its settings meanwhile (the build is most of a clean `srt lint`'s time).
-/// Whoever needs the validator first waits for it.
-pub fn prewarm() {
-    let _ = std::thread::Builder::new()
-        .name("srt-schema".into())
-        .spawn(|| {
-            validator();
-        });
-}
-
 // ---------------------------------------------------------------------------------------------
 // Schema-driven checks
 
 fn schema_checks(root: &Json, diags: &mut Vec<Diagnostic>) {
-    let Some(validator) = validator() else {
-        diags.push(Diagnostic::error(
-            "internal-error",
-            "the built-in settings schema failed to load; this is a bug in srt",
-        ));
-        return;
-    };
     let instance = root.to_value();
-    for error in validator.iter_errors(&instance) {
+    for error in SettingsValidator::iter_errors(&instance) {
         let pointer = error.instance_path().to_string();
         if in_path_entry(&pointer) {
             continue; // path_entry_checks reports these with better messages
@@ -701,7 +659,7 @@ fn build(root: &Json) -> Settings {
     if root.members().is_none() {
         return s;
     }
-    let known_top = known_keys("");
+    // The schema is parsed (for its key lists) only when a key outside the model turns up.
     for m in root.members().unwrap_or_default() {
         let k = m.key.value.as_str();
         if k == "bwrapPath" {
@@ -710,7 +668,7 @@ fn build(root: &Json) -> Settings {
                 .as_str()
                 .filter(|p| p.starts_with('/'))
                 .map(|p| Spanned::new(p.to_string(), m.value.span).with_key(m.key.span));
-        } else if !MODELLED_TOP.contains(&k) && known_top.contains(&k) && k != "$schema" {
+        } else if !MODELLED_TOP.contains(&k) && k != "$schema" && known_keys("").contains(&k) {
             push_other(&mut s.other, k.to_string(), m);
         }
     }
@@ -737,10 +695,9 @@ fn build(root: &Json) -> Settings {
                 .filter_map(|(k, v)| Some((k, Spanned::new(v.as_str()?.to_string(), v.span))))
                 .collect();
         }
-        let known = known_keys("/network");
         for nm in n.members().unwrap_or_default() {
             let k = nm.key.value.as_str();
-            if !MODELLED_NETWORK.contains(&k) && known.contains(&k) {
+            if !MODELLED_NETWORK.contains(&k) && known_keys("/network").contains(&k) {
                 push_other(&mut s.other, format!("network.{k}"), nm);
             }
         }

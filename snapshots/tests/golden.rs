@@ -26,19 +26,6 @@ fn stem(p: &Path) -> String {
     p.file_stem().unwrap().to_string_lossy().into_owned()
 }
 
-/// `srt run` checks the schema on a thread while it plans: finished, that check must find
-/// exactly what the one-step load finds, in the same order.
-#[test]
-fn a_deferred_schema_check_finds_what_a_full_load_finds() {
-    for file in fixtures("bad").into_iter().chain(fixtures("good")) {
-        let name = format!("{}.json", stem(&file));
-        let full = srt_schema::load_file(&name, &file).unwrap();
-        let (mut deferred, check) = srt_schema::load_file_deferred(&name, &file).unwrap();
-        check.finish(&mut deferred);
-        assert_eq!(deferred.diagnostics, full.diagnostics, "{name}");
-    }
-}
-
 #[test]
 fn bad_files_render_exact_diagnostics() {
     let files = fixtures("bad");

@@ -13,8 +13,7 @@ use std::process::ExitCode;
 use srt_schema::Severity;
 
 use crate::cmd::lint::LevelArgs;
-use crate::settings::{load_and_resolve_deferred, report, Resolved, SettingsArgs, SettingsError};
-use srt_schema::SchemaCheck;
+use crate::settings::{load_and_resolve, report, SettingsArgs};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -86,9 +85,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(2));
         }
     };
-    // The JSON Schema check runs on a thread while the policy is resolved, linted and planned;
-    // nothing is created on the host and nothing runs until it has passed.
-    let (resolved, check) = match load_and_resolve_deferred(&SettingsArgs {
+    let resolved = match load_and_resolve(&SettingsArgs {
         settings: args.settings.clone(),
         project_first: false,
         ..SettingsArgs::default()
@@ -134,12 +131,6 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
     }
     if !stop.is_empty() {
-        // Validation errors come first: lint findings on an invalid file are beside the point.
-        let (resolved, code) = settle(resolved, check);
-        let Some(resolved) = resolved else {
-            return Ok(code);
-        };
-        let loaded = &resolved.loaded;
         let items: Vec<_> = stop
             .into_iter()
             .map(|d| (d, loaded.source.clone()))
@@ -150,29 +141,17 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             loaded.source.name
         ));
     }
-    run_sandboxed(&args, resolved, check, command)
-}
-
-/// Finishes the schema check: the settings back if they passed, else the errors reported and
-/// the exit status to stop with.
-fn settle(mut resolved: Resolved, check: SchemaCheck) -> (Option<Resolved>, ExitCode) {
-    check.finish(&mut resolved.loaded);
-    if resolved.loaded.has_errors() {
-        let code = report(SettingsError::Invalid(Box::new(resolved.loaded)));
-        return (None, code);
-    }
-    (Some(resolved), ExitCode::SUCCESS)
+    run_sandboxed(&args, &resolved, command)
 }
 
 #[cfg(target_os = "linux")]
 fn run_sandboxed(
     args: &Args,
-    resolved: Resolved,
-    check: SchemaCheck,
+    resolved: &crate::settings::Resolved,
     command: Vec<OsString>,
 ) -> anyhow::Result<ExitCode> {
     use srt_runtime::proxy::{ignore_patterns, ViolationOptions};
-    use srt_runtime::sandbox::{run, RunError, RunRequest};
+    use srt_runtime::sandbox::{run, RunRequest};
     let srt_binary = std::env::current_exe().and_then(std::fs::canonicalize)?;
     let shown = command
         .iter()
@@ -198,13 +177,8 @@ fn run_sandboxed(
         },
         debug: args.debug,
         resolve: args.resolve.clone(),
-        settings_valid: Some(Box::new(move || settle(resolved, check).0.is_some())),
     };
-    match run(req) {
-        // The settings' errors are on stderr already.
-        Err(RunError::SettingsInvalid) => Ok(ExitCode::from(1)),
-        result => Ok(exit_code(result)),
-    }
+    Ok(exit_code(run(req)))
 }
 
 /// The command's status as srt's exit code, or the error reported and 1.
@@ -253,22 +227,17 @@ fn macos_request(
 #[cfg(target_os = "macos")]
 fn run_sandboxed(
     args: &Args,
-    resolved: Resolved,
-    check: SchemaCheck,
+    resolved: &crate::settings::Resolved,
     command: Vec<OsString>,
 ) -> anyhow::Result<ExitCode> {
-    let (Some(resolved), _) = settle(resolved, check) else {
-        return Ok(ExitCode::from(1));
-    };
-    let req = macos_request(args, &resolved, &command)?;
+    let req = macos_request(args, resolved, &command)?;
     Ok(exit_code(srt_runtime::macos_run::run(req)))
 }
 
 #[cfg(not(any(target_os = "linux", target_os = "macos")))]
 fn run_sandboxed(
     _args: &Args,
-    _resolved: Resolved,
-    _check: SchemaCheck,
+    _resolved: &crate::settings::Resolved,
     _command: Vec<OsString>,
 ) -> anyhow::Result<ExitCode> {
     refuse("srt run is not available on this OS in this build")
@@ -338,7 +307,6 @@ pub fn init(_args: InitArgs) -> anyhow::Result<ExitCode> {
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
-    use crate::settings::load_and_resolve;
 
     /// The macOS glue's request, built here on Linux: the settings, the quoted command, the
     /// violation options and the real sandbox-exec path.
