@@ -11,6 +11,8 @@ pub mod proxy_connect;
 #[cfg(target_os = "linux")]
 pub mod sandbox;
 #[cfg(target_os = "linux")]
+mod spawn;
+#[cfg(target_os = "linux")]
 pub mod stubs;
 
 /// macOS: `sandbox-exec` (built on every OS, so it is type-checked and tested everywhere).

@@ -20,9 +20,8 @@
 use std::ffi::OsString;
 use std::io::{self, Read, Seek, Write};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
-use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::sync::Arc;
 
@@ -133,6 +132,16 @@ fn start_signal_forwarder() {
                 }
             }
         });
+}
+
+fn is_current_nofile(limit: &libc::rlimit) -> bool {
+    let mut now = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit fills the struct.
+    let read = unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut now) } == 0;
+    read && now.rlim_cur == limit.rlim_cur && now.rlim_max == limit.rlim_max
 }
 
 /// The command's host pid in a run without srt's init: the child of bwrap's PID 1 that is
@@ -327,26 +336,13 @@ fn spawn_and_wait(
     }
     args.push("--".into());
     args.extend(command.iter().cloned());
-    let mut cmd = Command::new(bwrap);
-    cmd.args(&args).envs(plan.env.iter().map(|(k, v)| (k, v)));
-    // SAFETY: only async-signal-safe calls between fork and exec.
-    unsafe {
-        cmd.pre_exec(move || {
-            if let Some(limit) = &nofile {
-                libc::setrlimit(libc::RLIMIT_NOFILE, limit);
-            }
-            let empty = {
-                let mut set: libc::sigset_t = std::mem::zeroed();
-                libc::sigemptyset(&mut set);
-                set
-            };
-            libc::pthread_sigmask(libc::SIG_SETMASK, &empty, std::ptr::null_mut());
-            Ok(())
-        });
-    }
-    let mut child = cmd.spawn().map_err(|source| RunError::Spawn {
-        bwrap: bwrap.display().to_string(),
-        source,
+    // The command gets the open-file limit srt started with, should the proxies have raised it.
+    let restore = nofile.filter(|l| !is_current_nofile(l));
+    let pid = crate::spawn::spawn(bwrap, &args, &plan.env, restore).map_err(|source| {
+        RunError::Spawn {
+            bwrap: bwrap.display().to_string(),
+            source,
+        }
     })?;
     drop(info_w);
     drop(memfd);
@@ -361,7 +357,7 @@ fn spawn_and_wait(
         DIRECT.store(direct, Ordering::SeqCst);
         INIT_PID.store(pid, Ordering::SeqCst);
     }
-    let status = child.wait().map_err(|source| RunError::Spawn {
+    let status = crate::spawn::wait(pid).map_err(|source| RunError::Spawn {
         bwrap: bwrap.display().to_string(),
         source,
     })?;
