@@ -104,11 +104,40 @@ fn sigterm_to_srt_reaches_the_command_with(policy: &str) {
     unsafe {
         libc::kill(child.id() as i32, libc::SIGTERM);
     }
+    // A command that never sees the signal must fail the test, not hang it.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            child.kill().unwrap();
+            panic!("{policy}: the command did not get SIGTERM");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
     let mut rest = String::new();
     stdout.read_to_string(&mut rest).unwrap();
     assert_eq!(rest, "got-term\n");
-    assert_eq!(child.wait().unwrap().code(), Some(5));
+    assert_eq!(status.code(), Some(5));
     assert_eq!(sb.leftovers(), Vec::<String>::new());
+}
+
+/// srt blocks the signals it forwards and ignores SIGPIPE; the command must inherit neither.
+#[test]
+fn the_command_starts_with_no_blocked_or_ignored_signals() {
+    for policy in [POLICY, OFFLINE] {
+        let sb = Sandbox::new();
+        sb.settings(policy);
+        let status = ok(&sb.run("cat /proc/self/status"));
+        let mask = |name: &str| {
+            let line = status.lines().find(|l| l.starts_with(name)).unwrap();
+            u64::from_str_radix(line[name.len()..].trim(), 16).unwrap()
+        };
+        assert_eq!(mask("SigBlk:"), 0, "{policy}: blocked signals");
+        let pipe_bit = 1 << (libc::SIGPIPE - 1);
+        assert_eq!(mask("SigIgn:") & pipe_bit, 0, "{policy}: SIGPIPE ignored");
+    }
 }
 
 #[test]
