@@ -123,6 +123,34 @@ fn sigterm_to_srt_reaches_the_command_with(policy: &str) {
     assert_eq!(sb.leftovers(), Vec::<String>::new());
 }
 
+/// `TMPDIR` is chosen as the npm srt chooses it.
+#[test]
+fn tmpdir_follows_claude_code_tmpdir() {
+    let sb = Sandbox::new();
+    sb.settings(OFFLINE);
+    let shown = |env: &[(&str, &str)]| {
+        let mut cmd = sb.srt();
+        cmd.env_remove("CLAUDE_CODE_TMPDIR")
+            .env_remove("CLAUDE_TMPDIR");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        ok(&cmd
+            .args(["run", "-s", ".srt.json", "-c", "echo $TMPDIR"])
+            .output()
+            .unwrap())
+    };
+    assert_eq!(shown(&[]), "/tmp/claude\n");
+    assert_eq!(shown(&[("CLAUDE_TMPDIR", "/tmp/b")]), "/tmp/b\n");
+    assert_eq!(
+        shown(&[
+            ("CLAUDE_CODE_TMPDIR", "/tmp/a"),
+            ("CLAUDE_TMPDIR", "/tmp/b")
+        ]),
+        "/tmp/a\n"
+    );
+}
+
 /// srt blocks the signals it forwards and ignores SIGPIPE; the command must inherit neither.
 #[test]
 fn the_command_starts_with_no_blocked_or_ignored_signals() {

@@ -175,6 +175,16 @@ mod tests {
 /// Where temp files go unless the caller says otherwise: a default write path.
 pub const DEFAULT_TMPDIR: &str = "/tmp/claude";
 
+/// The command's `TMPDIR` as the npm srt chooses it: `$CLAUDE_CODE_TMPDIR`, else
+/// `$CLAUDE_TMPDIR`, else [`DEFAULT_TMPDIR`] (empty values are skipped).
+pub fn tmpdir_from_env() -> String {
+    ["CLAUDE_CODE_TMPDIR", "CLAUDE_TMPDIR"]
+        .iter()
+        .filter_map(|k| std::env::var(k).ok())
+        .find(|v| !v.is_empty())
+        .unwrap_or_else(|| DEFAULT_TMPDIR.to_string())
+}
+
 /// The hidden subcommand ssh runs as its ProxyCommand (`runtime/src/init/proxy_connect.rs`):
 /// `srt __proxy-connect HOST PORT [--proxy ADDR:PORT]` opens an HTTP CONNECT tunnel to
 /// HOST:PORT through the proxy (default `127.0.0.1:3128`, the bridge inside a Linux sandbox)

@@ -200,6 +200,7 @@ fn build_plan(ir: &Ir, srt_binary: &Path, socket_dir: PathBuf) -> LinuxPlan {
     let facts = HostFacts::gather(ir, &RealFs);
     let mut opts = LinuxOptions::new(srt_binary.to_path_buf(), socket_dir);
     opts.ssh_proxy_command = Some(format!("{} __proxy-connect %h %p", srt_binary.display()));
+    opts.tmpdir = srt_compiler::env::tmpdir_from_env().into();
     plan(ir, &facts, &opts)
 }
 

@@ -291,10 +291,10 @@ crate::declare_code! {
 
 crate::declare_code! {
     /// ### What it does
-    /// Notes that `/tmp/claude`, the `TMPDIR` srt gives the command on Linux, does not exist
-    /// on this machine (the npm srt reads `CLAUDE_CODE_TMPDIR` and `CLAUDE_TMPDIR` to choose
-    /// another; srt does not yet). It is a default write path, but a bind mount needs
-    /// something to bind, so it is not mounted, and `/tmp` is read-only in the sandbox.
+    /// Notes that the `TMPDIR` srt gives the command on Linux does not exist on this machine:
+    /// `/tmp/claude`, or `$CLAUDE_CODE_TMPDIR`, else `$CLAUDE_TMPDIR`, when set (as the npm srt
+    /// chooses it). `/tmp/claude` is a default write path, but a bind mount needs something to
+    /// bind, so it is not mounted, and `/tmp` is read-only in the sandbox.
     ///
     /// ### Why is this bad
     /// Programs that make temporary files (`mktemp`, compilers, package managers) fail.
@@ -306,7 +306,7 @@ crate::declare_code! {
         code: "tmpdir-missing",
         kind: Backend,
         level: Note,
-        summary: "TMPDIR (/tmp/claude) does not exist, so the command cannot write temporary files",
+        summary: "TMPDIR (/tmp/claude by default) does not exist, so the command cannot write temporary files",
     }
 }
 

@@ -26,7 +26,7 @@ use std::sync::Arc;
 use srt_compiler::backend::macos::command::shell_quote;
 use srt_compiler::backend::macos::{self, EmitError, KeySpans, Options, ProxyPorts};
 use srt_compiler::env::{
-    java_tool_options, proxy_env, srt_ssh_proxy_command, ProxyEnv, DEFAULT_TMPDIR,
+    java_tool_options, proxy_env, srt_ssh_proxy_command, tmpdir_from_env, ProxyEnv,
 };
 use srt_compiler::Ir;
 
@@ -116,7 +116,7 @@ pub fn sandbox_env(
         ssh_proxy_command: srt_binary
             .to_str()
             .and_then(|exe| srt_ssh_proxy_command(exe, Some(&proxy))),
-        tmpdir: (!ir.fs.disabled).then(|| DEFAULT_TMPDIR.to_string()),
+        tmpdir: (!ir.fs.disabled).then(tmpdir_from_env),
     });
     env.push((
         "JAVA_TOOL_OPTIONS".to_string(),

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use srt_compiler::backend::macos::{self, command, KeySpans, Options, ProxyPorts};
 use srt_compiler::env::{
-    java_tool_options, proxy_env, srt_ssh_proxy_command, ProxyEnv, DEFAULT_TMPDIR,
+    java_tool_options, proxy_env, srt_ssh_proxy_command, tmpdir_from_env, ProxyEnv,
 };
 use srt_schema::Severity;
 
@@ -75,7 +75,7 @@ pub fn run(args: &super::Args) -> anyhow::Result<ExitCode> {
             "srt",
             Some(&format!("127.0.0.1:{}", opts.proxy.http)),
         ),
-        tmpdir: (!ir.fs.disabled).then(|| DEFAULT_TMPDIR.to_string()),
+        tmpdir: (!ir.fs.disabled).then(tmpdir_from_env),
     });
     env.push((
         "JAVA_TOOL_OPTIONS".into(),
