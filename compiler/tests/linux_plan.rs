@@ -23,8 +23,52 @@ fn split(s: &str) -> Vec<String> {
     s.split_whitespace().map(String::from).collect()
 }
 
-const TAIL: &str = "--unshare-net --unshare-pid --unshare-user --die-with-parent --as-pid-1 --cap-drop ALL \
-    --chdir /home/dev/project --ro-bind /run/srt-sock /run/srt-sock --ro-bind /usr/bin/srt /usr/bin/srt";
+/// The process step of a policy that reaches no host: no init of srt's, so no `--as-pid-1` and
+/// no init step (see `a_plan_has_an_init_only_when_a_host_may_be_reached`).
+const TAIL: &str = "--unshare-net --unshare-pid --unshare-user --die-with-parent --cap-drop ALL \
+    --chdir /home/dev/project";
+
+#[test]
+fn a_plan_has_an_init_only_when_a_host_may_be_reached() {
+    let fs = FakeFs::new().dir("/home/dev/project");
+    let offline = r#"{"network":{"allowedDomains":[],"deniedDomains":[]},"filesystem":{"denyRead":[],"allowWrite":[],"denyWrite":[]}}"#;
+    let (_, plan) = plan_with(offline, &fs);
+    assert!(!plan.init);
+    let command = ["true".into()];
+    let words = |args: Vec<std::ffi::OsString>| -> Vec<String> {
+        args.iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect()
+    };
+    assert_eq!(
+        words(plan.bwrap_args_for(Some(7), &command)),
+        split(&format!(
+            "--ro-bind / / --dev /dev --proc /proc {TAIL} --seccomp 7 -- true"
+        ))
+    );
+    let names: Vec<&str> = plan.env.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(names, ["SANDBOX_RUNTIME", "TMPDIR"]);
+
+    let online = offline.replace(
+        "\"allowedDomains\":[]",
+        "\"allowedDomains\":[\"example.com\"]",
+    );
+    let (_, plan) = plan_with(&online, &fs);
+    assert!(plan.init);
+    let tail = TAIL.replace("--cap-drop", "--as-pid-1 --cap-drop");
+    assert_eq!(
+        argv(&plan),
+        split(&format!(
+            "--ro-bind / / --dev /dev --proc /proc {tail} --ro-bind /run/srt-sock /run/srt-sock \
+             --ro-bind /usr/bin/srt /usr/bin/srt"
+        ))
+    );
+    assert!(plan.env.iter().any(|(k, _)| k == "HTTPS_PROXY"));
+    let args = words(plan.bwrap_args_for(Some(7), &command));
+    let init_at = args.iter().rposition(|a| a == "/usr/bin/srt").unwrap();
+    assert_eq!(args[init_at + 1], "__init");
+    assert!(args.ends_with(&split("--seccomp-fd 7 -- true")));
+}
 
 #[test]
 fn read_only_project_has_no_mounts_but_the_base() {

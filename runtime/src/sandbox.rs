@@ -10,8 +10,8 @@
 //! 5. forward the signals srt receives to the sandbox's PID 1 (the init), wait, and clean up.
 //!
 //! A policy that reaches no host needs no proxies and so no bridges: srt's init would only
-//! reap, forward signals and install the filter, which bubblewrap does itself. Such runs skip
-//! it (see [`direct_plan`]): bwrap's own PID 1 reaps, `--seccomp FD` filters the command, and
+//! reap, forward signals and install the filter, which bubblewrap does itself. Their plan has
+//! no init ([`LinuxPlan::init`]): bwrap's own PID 1 reaps, `--seccomp FD` filters the command, and
 //! srt forwards signals to the command directly. That saves an exec of srt in every offline run.
 //!
 //! It fails closed: any step that cannot be done refuses the run with the cause and a fix,
@@ -26,7 +26,7 @@ use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::sync::Arc;
 
 use srt_compiler::backend::linux::{
-    plan, HostFacts, LinuxOptions, LinuxPlan, StubKind as PlanStubKind,
+    needs_proxies, plan, HostFacts, LinuxOptions, LinuxPlan, StubKind as PlanStubKind,
 };
 use srt_compiler::{Ir, RealFs};
 
@@ -228,7 +228,7 @@ pub fn run(req: RunRequest) -> Result<i32, RunError> {
     let have_nofile = unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut nofile) } == 0;
 
     // The proxies are needed only when something may be reached.
-    let proxies = if req.ir.net.allowed.is_empty() {
+    let proxies = if !needs_proxies(&req.ir) {
         None
     } else {
         let opts = ProxyOptions {
@@ -243,10 +243,8 @@ pub fn run(req: RunRequest) -> Result<i32, RunError> {
         Path::to_path_buf,
     );
     let mut plan = build_plan(&req.ir, &req.srt_binary, socket_dir);
-    let direct = proxies.is_none();
-    if direct {
-        direct_plan(&mut plan);
-    } else {
+    let direct = !plan.init;
+    if plan.init {
         merge_java_tool_options(&mut plan);
     }
     if req.debug {
@@ -301,19 +299,6 @@ fn merge_java_tool_options(plan: &mut LinuxPlan) {
             );
         }
     }
-}
-
-/// With no proxies: no proxy sockets, no proxy environment (nothing listens on the ports and
-/// nothing points at them), and no init of srt's (its `--as-pid-1` and its binary's bind go):
-/// bwrap's PID 1 reaps and bwrap installs the filter on the command.
-fn direct_plan(plan: &mut LinuxPlan) {
-    use srt_compiler::backend::linux::builtin::{INIT, PROXY_SOCKETS};
-    use srt_compiler::Origin;
-    plan.args.retain(|a| {
-        a.origin != Origin::BuiltIn(PROXY_SOCKETS) && a.origin != Origin::BuiltIn(INIT)
-    });
-    plan.env
-        .retain(|(k, _)| matches!(k.as_str(), "SANDBOX_RUNTIME" | "TMPDIR"));
 }
 
 fn spawn_and_wait(

@@ -28,9 +28,12 @@
 //!    write roots (a missing name first gets a host stub, see [`Stub`]);
 //! 7. [`Step::SettingsFile`]: the settings file in use, when it lies inside a write root;
 //! 8. [`Step::Process`]: `--unshare-net`, `--unshare-pid`, `--unshare-user`,
-//!    `--die-with-parent`, `--as-pid-1` (srt's init is PID 1), `--cap-drop ALL`, `--chdir CWD`;
+//!    `--die-with-parent`, `--as-pid-1` (srt's init is PID 1; with an init only),
+//!    `--cap-drop ALL`, `--chdir CWD`;
 //! 9. [`Step::Init`]: the proxy socket directory and the `srt` binary itself (the in-sandbox
-//!    init), bound read-only at their host paths;
+//!    init), bound read-only at their host paths, when the plan has an init ([`LinuxPlan::init`]:
+//!    the policy allows some host, so the proxies need bridging). Without one, bwrap's own PID 1
+//!    reaps and bwrap installs the seccomp program on the command (`--seccomp FD`);
 //! 10. [`Step::Seal`]: `--remount-ro D` for every empty directory of step 4, after every mount
 //!     inside it has been made.
 //!
@@ -40,7 +43,8 @@
 //! # For the runtime
 //!
 //! Run `bwrap <plan.bwrap_args_for(fd, command)>` (that is `<plan.argv()> -- <plan.init_path>
-//! __init --bridge … [--seccomp-fd FD] -- <command>`) with `plan.env` set on the bwrap process (bwrap passes its environment on; the values stay out of `argv`, where
+//! __init --bridge … [--seccomp-fd FD] -- <command>`, or `<plan.argv()> --seccomp FD --
+//! <command>` for a plan without an init) with `plan.env` set on the bwrap process (bwrap passes its environment on; the values stay out of `argv`, where
 //! other users could read them). Before spawning, create every [`Stub`] in `plan.stubs` (in
 //! order, exclusively: `mkdir` / `O_CREAT|O_EXCL`; one that exists by then is not yours, leave
 //! it) and journal each one you created; after the sandbox exits, and on the next start if srt
@@ -225,6 +229,11 @@ pub struct LinuxPlan {
     pub seccomp: SeccompProgram,
     /// Where the `srt` binary is inside the sandbox (its host path).
     pub init_path: PathBuf,
+    /// Whether srt's init runs as the sandbox's PID 1: only when the policy allows a host, so
+    /// that the proxies need bridging ([`needs_proxies`]). Without it, bwrap execs the command
+    /// and installs the seccomp program itself (`--seccomp FD`), and there is no proxy
+    /// environment: nothing listens on the ports and nothing points at them.
+    pub init: bool,
     /// What bwrap cannot express exactly, as coded notes.
     pub notes: Vec<Diagnostic>,
 }
@@ -255,12 +264,17 @@ impl LinuxPlan {
         out
     }
 
-    /// Everything after `bwrap`: `argv() -- init_path init_args(fd) -- command…`.
+    /// Everything after `bwrap`: `argv() -- init_path init_args(fd) -- command…`, or without an
+    /// init, `argv() --seccomp FD -- command…`.
     pub fn bwrap_args_for(&self, seccomp_fd: Option<i32>, command: &[OsString]) -> Vec<OsString> {
         let mut out = self.argv();
-        out.push("--".into());
-        out.push(self.init_path.clone().into_os_string());
-        out.extend(self.init_args(seccomp_fd));
+        if self.init {
+            out.push("--".into());
+            out.push(self.init_path.clone().into_os_string());
+            out.extend(self.init_args(seccomp_fd));
+        } else if let Some(fd) = seccomp_fd {
+            out.extend(["--seccomp".into(), fd.to_string().into()]);
+        }
         out.push("--".into());
         out.extend(command.iter().cloned());
         out
@@ -287,8 +301,14 @@ fn path_word(p: &Path) -> OsString {
     p.as_os_str().to_os_string()
 }
 
+/// Whether a run of `ir` needs the proxies (and so srt's init to bridge them): it allows some host.
+pub fn needs_proxies(ir: &Ir) -> bool {
+    !ir.net.allowed.is_empty()
+}
+
 /// Builds the plan. Pure: everything about the host comes from `facts`.
 pub fn plan(ir: &Ir, facts: &HostFacts, opts: &LinuxOptions) -> LinuxPlan {
+    let init = needs_proxies(ir);
     let mut notes = Vec::new();
     let fs = mounts::plan_filesystem(ir, facts, &mut notes);
     let mut args = fs.args;
@@ -308,6 +328,9 @@ pub fn plan(ir: &Ir, facts: &HostFacts, opts: &LinuxOptions) -> LinuxPlan {
         .unwrap_or(args.len());
     let mut tail: Vec<BwrapArg> = args.split_off(seal_at);
     for (w, name) in process {
+        if name == builtin::INIT && !init {
+            continue;
+        }
         args.push(BwrapArg {
             words: words(w),
             step: Step::Process,
@@ -347,10 +370,11 @@ pub fn plan(ir: &Ir, facts: &HostFacts, opts: &LinuxOptions) -> LinuxPlan {
         origin: restricted(builtin::CWD),
         effect: "working directory",
     });
-    for (p, name) in [
+    let init_binds = [
         (&opts.proxy_socket_dir, builtin::PROXY_SOCKETS),
         (&opts.srt_binary, builtin::INIT),
-    ] {
+    ];
+    for (p, name) in init_binds.into_iter().filter(|_| init) {
         args.push(BwrapArg {
             words: vec!["--ro-bind".into(), path_word(p), path_word(p)],
             step: Step::Init,
@@ -389,6 +413,9 @@ pub fn plan(ir: &Ir, facts: &HostFacts, opts: &LinuxOptions) -> LinuxPlan {
         "JAVA_TOOL_OPTIONS".into(),
         crate::env::java_tool_options("localhost", opts.http_port, None),
     ));
+    if !init {
+        env.retain(|(k, _)| matches!(k.as_str(), "SANDBOX_RUNTIME" | "TMPDIR"));
+    }
     let proxy = ProxyPlan {
         socket_dir: opts.proxy_socket_dir.clone(),
         http_socket: opts.proxy_socket_dir.join("http.sock"),
@@ -412,6 +439,7 @@ pub fn plan(ir: &Ir, facts: &HostFacts, opts: &LinuxOptions) -> LinuxPlan {
         proxy,
         seccomp,
         init_path: opts.srt_binary.clone(),
+        init,
         notes,
     }
 }
