@@ -5,43 +5,11 @@
 
 mod common;
 
-use std::time::Duration;
-
 use common::*;
 use srt_runtime::proxy::{Limits, StaticResolver};
-use tokio::process::Command;
 
 fn resolver() -> StaticResolver {
     StaticResolver::new().with("allowed.test", &[loopback()])
-}
-
-struct Curl {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
-async fn curl(args: &[&str]) -> Curl {
-    let out = tokio::time::timeout(
-        Duration::from_secs(30),
-        Command::new("curl")
-            .args(["-sS", "--max-time", "20", "--noproxy", ""])
-            .args(args)
-            .env_remove("http_proxy")
-            .env_remove("https_proxy")
-            .env_remove("all_proxy")
-            .env_remove("HTTPS_PROXY")
-            .env_remove("ALL_PROXY")
-            .output(),
-    )
-    .await
-    .unwrap()
-    .expect("curl runs (CI installs it)");
-    Curl {
-        code: out.status.code(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -335,3 +335,34 @@ pub async fn socks_connect(
 pub fn open_fds() -> usize {
     std::fs::read_dir("/proc/self/fd").unwrap().count()
 }
+
+/// What a curl run printed and how it ended.
+pub struct Curl {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Runs the real curl (no proxy from the environment), with a timeout.
+pub async fn curl(args: &[&str]) -> Curl {
+    let out = tokio::time::timeout(
+        Duration::from_secs(30),
+        tokio::process::Command::new("curl")
+            .args(["-sS", "--max-time", "20", "--noproxy", ""])
+            .args(args)
+            .env_remove("http_proxy")
+            .env_remove("https_proxy")
+            .env_remove("all_proxy")
+            .env_remove("HTTPS_PROXY")
+            .env_remove("ALL_PROXY")
+            .output(),
+    )
+    .await
+    .unwrap()
+    .expect("curl runs (CI installs it)");
+    Curl {
+        code: out.status.code(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
