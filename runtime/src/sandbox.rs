@@ -243,7 +243,6 @@ pub fn run(req: RunRequest) -> Result<i32, RunError> {
         Path::to_path_buf,
     );
     let mut plan = build_plan(&req.ir, &req.srt_binary, socket_dir);
-    let direct = !plan.init;
     if plan.init {
         merge_java_tool_options(&mut plan);
     }
@@ -266,15 +265,7 @@ pub fn run(req: RunRequest) -> Result<i32, RunError> {
     let result = record
         .create(&stubs)
         .map_err(RunError::from)
-        .and_then(|()| {
-            spawn_and_wait(
-                &bwrap,
-                &plan,
-                &req.command,
-                direct,
-                have_nofile.then_some(nofile),
-            )
-        });
+        .and_then(|()| spawn_and_wait(&bwrap, &plan, &req.command, have_nofile.then_some(nofile)));
     record.finish();
     if let Some(p) = proxies {
         p.shutdown();
@@ -305,23 +296,14 @@ fn spawn_and_wait(
     bwrap: &Path,
     plan: &LinuxPlan,
     command: &[OsString],
-    direct: bool,
     nofile: Option<libc::rlimit>,
 ) -> Result<i32, RunError> {
     let memfd = seccomp_memfd(&plan.seccomp.to_bytes()).map_err(RunError::Seccomp)?;
     let (mut info_r, info_w) = info_pipe().map_err(RunError::Seccomp)?;
+    // The init, or without one bwrap itself (`--seccomp`: it reads the program, closes the fd
+    // and installs it last before exec), takes the program from the memfd.
     let mut args: Vec<OsString> = vec!["--info-fd".into(), info_w.as_raw_fd().to_string().into()];
-    args.extend(plan.argv());
-    if direct {
-        // bwrap reads the program, closes the fd, and installs it last before exec.
-        args.extend(["--seccomp".into(), memfd.as_raw_fd().to_string().into()]);
-    } else {
-        args.push("--".into());
-        args.push(plan.init_path.clone().into_os_string());
-        args.extend(plan.init_args(Some(memfd.as_raw_fd())));
-    }
-    args.push("--".into());
-    args.extend(command.iter().cloned());
+    args.extend(plan.bwrap_args_for(Some(memfd.as_raw_fd()), command));
     // The command gets the open-file limit srt started with, should the proxies have raised it.
     let restore = nofile.filter(|l| !is_current_nofile(l));
     let pid = crate::spawn::spawn(bwrap, &args, &plan.env, restore).map_err(|source| {
@@ -340,7 +322,7 @@ fn spawn_and_wait(
         .and_then(|v| v["child-pid"].as_i64())
         .and_then(|p| i32::try_from(p).ok());
     if let Some(pid) = init_pid {
-        DIRECT.store(direct, Ordering::SeqCst);
+        DIRECT.store(!plan.init, Ordering::SeqCst);
         INIT_PID.store(pid, Ordering::SeqCst);
     }
     let status = crate::spawn::wait(pid).map_err(|source| RunError::Spawn {
