@@ -26,7 +26,7 @@ use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::sync::Arc;
 
 use srt_compiler::backend::linux::{
-    needs_proxies, plan, HostFacts, LinuxOptions, LinuxPlan, StubKind as PlanStubKind,
+    needs_proxies, plan, FileId, HostFacts, LinuxOptions, LinuxPlan, StubKind as PlanStubKind,
 };
 use srt_compiler::{Ir, RealFs};
 
@@ -196,9 +196,15 @@ fn info_pipe() -> io::Result<(std::fs::File, OwnedFd)> {
     Ok((std::fs::File::from(r), w))
 }
 
-fn build_plan(ir: &Ir, srt_binary: &Path, socket_dir: PathBuf) -> LinuxPlan {
+fn build_plan(
+    ir: &Ir,
+    srt_binary: &Path,
+    socket_dir: PathBuf,
+    socket_ids: Option<[FileId; 2]>,
+) -> LinuxPlan {
     let facts = HostFacts::gather(ir, &RealFs);
     let mut opts = LinuxOptions::new(srt_binary.to_path_buf(), socket_dir);
+    opts.proxy_socket_ids = socket_ids;
     opts.ssh_proxy_command = Some(format!("{} __proxy-connect %h %p", srt_binary.display()));
     opts.tmpdir = srt_compiler::env::tmpdir_from_env().into();
     plan(ir, &facts, &opts)
@@ -234,6 +240,8 @@ pub fn run(req: RunRequest) -> Result<i32, RunError> {
         let opts = ProxyOptions {
             violations: req.violations.clone(),
             resolver: Arc::new(crate::proxy::PinnedResolver::new(&req.resolve)),
+            // Where the command can rename no directory above the sockets (issue 10, item 4).
+            socket_parent: Some(crate::proxy::socket_parent_for(&req.ir)),
             ..ProxyOptions::default()
         };
         Some(ProxyServer::start(req.ir.clone(), opts)?)
@@ -242,7 +250,17 @@ pub fn run(req: RunRequest) -> Result<i32, RunError> {
         || PathBuf::from("/nonexistent-srt-proxy"),
         Path::to_path_buf,
     );
-    let mut plan = build_plan(&req.ir, &req.srt_binary, socket_dir);
+    let socket_ids = proxies.as_ref().and_then(ProxyServer::socket_ids);
+    if proxies.is_some() && socket_ids.is_none() {
+        return Err(RunError::Setup {
+            cause: format!(
+                "the proxy sockets in {} are not the ones srt bound",
+                socket_dir.display()
+            ),
+            fix: "something replaced them as they were made; check who else writes that directory (XDG_RUNTIME_DIR, TMPDIR)".into(),
+        });
+    }
+    let mut plan = build_plan(&req.ir, &req.srt_binary, socket_dir, socket_ids);
     if plan.init {
         merge_java_tool_options(&mut plan);
     }
