@@ -32,7 +32,7 @@ use srt_compiler::{Ir, RealFs};
 
 use crate::preflight;
 use crate::proxy::{ProxyOptions, ProxyServer, ViolationOptions};
-use crate::stubs::{cleanup_stale, RunRecord, StubKind};
+use crate::stubs::{mount_points, RunRecord, StubKind};
 
 /// What to run and how.
 pub struct RunRequest {
@@ -223,7 +223,6 @@ pub fn run(req: RunRequest) -> Result<i32, RunError> {
         });
     };
     start_signal_forwarder();
-    cleanup_stale(&req.state_dir);
     // The proxies raise srt's open-file limit for their connections; the command gets the
     // limit srt was started with.
     let mut nofile = libc::rlimit {
@@ -260,15 +259,18 @@ pub fn run(req: RunRequest) -> Result<i32, RunError> {
             fix: "something replaced them as they were made; check who else writes that directory (XDG_RUNTIME_DIR, TMPDIR)".into(),
         });
     }
-    let mut plan = build_plan(&req.ir, &req.srt_binary, socket_dir, socket_ids);
+    // Stubs are shared with other runs of this user: from the cleanup after dead runs,
+    // through gathering the facts and planning, to creating the stubs, the state lock is held
+    // (so no other run removes a stub this plan mounts on meanwhile).
+    let mut record = RunRecord::begin(&req.state_dir)?;
+    let ir = protect_state_dir(&req.ir, &req.state_dir);
+    let mut plan = build_plan(&ir, &req.srt_binary, socket_dir, socket_ids);
     if plan.init {
         merge_java_tool_options(&mut plan);
     }
     if req.debug {
-        eprintln!("{}", plan.render_text(&req.ir));
+        eprintln!("{}", plan.render_text(&ir));
     }
-
-    let mut record = RunRecord::begin(&req.state_dir)?;
     let stubs: Vec<(PathBuf, StubKind)> = plan
         .stubs
         .iter()
@@ -281,7 +283,7 @@ pub fn run(req: RunRequest) -> Result<i32, RunError> {
         })
         .collect();
     let result = record
-        .create(&stubs)
+        .create(&stubs, &mount_points(&plan))
         .map_err(RunError::from)
         .and_then(|()| spawn_and_wait(&bwrap, &plan, &req.command, have_nofile.then_some(nofile)));
     record.finish();
@@ -289,6 +291,14 @@ pub fn run(req: RunRequest) -> Result<i32, RunError> {
         p.shutdown();
     }
     result
+}
+
+/// The IR with srt's state directory write-denied when a write root covers it (its records
+/// tell the next run's cleanup what to delete).
+fn protect_state_dir(ir: &Ir, state_dir: &Path) -> Ir {
+    let mut ir = ir.clone();
+    crate::state_dir::protect(&mut ir, state_dir);
+    ir
 }
 
 /// Keeps the caller's own `JAVA_TOOL_OPTIONS` in front of the proxy properties.

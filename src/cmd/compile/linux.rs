@@ -29,7 +29,10 @@ pub fn run(args: &super::Args) -> anyhow::Result<ExitCode> {
         Ok(r) => r,
         Err(e) => return Ok(report(e)),
     };
-    let ir = &resolved.ir;
+    // `srt run` write-protects its state directory when a write root covers it: so does the plan.
+    let mut ir = resolved.ir.clone();
+    srt_runtime::state_dir::protect(&mut ir, &srt_runtime::state_dir::default_state_dir());
+    let ir = &ir;
     let facts = HostFacts::gather(ir, &RealFs);
     let srt = std::env::current_exe()?;
     let srt = std::fs::canonicalize(&srt).unwrap_or(srt);
