@@ -92,12 +92,17 @@ pub(crate) struct SocketDir {
     id: FileId,
 }
 
-/// Opens `path` as a directory without following a final symlink.
+/// Opens `path` as a directory without following a final symlink (`O_PATH` on Linux: nothing
+/// is read through it; the module is built on macOS too, where the proxies use loopback).
 fn open_dir(path: &Path) -> io::Result<OwnedFd> {
+    #[cfg(target_os = "linux")]
+    let access = OFlag::O_PATH;
+    #[cfg(not(target_os = "linux"))]
+    let access = OFlag::O_RDONLY;
     openat(
         nix::fcntl::AT_FDCWD,
         path,
-        OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC,
+        access | OFlag::O_DIRECTORY | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC,
         Mode::empty(),
     )
     .map_err(io::Error::from)
@@ -110,10 +115,11 @@ fn private_dir(st: &nix::sys::stat::FileStat) -> bool {
         && st.st_mode & 0o7777 == 0o700
 }
 
+#[allow(clippy::unnecessary_cast, clippy::useless_conversion)] // dev_t is i32 on macOS
 fn file_id(st: &nix::sys::stat::FileStat) -> FileId {
     FileId {
-        dev: st.st_dev,
-        ino: st.st_ino,
+        dev: st.st_dev as u64,
+        ino: st.st_ino as u64,
     }
 }
 
