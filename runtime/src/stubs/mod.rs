@@ -262,10 +262,12 @@ fn still_srt_stub(s: &Stub, meta: &fs::Metadata) -> bool {
         }
 }
 
-/// Removes, in reverse order, each of `stubs` that is still srt's and that none of the `live`
-/// records relies on.
+/// Removes each of `stubs` that is still srt's and that none of the `live` records relies on,
+/// deepest first (a record may list another run's directory before the stubs made inside it).
 fn remove_unclaimed(stubs: &[Stub], live: &[(String, Record)]) {
-    for s in stubs.iter().rev() {
+    let mut order: Vec<&Stub> = stubs.iter().rev().collect();
+    order.sort_by_key(|s| std::cmp::Reverse(s.path.components().count()));
+    for s in order {
         if live.iter().any(|(_, r)| r.stubs.contains(s)) {
             continue;
         }

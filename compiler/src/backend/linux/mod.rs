@@ -47,9 +47,9 @@
 //! <command>` for a plan without an init) with `plan.env` set on the bwrap process (bwrap passes its environment on; the values stay out of `argv`, where
 //! other users could read them). Before spawning, create every [`Stub`] in `plan.stubs` (in
 //! order, exclusively: `mkdir` / `O_CREAT|O_EXCL`; one that exists by then is not yours, leave
-//! it) and journal each one you created; after the sandbox exits, and on the next start if srt
-//! was killed, remove them in reverse order, each only if it is still an empty file or an empty
-//! directory. The init installs [`LinuxPlan::seccomp`] (`instructions`, or `to_bytes()` passed
+//! it, unless a live run made it: then rely on it too) and journal each one; after the sandbox
+//! exits, and on the next start if srt was killed, remove those no live run relies on, in
+//! reverse order, each only if it is still an empty file or an empty directory. The init installs [`LinuxPlan::seccomp`] (`instructions`, or `to_bytes()` passed
 //! through an inherited fd or file) on the command only. The init itself stays unfiltered (its
 //! bridge needs `AF_UNIX`), so it must make itself non-dumpable (`prctl(PR_SET_DUMPABLE, 0)`)
 //! before the command starts: otherwise, where Yama's `ptrace_scope` is 0, the command could
@@ -262,13 +262,10 @@ impl LinuxPlan {
 
     /// The init's arguments after [`LinuxPlan::init_path`]: `__init`, a
     /// `--bridge PORT=DEV:INO:SOCKET` per proxy, and `--seccomp-fd FD` when the runtime passes the
-    /// program (`seccomp.to_bytes()` in a memfd or file) on that inherited descriptor.
-    ///
-    /// Before the command starts, the init opens each `SOCKET` (without following a final
-    /// symlink), checks it is a socket of this user with that device and inode, and from then on
-    /// connects through that open descriptor, never through the path: the command can rename
-    /// the directories above the path, but not change what the descriptor refers to. Without
-    /// identities (`srt compile`) the words read `DEV:INO`, which the init refuses.
+    /// program (`seccomp.to_bytes()` in a memfd or file) on that inherited descriptor. The init
+    /// checks each socket's identity before the command starts and then connects through the
+    /// descriptor it checked, never the path; without identities (`srt compile`) the words
+    /// read `DEV:INO`, which the init refuses.
     pub fn init_args(&self, seccomp_fd: Option<i32>) -> Vec<OsString> {
         let p = &self.proxy;
         let mut out: Vec<OsString> = vec!["__init".into()];
