@@ -128,10 +128,21 @@ fn the_plan_runs_with_the_srt_init() {
     );
     let facts = HostFacts::gather(&ir, &RealFs);
     let srt = std::fs::canonicalize(env!("CARGO_BIN_EXE_srt")).unwrap();
-    let plan = plan(&ir, &facts, &LinuxOptions::new(srt, sockets.clone()));
-
-    // A stand-in proxy on the plan's HTTP socket.
-    let listener = UnixListener::bind(&plan.proxy.http_socket).unwrap();
+    // A stand-in proxy on the HTTP socket, and a SOCKS socket nobody uses: the init checks
+    // both are the sockets the plan names (device and inode) before the command starts.
+    let listener = UnixListener::bind(sockets.join("http.sock")).unwrap();
+    let _socks = UnixListener::bind(sockets.join("socks.sock")).unwrap();
+    let id = |name: &str| {
+        use std::os::unix::fs::MetadataExt;
+        let m = std::fs::symlink_metadata(sockets.join(name)).unwrap();
+        srt_compiler::backend::linux::FileId {
+            dev: m.dev(),
+            ino: m.ino(),
+        }
+    };
+    let mut opts = LinuxOptions::new(srt, sockets.clone());
+    opts.proxy_socket_ids = Some([id("http.sock"), id("socks.sock")]);
+    let plan = plan(&ir, &facts, &opts);
     let proxy = std::thread::spawn(move || {
         let (mut c, _) = listener.accept().unwrap();
         let mut buf = [0u8; 16];

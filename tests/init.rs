@@ -47,6 +47,66 @@ fn echo_server(path: &Path, connections: usize) -> std::thread::JoinHandle<()> {
     })
 }
 
+/// `PORT=DEV:INO:SOCKET` for the socket at `path`.
+fn bridge_spec(port: u16, path: &Path) -> String {
+    use std::os::unix::fs::MetadataExt;
+    let m = std::fs::symlink_metadata(path).unwrap();
+    format!("{port}={}:{}:{}", m.dev(), m.ino(), path.display())
+}
+
+/// The init checks each socket before the command starts and refuses one that is not what the
+/// host said: another inode, a symlink to the right socket, a regular file. The command never runs.
+#[test]
+fn a_socket_that_is_not_the_one_named_is_refused_before_the_command_starts() {
+    let dir = tempfile::tempdir().unwrap();
+    let sock = dir.path().join("proxy.sock");
+    let other = dir.path().join("other.sock");
+    let _listeners = (
+        UnixListener::bind(&sock).unwrap(),
+        UnixListener::bind(&other).unwrap(),
+    );
+    let link = dir.path().join("link.sock");
+    std::os::unix::fs::symlink(&sock, &link).unwrap();
+    let file = dir.path().join("file.sock");
+    std::fs::write(&file, "").unwrap();
+    let good = bridge_spec(3128, &sock);
+    let (dev_ino, _) = good["3128=".len()..].rsplit_once(':').unwrap();
+    let cases = [
+        (
+            bridge_spec(3128, &other)
+                .replace(&other.display().to_string(), &sock.display().to_string()),
+            "not the socket srt bound",
+        ),
+        (
+            format!("3128={dev_ino}:{}", other.display()),
+            "not the socket srt bound",
+        ),
+        (format!("3128={dev_ino}:{}", link.display()), "not a socket"),
+        (bridge_spec(3128, &file), "not a socket"),
+        (
+            format!("3128=DEV:INO:{}", sock.display()),
+            "--bridge wants PORT=DEV:INO:SOCKET",
+        ),
+        (
+            format!("3128={}", sock.display()),
+            "--bridge wants PORT=DEV:INO:SOCKET",
+        ),
+    ];
+    for (spec, why) in cases {
+        let marker = dir.path().join("ran");
+        let out = bwrap(dir.path())
+            .arg(srt_bin())
+            .args(["__init", "--bridge", &spec, "--", "touch"])
+            .arg(&marker)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{spec}: {stderr}");
+        assert!(stderr.contains(why), "{spec}: {stderr}");
+        assert!(!marker.exists(), "{spec}: the command ran");
+    }
+}
+
 #[test]
 fn bridges_loopback_ports_to_host_unix_sockets() {
     let dir = tempfile::tempdir().unwrap();
@@ -57,7 +117,7 @@ fn bridges_loopback_ports_to_host_unix_sockets() {
     let out = bwrap(dir.path())
         .arg(srt_bin())
         .args(["__init", "--bridge"])
-        .arg(format!("3128={}", sock.display()))
+        .arg(bridge_spec(3128, &sock))
         .args(["--", "python3", "-c", script])
         .output()
         .unwrap();

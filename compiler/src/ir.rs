@@ -426,6 +426,27 @@ pub fn resolve(
 }
 
 impl Ir {
+    /// Write-denies srt's state directory `dir` (`srt-state`) when a write root covers it or
+    /// lies inside it: its run records tell the next run's cleanup what to delete, so the
+    /// command must not write them. Called by `srt run` and `srt compile` before planning; the
+    /// plan then makes it read-only, and pins the directories between it and the write root.
+    pub fn protect_state_dir(&mut self, dir: &Path) {
+        let dir = self.absolute(dir);
+        let reachable = self.decide_path(&dir, crate::Access::Write).allowed
+            || self
+                .fs
+                .allow_write
+                .iter()
+                .any(|r| r.pattern.base().starts_with(&dir));
+        if self.fs.disabled || !reachable {
+            return;
+        }
+        let spelled = dir.display().to_string();
+        self.fs
+            .deny_write
+            .push(builtin_rule(builtin::STATE_DIR, &spelled, dir));
+    }
+
     /// The settings text, when the IR came from a file.
     pub fn source(&self) -> Option<&SourceFile> {
         self.source.as_deref()

@@ -27,6 +27,9 @@ pub mod builtin {
     pub const MANDATORY_DENY: &str = "mandatory-deny";
     /// The settings file in use; the sandbox must not rewrite its own policy.
     pub const SETTINGS_FILE: &str = "settings-file";
+    /// srt's own state directory (run records, the stub lock), when a write root covers it:
+    /// a command that could write there could make the next run delete the user's files.
+    pub const STATE_DIR: &str = "srt-state";
     /// Nothing in the policy matched; the default for that access applied.
     pub const DEFAULT: &str = "default";
     /// `filesystem.disabled: true` lifts every filesystem rule.
@@ -40,6 +43,7 @@ pub mod builtin {
                 "a mandatory deny: shell rc files, git hooks and config, editor and agent configuration run or are trusted outside the sandbox later, so they are never writable"
             }
             SETTINGS_FILE => "the settings file in use: the sandbox must not rewrite its own policy",
+            STATE_DIR => "srt's state directory (run records, the stub lock): the sandbox must not write what srt's cleanup trusts",
             FILESYSTEM_DISABLED => "filesystem.disabled is true: no filesystem rule applies",
             _ => "nothing in the policy matched, so the default applied",
         }

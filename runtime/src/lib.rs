@@ -12,6 +12,8 @@ pub mod proxy_connect;
 pub mod sandbox;
 #[cfg(target_os = "linux")]
 mod spawn;
+/// srt's per-user state directory (run records, the stub lock).
+pub mod state_dir;
 #[cfg(target_os = "linux")]
 pub mod stubs;
 

@@ -26,13 +26,13 @@ use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::sync::Arc;
 
 use srt_compiler::backend::linux::{
-    needs_proxies, plan, HostFacts, LinuxOptions, LinuxPlan, StubKind as PlanStubKind,
+    needs_proxies, plan, FileId, HostFacts, LinuxOptions, LinuxPlan, StubKind as PlanStubKind,
 };
 use srt_compiler::{Ir, RealFs};
 
 use crate::preflight;
 use crate::proxy::{ProxyOptions, ProxyServer, ViolationOptions};
-use crate::stubs::{cleanup_stale, RunRecord, StubKind};
+use crate::stubs::{mount_points, RunRecord, StubKind};
 
 /// What to run and how.
 pub struct RunRequest {
@@ -196,9 +196,15 @@ fn info_pipe() -> io::Result<(std::fs::File, OwnedFd)> {
     Ok((std::fs::File::from(r), w))
 }
 
-fn build_plan(ir: &Ir, srt_binary: &Path, socket_dir: PathBuf) -> LinuxPlan {
+fn build_plan(
+    ir: &Ir,
+    srt_binary: &Path,
+    socket_dir: PathBuf,
+    socket_ids: Option<[FileId; 2]>,
+) -> LinuxPlan {
     let facts = HostFacts::gather(ir, &RealFs);
     let mut opts = LinuxOptions::new(srt_binary.to_path_buf(), socket_dir);
+    opts.proxy_socket_ids = socket_ids;
     opts.ssh_proxy_command = Some(format!("{} __proxy-connect %h %p", srt_binary.display()));
     opts.tmpdir = srt_compiler::env::tmpdir_from_env().into();
     plan(ir, &facts, &opts)
@@ -217,7 +223,6 @@ pub fn run(req: RunRequest) -> Result<i32, RunError> {
         });
     };
     start_signal_forwarder();
-    cleanup_stale(&req.state_dir);
     // The proxies raise srt's open-file limit for their connections; the command gets the
     // limit srt was started with.
     let mut nofile = libc::rlimit {
@@ -234,6 +239,8 @@ pub fn run(req: RunRequest) -> Result<i32, RunError> {
         let opts = ProxyOptions {
             violations: req.violations.clone(),
             resolver: Arc::new(crate::proxy::PinnedResolver::new(&req.resolve)),
+            // Where the command can rename no directory above the sockets (issue 10, item 4).
+            socket_parent: Some(crate::proxy::socket_parent_for(&req.ir)),
             ..ProxyOptions::default()
         };
         Some(ProxyServer::start(req.ir.clone(), opts)?)
@@ -242,15 +249,28 @@ pub fn run(req: RunRequest) -> Result<i32, RunError> {
         || PathBuf::from("/nonexistent-srt-proxy"),
         Path::to_path_buf,
     );
-    let mut plan = build_plan(&req.ir, &req.srt_binary, socket_dir);
+    let socket_ids = proxies.as_ref().and_then(ProxyServer::socket_ids);
+    if proxies.is_some() && socket_ids.is_none() {
+        return Err(RunError::Setup {
+            cause: format!(
+                "the proxy sockets in {} are not the ones srt bound",
+                socket_dir.display()
+            ),
+            fix: "something replaced them as they were made; check who else writes that directory (XDG_RUNTIME_DIR, TMPDIR)".into(),
+        });
+    }
+    // Stubs are shared with other runs of this user: from the cleanup after dead runs,
+    // through gathering the facts and planning, to creating the stubs, the state lock is held
+    // (so no other run removes a stub this plan mounts on meanwhile).
+    let mut record = RunRecord::begin(&req.state_dir)?;
+    let ir = protect_state_dir(&req.ir, &req.state_dir);
+    let mut plan = build_plan(&ir, &req.srt_binary, socket_dir, socket_ids);
     if plan.init {
         merge_java_tool_options(&mut plan);
     }
     if req.debug {
-        eprintln!("{}", plan.render_text(&req.ir));
+        eprintln!("{}", plan.render_text(&ir));
     }
-
-    let mut record = RunRecord::begin(&req.state_dir)?;
     let stubs: Vec<(PathBuf, StubKind)> = plan
         .stubs
         .iter()
@@ -263,7 +283,7 @@ pub fn run(req: RunRequest) -> Result<i32, RunError> {
         })
         .collect();
     let result = record
-        .create(&stubs)
+        .create(&stubs, &mount_points(&plan))
         .map_err(RunError::from)
         .and_then(|()| spawn_and_wait(&bwrap, &plan, &req.command, have_nofile.then_some(nofile)));
     record.finish();
@@ -271,6 +291,14 @@ pub fn run(req: RunRequest) -> Result<i32, RunError> {
         p.shutdown();
     }
     result
+}
+
+/// The IR with srt's state directory write-denied when a write root covers it (its records
+/// tell the next run's cleanup what to delete).
+fn protect_state_dir(ir: &Ir, state_dir: &Path) -> Ir {
+    let mut ir = ir.clone();
+    crate::state_dir::protect(&mut ir, state_dir);
+    ir
 }
 
 /// Keeps the caller's own `JAVA_TOOL_OPTIONS` in front of the proxy properties.

@@ -24,6 +24,7 @@ const BUILT_INS: &[&str] = &[
     "cwd",
     "proxy-sockets",
     "init",
+    "srt-state",
 ];
 
 fn fixtures(dir: &str) -> Vec<PathBuf> {

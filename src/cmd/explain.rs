@@ -68,7 +68,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Ok(r) => r,
         Err(e) => return Ok(report(e)),
     };
-    let ir = &resolved.ir;
+    // `srt run` write-protects its state directory when a write root covers it: say so here.
+    let mut ir = resolved.ir.clone();
+    srt_runtime::state_dir::protect(&mut ir, &srt_runtime::state_dir::default_state_dir());
+    let ir = &ir;
     let decisions = if let Some(path) = &args.path {
         let accesses: &[Access] = match args.access {
             AccessArg::Read => &[Access::Read],

@@ -246,8 +246,10 @@ fn run_sandboxed(
 /// `srt __init`: run by bubblewrap as PID 1 inside the sandbox (see `srt_runtime::init`).
 #[derive(Debug, clap::Args)]
 pub struct InitArgs {
-    /// Listen on 127.0.0.1:PORT (and [::1]:PORT) and relay to the Unix socket SOCKET.
-    #[arg(long = "bridge", value_name = "PORT=SOCKET")]
+    /// Listen on 127.0.0.1:PORT (and [::1]:PORT) and relay to the Unix socket SOCKET, which
+    /// must be a socket of this user with device DEV and inode INO (checked before the command
+    /// starts; connections then go through the descriptor opened for the check).
+    #[arg(long = "bridge", value_name = "PORT=DEV:INO:SOCKET")]
     pub bridges: Vec<String>,
     /// Read the seccomp program (raw `struct sock_filter` array) from this inherited fd.
     #[arg(long, value_name = "FD")]
@@ -260,16 +262,15 @@ pub struct InitArgs {
 #[cfg(target_os = "linux")]
 pub fn init(args: InitArgs) -> anyhow::Result<ExitCode> {
     use srt_runtime::init::{filter_from_bytes, run, Bridge, InitConfig};
-    let mut bridges = Vec::new();
-    for b in &args.bridges {
-        let (port, socket) = b
-            .split_once('=')
-            .ok_or_else(|| anyhow::anyhow!("--bridge wants PORT=SOCKET, got {b}"))?;
-        bridges.push(Bridge {
-            port: port.parse()?,
-            unix_socket: socket.into(),
-        });
-    }
+    let bridges = args
+        .bridges
+        .iter()
+        .map(|b| {
+            Bridge::parse(b).ok_or_else(|| {
+                anyhow::anyhow!("--bridge wants PORT=DEV:INO:SOCKET (an absolute path), got {b}")
+            })
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
     let filter = match args.seccomp_fd {
         Some(fd) => {
             use std::io::{Read, Seek};

@@ -37,12 +37,14 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
+use srt_compiler::backend::linux::FileId;
 use srt_compiler::Ir;
 use tokio::sync::{watch, Semaphore};
 
 pub use auth::Credentials;
 pub use listen::Listen;
 pub use resolver::{PinnedResolver, Resolver, StaticResolver, SystemResolver};
+pub use socket_dir::parent_for as socket_parent_for;
 pub use violation::{ignore_patterns, Protocol, Violation, ViolationKind, ViolationOptions};
 
 use dial::{Dialer, Refusal};
@@ -206,7 +208,9 @@ enum Kind {
 pub struct ProxyServer {
     runtime: Option<tokio::runtime::Runtime>,
     /// The private socket directory ([`Listen::UnixDir`]).
-    dir: Option<PathBuf>,
+    dir: Option<socket_dir::SocketDir>,
+    /// The identities of `http.sock` and `socks.sock` in it.
+    socket_ids: Option<[FileId; 2]>,
     /// The ports ([`Listen::Loopback`]).
     http_addr: Option<SocketAddr>,
     socks_addr: Option<SocketAddr>,
@@ -218,7 +222,7 @@ pub struct ProxyServer {
 impl std::fmt::Debug for ProxyServer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ProxyServer")
-            .field("dir", &self.dir)
+            .field("dir", &self.dir.as_ref().map(|d| &d.path))
             .field("http_addr", &self.http_addr)
             .field("socks_addr", &self.socks_addr)
             .finish_non_exhaustive()
@@ -227,7 +231,7 @@ impl std::fmt::Debug for ProxyServer {
 
 /// What [`ProxyServer::start`] bound before serving.
 struct Bound {
-    dir: Option<PathBuf>,
+    dir: Option<socket_dir::SocketDir>,
     auth: Option<Credentials>,
     http: Listener,
     socks: Listener,
@@ -269,8 +273,12 @@ impl ProxyServer {
             .clone()
             .unwrap_or_else(socket_dir::default_parent);
         let dir = socket_dir::create(&parent)?;
-        let listeners = Listener::unix(&dir.join(socket_dir::HTTP_SOCKET))
-            .and_then(|http| Ok((http, Listener::unix(&dir.join(socket_dir::SOCKS_SOCKET))?)));
+        let listeners = Listener::unix(&dir.path.join(socket_dir::HTTP_SOCKET)).and_then(|http| {
+            Ok((
+                http,
+                Listener::unix(&dir.path.join(socket_dir::SOCKS_SOCKET))?,
+            ))
+        });
         match listeners {
             Ok((http, socks)) => Ok(Bound {
                 dir: Some(dir),
@@ -279,7 +287,7 @@ impl ProxyServer {
                 socks,
             }),
             Err(e) => {
-                socket_dir::remove(&dir);
+                dir.remove();
                 Err(e)
             }
         }
@@ -305,6 +313,13 @@ impl ProxyServer {
             socks,
         } = bound;
         let (http_addr, socks_addr) = (http.tcp_addr(), socks.tcp_addr());
+        // Taken once the listeners are bound, through the directory's descriptor.
+        let socket_ids = dir.as_ref().and_then(|d| {
+            Some([
+                d.socket_id(socket_dir::HTTP_SOCKET).ok()?,
+                d.socket_id(socket_dir::SOCKS_SOCKET).ok()?,
+            ])
+        });
         let slots = Arc::new(Semaphore::new(limits.max_connections));
         let shared = Arc::new(Shared {
             dialer: Dialer {
@@ -331,6 +346,7 @@ impl ProxyServer {
         ProxyServer {
             runtime: Some(runtime),
             dir,
+            socket_ids,
             http_addr,
             socks_addr,
             stop,
@@ -342,17 +358,28 @@ impl ProxyServer {
     /// The private directory holding the sockets (bind this into the sandbox); `None` on
     /// loopback.
     pub fn socket_dir(&self) -> Option<&Path> {
-        self.dir.as_deref()
+        self.dir.as_ref().map(|d| d.path.as_path())
+    }
+
+    /// The identities (device, inode) of the HTTP and SOCKS5 sockets srt bound, for the init
+    /// to check ([`srt_compiler::backend::linux::LinuxOptions::proxy_socket_ids`]); `None` on
+    /// loopback, or when they could not be read (the run must then refuse).
+    pub fn socket_ids(&self) -> Option<[FileId; 2]> {
+        self.socket_ids
     }
 
     /// The HTTP proxy's Unix socket; `None` on loopback.
     pub fn http_socket(&self) -> Option<PathBuf> {
-        self.dir.as_ref().map(|d| d.join(socket_dir::HTTP_SOCKET))
+        self.dir
+            .as_ref()
+            .map(|d| d.path.join(socket_dir::HTTP_SOCKET))
     }
 
     /// The SOCKS5 proxy's Unix socket; `None` on loopback.
     pub fn socks_socket(&self) -> Option<PathBuf> {
-        self.dir.as_ref().map(|d| d.join(socket_dir::SOCKS_SOCKET))
+        self.dir
+            .as_ref()
+            .map(|d| d.path.join(socket_dir::SOCKS_SOCKET))
     }
 
     /// The HTTP proxy's loopback address; `None` on Unix sockets.
@@ -388,8 +415,8 @@ impl ProxyServer {
 
     fn stop_now(&mut self) {
         let _ = self.stop.send(true);
-        if let Some(dir) = &self.dir {
-            socket_dir::remove(dir);
+        if let Some(dir) = self.dir.take() {
+            dir.remove();
         }
         if let Some(rt) = self.runtime.take() {
             if tokio::runtime::Handle::try_current().is_ok() {

@@ -2,7 +2,6 @@
 //! or JSON. Gathers the host facts the plan depends on (which paths exist, glob matches, the
 //! mandatory-deny scan) on this machine.
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use srt_compiler::backend::linux::{plan, HostFacts, LinuxOptions};
@@ -11,8 +10,9 @@ use srt_compiler::RealFs;
 use super::Arch;
 use crate::settings::{load_and_resolve, report, SettingsArgs};
 
-/// Where the runtime puts the proxy sockets: a fresh private directory per run.
-const SOCKET_DIR_PLACEHOLDER: &str = "/tmp/srt-XXXXXXXX";
+/// The name of the proxy sockets' directory, a fresh private one per run, under the parent
+/// `srt run` would choose for this policy (`srt_runtime::proxy::socket_parent_for`).
+const SOCKET_DIR_PLACEHOLDER: &str = "srt-XXXXXXXX";
 
 pub fn run(args: &super::Args) -> anyhow::Result<ExitCode> {
     let format = args.format.as_deref().unwrap_or("text");
@@ -29,11 +29,15 @@ pub fn run(args: &super::Args) -> anyhow::Result<ExitCode> {
         Ok(r) => r,
         Err(e) => return Ok(report(e)),
     };
-    let ir = &resolved.ir;
+    // `srt run` write-protects its state directory when a write root covers it: so does the plan.
+    let mut ir = resolved.ir.clone();
+    srt_runtime::state_dir::protect(&mut ir, &srt_runtime::state_dir::default_state_dir());
+    let ir = &ir;
     let facts = HostFacts::gather(ir, &RealFs);
     let srt = std::env::current_exe()?;
     let srt = std::fs::canonicalize(&srt).unwrap_or(srt);
-    let mut opts = LinuxOptions::new(srt, PathBuf::from(SOCKET_DIR_PLACEHOLDER));
+    let socket_dir = srt_runtime::proxy::socket_parent_for(ir).join(SOCKET_DIR_PLACEHOLDER);
+    let mut opts = LinuxOptions::new(srt, socket_dir);
     opts.tmpdir = srt_compiler::env::tmpdir_from_env().into();
     if let Some(a) = args.arch {
         opts.arch = match a {

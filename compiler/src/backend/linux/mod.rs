@@ -47,9 +47,9 @@
 //! <command>` for a plan without an init) with `plan.env` set on the bwrap process (bwrap passes its environment on; the values stay out of `argv`, where
 //! other users could read them). Before spawning, create every [`Stub`] in `plan.stubs` (in
 //! order, exclusively: `mkdir` / `O_CREAT|O_EXCL`; one that exists by then is not yours, leave
-//! it) and journal each one you created; after the sandbox exits, and on the next start if srt
-//! was killed, remove them in reverse order, each only if it is still an empty file or an empty
-//! directory. The init installs [`LinuxPlan::seccomp`] (`instructions`, or `to_bytes()` passed
+//! it, unless a live run made it: then rely on it too) and journal each one; after the sandbox
+//! exits, and on the next start if srt was killed, remove those no live run relies on, in
+//! reverse order, each only if it is still an empty file or an empty directory. The init installs [`LinuxPlan::seccomp`] (`instructions`, or `to_bytes()` passed
 //! through an inherited fd or file) on the command only. The init itself stays unfiltered (its
 //! bridge needs `AF_UNIX`), so it must make itself non-dumpable (`prctl(PR_SET_DUMPABLE, 0)`)
 //! before the command starts: otherwise, where Yama's `ptrace_scope` is 0, the command could
@@ -106,6 +106,10 @@ pub struct LinuxOptions {
     /// The private (0700) host directory holding the proxy sockets, bound read-only at the same
     /// path. The sockets in it are [`ProxyPlan::http_socket`] and [`ProxyPlan::socks_socket`].
     pub proxy_socket_dir: PathBuf,
+    /// The identities of the sockets srt bound there (HTTP, SOCKS5), which the init checks
+    /// before the command starts; `None` where there are none yet (`srt compile`), shown as
+    /// `DEV:INO`.
+    pub proxy_socket_ids: Option<[FileId; 2]>,
     /// The loopback ports the init listens on inside the sandbox.
     pub http_port: u16,
     pub socks_port: u16,
@@ -127,6 +131,7 @@ impl LinuxOptions {
         LinuxOptions {
             srt_binary,
             proxy_socket_dir,
+            proxy_socket_ids: None,
             http_port: 3128,
             socks_port: 1080,
             proxy_auth: None,
@@ -200,6 +205,14 @@ pub enum StubKind {
     Dir,
 }
 
+/// A file's identity on the host: its device and inode numbers, as `stat` reports them (a bind
+/// mount shows the same numbers inside the sandbox).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+pub struct FileId {
+    pub dev: u64,
+    pub ino: u64,
+}
+
 /// How the command reaches the network.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct ProxyPlan {
@@ -209,6 +222,9 @@ pub struct ProxyPlan {
     pub http_socket: PathBuf,
     /// The SOCKS5 proxy's socket; the init bridges `127.0.0.1:socks_port` to it.
     pub socks_socket: PathBuf,
+    /// What the init checks each socket is before the command starts ([`LinuxOptions::proxy_socket_ids`]).
+    pub http_socket_id: Option<FileId>,
+    pub socks_socket_id: Option<FileId>,
     pub http_port: u16,
     pub socks_port: u16,
     /// `network.httpProxyPort`/`socksProxyPort`: an external proxy on the host the sockets
@@ -244,17 +260,21 @@ impl LinuxPlan {
         self.args.iter().flat_map(|a| a.words.clone()).collect()
     }
 
-    /// The init's arguments after [`LinuxPlan::init_path`]: `__init`, a `--bridge PORT=SOCKET`
-    /// per proxy, and `--seccomp-fd FD` when the runtime passes the program (`seccomp.to_bytes()`
-    /// in a memfd or file) on that inherited descriptor.
+    /// The init's arguments after [`LinuxPlan::init_path`]: `__init`, a
+    /// `--bridge PORT=DEV:INO:SOCKET` per proxy, and `--seccomp-fd FD` when the runtime passes the
+    /// program (`seccomp.to_bytes()` in a memfd or file) on that inherited descriptor. The init
+    /// checks each socket's identity before the command starts and then connects through the
+    /// descriptor it checked, never the path; without identities (`srt compile`) the words
+    /// read `DEV:INO`, which the init refuses.
     pub fn init_args(&self, seccomp_fd: Option<i32>) -> Vec<OsString> {
         let p = &self.proxy;
         let mut out: Vec<OsString> = vec!["__init".into()];
-        for (port, socket) in [
-            (p.http_port, &p.http_socket),
-            (p.socks_port, &p.socks_socket),
+        for (port, id, socket) in [
+            (p.http_port, p.http_socket_id, &p.http_socket),
+            (p.socks_port, p.socks_socket_id, &p.socks_socket),
         ] {
-            let mut bridge = OsString::from(format!("{port}="));
+            let id = id.map_or_else(|| "DEV:INO".to_string(), |i| format!("{}:{}", i.dev, i.ino));
+            let mut bridge = OsString::from(format!("{port}={id}:"));
             bridge.push(socket.as_os_str());
             out.extend(["--bridge".into(), bridge]);
         }
@@ -420,6 +440,8 @@ pub fn plan(ir: &Ir, facts: &HostFacts, opts: &LinuxOptions) -> LinuxPlan {
         socket_dir: opts.proxy_socket_dir.clone(),
         http_socket: opts.proxy_socket_dir.join("http.sock"),
         socks_socket: opts.proxy_socket_dir.join("socks.sock"),
+        http_socket_id: opts.proxy_socket_ids.map(|[http, _]| http),
+        socks_socket_id: opts.proxy_socket_ids.map(|[_, socks]| socks),
         http_port: opts.http_port,
         socks_port: opts.socks_port,
         external_http_port: ir.net.http_proxy_port,

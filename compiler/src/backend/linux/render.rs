@@ -90,6 +90,18 @@ pub(super) fn text(plan: &LinuxPlan, ir: &Ir) -> String {
             p.external_http_port, p.external_socks_port
         );
     }
+    if plan.init {
+        // What bwrap runs as PID 1, word for word; the seccomp program's descriptor number is
+        // chosen at run time.
+        let _ = writeln!(
+            out,
+            "\n# init (PID 1; it checks each socket's DEV:INO before the command starts)"
+        );
+        let mut words: Vec<String> = vec![word(&plan.init_path.clone().into_os_string())];
+        words.extend(plan.init_args(None).iter().map(word));
+        words.push("--seccomp-fd FD".into());
+        let _ = writeln!(out, "{}", words.join(" "));
+    }
     let s = &plan.seccomp;
     let _ = writeln!(
         out,
@@ -158,5 +170,6 @@ pub(super) fn json(plan: &LinuxPlan, ir: &Ir) -> Value {
         })).collect::<Vec<_>>(),
         "proxy": plan.proxy,
         "init": plan.init.then(|| plan.init_path.to_string_lossy()),
+        "init_args": plan.init.then(|| plan.init_args(None).iter().map(lossy).collect::<Vec<_>>()),
     })
 }
