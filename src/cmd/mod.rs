@@ -11,6 +11,7 @@ pub mod explain;
 pub mod init;
 pub mod lint;
 pub mod run;
+mod run_gate;
 
 pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
@@ -60,18 +61,8 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// A subcommand that this build does not have yet: say so, exit 2, never pretend.
-#[allow(dead_code)] // no subcommand lacks an implementation in any build at the moment
-pub fn not_yet(what: &str) -> anyhow::Result<ExitCode> {
-    eprintln!("srt: `{what}` is not available in this build yet");
-    Ok(ExitCode::from(2))
-}
-
 /// Writes generated output; a closed pipe (`| head`) is not an error.
-fn write_stdout(bytes: &[u8]) -> anyhow::Result<ExitCode> {
-    use std::io::Write;
-    match std::io::stdout().write_all(bytes) {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
-        _ => Ok(ExitCode::SUCCESS),
-    }
+pub fn write_stdout(bytes: &[u8]) -> anyhow::Result<ExitCode> {
+    crate::output::stdout(&String::from_utf8_lossy(bytes));
+    Ok(ExitCode::SUCCESS)
 }

@@ -5,11 +5,12 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use srt_compiler::backend::linux::{plan, HostFacts, LinuxOptions};
+use srt_compiler::backend::linux::{plan, HostFacts};
 use srt_compiler::RealFs;
+use srt_lints::Target;
 
 use super::Arch;
-use crate::settings::{load_and_resolve, report, SettingsArgs};
+use crate::settings::{linux_options, load_and_resolve, report, srt_binary};
 
 /// Where the runtime puts the proxy sockets: a fresh private directory per run.
 const SOCKET_DIR_PLACEHOLDER: &str = "/tmp/srt-XXXXXXXX";
@@ -20,21 +21,16 @@ pub fn run(args: &super::Args) -> anyhow::Result<ExitCode> {
         eprintln!("srt: --format for linux is `text` or `json`, not `{format}`");
         return Ok(ExitCode::from(2));
     }
-    let resolved = match load_and_resolve(&SettingsArgs {
-        settings: args.settings.clone(),
-        cwd: args.cwd.clone(),
-        home: args.home.clone(),
-        project_first: true,
-    }) {
+    let resolved = match load_and_resolve(&args.settings, Target::Linux) {
         Ok(r) => r,
         Err(e) => return Ok(report(e)),
     };
+    if let Some(n) = resolved.choice.notice() {
+        eprintln!("{n}");
+    }
     let ir = &resolved.ir;
     let facts = HostFacts::gather(ir, &RealFs);
-    let srt = std::env::current_exe()?;
-    let srt = std::fs::canonicalize(&srt).unwrap_or(srt);
-    let mut opts = LinuxOptions::new(srt, PathBuf::from(SOCKET_DIR_PLACEHOLDER));
-    opts.tmpdir = srt_compiler::env::tmpdir_from_env().into();
+    let mut opts = linux_options(srt_binary()?, PathBuf::from(SOCKET_DIR_PLACEHOLDER));
     if let Some(a) = args.arch {
         opts.arch = match a {
             Arch::X86_64 => srt_compiler::backend::linux::seccomp::Arch::X86_64,
@@ -45,9 +41,10 @@ pub fn run(args: &super::Args) -> anyhow::Result<ExitCode> {
     let mut notes = resolved.notes.clone();
     notes.append(&mut plan.notes);
     plan.notes = notes;
-    match format {
-        "json" => println!("{}", serde_json::to_string_pretty(&plan.render_json(ir))?),
-        _ => print!("{}", plan.render_text(ir)),
-    }
+    let text = match format {
+        "json" => serde_json::to_string_pretty(&plan.render_json(ir))? + "\n",
+        _ => plan.render_text(ir),
+    };
+    crate::output::stdout(&text);
     Ok(ExitCode::SUCCESS)
 }
