@@ -153,14 +153,18 @@ mod tests {
         for args in [
             &["srt", "lint", "x.json"][..],
             &["srt", "run", "--", "true"],
-            &["srt", "help"],
         ] {
             assert!(matches!(
                 parse(args.iter().map(OsString::from).collect()),
                 Ok(Invocation::Cli(_))
             ));
         }
-        for args in [&["srt"][..], &["srt", "--version"], &["srt", "-h"]] {
+        for args in [
+            &["srt"][..],
+            &["srt", "--version"],
+            &["srt", "-h"],
+            &["srt", "help"],
+        ] {
             let e = parse(args.iter().map(OsString::from).collect()).unwrap_err();
             assert_ne!(e.kind(), clap::error::ErrorKind::UnknownArgument, "{args:?}");
         }
