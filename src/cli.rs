@@ -124,9 +124,26 @@ mod tests {
     #[test]
     fn drop_in_takes_every_run_option_in_any_order() {
         let a = drop_in(&[
-            "srt", "-A", "exfiltration-surface", "-s", "f.json", "-d", "--violations", "v.jsonl",
-            "-W", "missing-path", "--resolve", "a.test=127.0.0.1", "-D", "warnings", "--cwd",
-            "/tmp", "--home", "/h", "-c", "echo hi",
+            "srt",
+            "-A",
+            "exfiltration-surface",
+            "-s",
+            "f.json",
+            "-d",
+            "--violations",
+            "v.jsonl",
+            "-W",
+            "missing-path",
+            "--resolve",
+            "a.test=127.0.0.1",
+            "-D",
+            "warnings",
+            "--cwd",
+            "/tmp",
+            "--home",
+            "/h",
+            "-c",
+            "echo hi",
         ]);
         assert_eq!(a.settings.settings.as_deref(), Some("f.json".as_ref()));
         assert_eq!(a.command_string.as_deref(), Some("echo hi"));
@@ -166,10 +183,19 @@ mod tests {
             &["srt", "help"],
         ] {
             let e = parse(args.iter().map(OsString::from).collect()).unwrap_err();
-            assert_ne!(e.kind(), clap::error::ErrorKind::UnknownArgument, "{args:?}");
+            assert_ne!(
+                e.kind(),
+                clap::error::ErrorKind::UnknownArgument,
+                "{args:?}"
+            );
         }
         // An option srt does not have is an error, not a command to run.
-        let e = parse(["srt", "--bogus", "-c", "true"].map(OsString::from).to_vec()).unwrap_err();
+        let e = parse(
+            ["srt", "--bogus", "-c", "true"]
+                .map(OsString::from)
+                .to_vec(),
+        )
+        .unwrap_err();
         assert_eq!(e.kind(), clap::error::ErrorKind::UnknownArgument);
     }
 }

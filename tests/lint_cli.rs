@@ -135,7 +135,10 @@ fn a_clean_minimal_policy_prints_nothing_and_exits_zero() {
     // Without a FILE: the npm srt's default, ~/.srt-settings.json (not ./.srt.json), named.
     let (code, _, stderr) = env.lint(&[]);
     assert_eq!(code, 2, "{stderr}");
-    assert!(stderr.contains("home/.srt-settings.json does not exist"), "{stderr}");
+    assert!(
+        stderr.contains("home/.srt-settings.json does not exist"),
+        "{stderr}"
+    );
     let home = env.dir.path().join("home/.srt-settings.json");
     std::fs::write(&home, MINIMAL).unwrap();
     let (code, stdout, stderr) = env.lint(&[]);

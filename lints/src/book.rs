@@ -50,9 +50,7 @@ pub fn page(lint: &Lint) -> String {
 fn stops_run(lint: &Lint) -> String {
     match lint.kind {
         Kind::Validation => "yes: the file cannot be enforced as written".into(),
-        Kind::Compiler => {
-            "only at error level (a rule that did not resolve); notes never".into()
-        }
+        Kind::Compiler => "only at error level (a rule that did not resolve); notes never".into(),
         Kind::Backend if lint.level == crate::Level::Deny => {
             "yes, on the target it is about: no sandbox can be made".into()
         }
@@ -165,7 +163,8 @@ command runs.\n\n\
 | a compiler error (a rule that did not resolve) | yes | the rule would be missing from the sandbox |\n\
 | `httpProxyPort` / `socksProxyPort` | yes | srt runs its own proxies and does not chain to another one |\n";
 
-const RUN_OUTRO: &str = "| every other lint (warnings, notes) | no | reported in one line each |\n\n\
+const RUN_OUTRO: &str =
+    "| every other lint (warnings, notes) | no | reported in one line each |\n\n\
 A lint raised to `deny` on the command line (`-D CODE`, or `-D warnings`) stops the run too. \
 A stopping lint can be relaxed for one run, in either form: `srt run -A CODE -c CMD` or \
 `srt -s FILE -A CODE -c CMD`. The keys srt does not implement (`unsupported-key`) cannot be \

@@ -92,7 +92,10 @@ pub fn append_elements(text: &str, array: &Json, values: &[String]) -> Option<Ed
         let line_end = text[array.span.end..]
             .find(['\r', '\n'])
             .map_or(text.len(), |i| array.span.end + i);
-        let mut all: Vec<&str> = items.iter().map(|i| &text[i.span.start..i.span.end]).collect();
+        let mut all: Vec<&str> = items
+            .iter()
+            .map(|i| &text[i.span.start..i.span.end])
+            .collect();
         all.extend(values.iter().map(String::as_str));
         let added: usize = values.iter().map(|v| v.len() + 2).sum();
         if line_end - line_start + added > MAX_INLINE {
@@ -287,16 +290,35 @@ mod tests {
         let t = "{\r\n  \"filesystem\": {\r\n    \"denyRead\": [],\r\n    \"allowWrite\": [\".\"]\r\n  }\r\n}\r\n";
         let out = edit_at(t, "/filesystem/denyRead", |a| append_elements(t, a, &many));
         assert!(out.lines().all(|l| l.len() < 40), "{out}");
-        assert!(!out.replace("\r\n", "").contains('\n'), "a bare LF in {out:?}");
-        assert!(out.contains("    \"denyRead\": [\r\n      \"~/.secret-0\",\r\n"), "{out:?}");
-        assert!(out.contains("      \"~/.secret-12\"\r\n    ],\r\n"), "{out:?}");
+        assert!(
+            !out.replace("\r\n", "").contains('\n'),
+            "a bare LF in {out:?}"
+        );
+        assert!(
+            out.contains("    \"denyRead\": [\r\n      \"~/.secret-0\",\r\n"),
+            "{out:?}"
+        );
+        assert!(
+            out.contains("      \"~/.secret-12\"\r\n    ],\r\n"),
+            "{out:?}"
+        );
         // A short addition keeps an inline list inline.
-        let out = edit_at(t, "/filesystem/allowWrite", |a| append_element(t, a, "\"/tmp\""));
-        assert!(out.contains("\"allowWrite\": [\".\", \"/tmp\"]\r\n"), "{out:?}");
+        let out = edit_at(t, "/filesystem/allowWrite", |a| {
+            append_element(t, a, "\"/tmp\"")
+        });
+        assert!(
+            out.contains("\"allowWrite\": [\".\", \"/tmp\"]\r\n"),
+            "{out:?}"
+        );
         // A tab-indented file keeps its tabs.
         let t = "{\n\t\"network\": {\n\t\t\"allowedDomains\": [\"a.example\"]\n\t}\n}\n";
-        let out = edit_at(t, "/network/allowedDomains", |a| append_elements(t, a, &many));
-        assert!(out.contains("\t\t\"allowedDomains\": [\n\t\t\t\"a.example\",\n\t\t\t\"~/.secret-0\""), "{out:?}");
+        let out = edit_at(t, "/network/allowedDomains", |a| {
+            append_elements(t, a, &many)
+        });
+        assert!(
+            out.contains("\t\t\"allowedDomains\": [\n\t\t\t\"a.example\",\n\t\t\t\"~/.secret-0\""),
+            "{out:?}"
+        );
     }
 
     #[test]

@@ -6,8 +6,8 @@ use std::process::ExitCode;
 
 use srt_compiler::diff::{diff, Direction};
 
-use crate::output::Format;
 use crate::flags::{PlaceArgs, SettingsFlags};
+use crate::output::Format;
 use crate::settings::{load_and_resolve, report};
 
 #[derive(Debug, clap::Args)]

@@ -10,12 +10,12 @@ use std::process::ExitCode;
 use clap::ValueEnum;
 use srt_compiler::path::{resolve_spelling, PathPattern};
 use srt_compiler::{builtin, Access, Ir, Origin, RealFs};
-use srt_schema::render::{render_human, Style};
 use srt_lints::Target;
+use srt_schema::render::{render_human, Style};
 use srt_schema::Diagnostic;
 
-use crate::output::{stderr_style, Format};
 use crate::flags::SettingsFlags;
+use crate::output::{stderr_style, Format};
 use crate::settings::{linux_options, load_and_resolve, report};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

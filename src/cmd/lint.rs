@@ -75,7 +75,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if files.is_empty() {
         match Choice::for_flags(None, &place) {
             Choice::Default(p) => {
-                eprintln!("srt: linting {} (the default; pass FILE for another)", p.display());
+                eprintln!(
+                    "srt: linting {} (the default; pass FILE for another)",
+                    p.display()
+                );
                 files.push(p);
             }
             Choice::BuiltIn { looked_for } | Choice::Given(looked_for) => {

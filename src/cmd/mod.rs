@@ -27,7 +27,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Completions { shell } => {
-            let mut cmd = <Cli as clap::CommandFactory>::command();
+            let mut cmd = without_hidden(<Cli as clap::CommandFactory>::command());
             let mut out = Vec::new();
             clap_complete::generate(shell, &mut cmd, "srt", &mut out);
             write_stdout(&out)
@@ -59,6 +59,19 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             }
         }
     }
+}
+
+/// The command line without its hidden (internal) subcommands, which clap_complete would
+/// otherwise offer.
+fn without_hidden(full: clap::Command) -> clap::Command {
+    let mut out = clap::Command::new(full.get_name().to_string());
+    for a in full.get_arguments() {
+        out = out.arg(a.clone());
+    }
+    for sub in full.get_subcommands().filter(|s| !s.is_hide_set()) {
+        out = out.subcommand(sub.clone());
+    }
+    out
 }
 
 /// Writes generated output; a closed pipe (`| head`) is not an error.

@@ -112,7 +112,10 @@ mod tests {
         };
         let r = refusal(&gate, &src);
         assert!(r.contains("-A dangerous-unix-socket"), "{r}");
-        assert!(r.contains("srt -s FILE -A dangerous-unix-socket -c CMD"), "{r}");
+        assert!(
+            r.contains("srt -s FILE -A dangerous-unix-socket -c CMD"),
+            "{r}"
+        );
         let gate = RunGate {
             stops: vec![key],
             ..RunGate::default()

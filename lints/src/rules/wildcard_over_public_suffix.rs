@@ -60,12 +60,14 @@ fn check(ctx: &LintContext<'_>, out: &mut Emitter) {
         let Some(ps) = wildcard_reaches_registrable_names(base) else {
             continue;
         };
-        let exact = format!("allow the exact host(s) the job uses (e.g. `name.{base}`), not the whole suffix{}",
+        let exact = format!(
+            "allow the exact host(s) the job uses (e.g. `name.{base}`), not the whole suffix{}",
             if base == "cloudfront.net" {
                 "; if this was added for crate downloads, `static.crates.io` is enough"
             } else {
                 ""
-            });
+            }
+        );
         let (level, message, label) = match ps.section {
             Some(Section::Private) => (
                 Level::Warn,
