@@ -185,7 +185,7 @@ policy, and ask srt's decision procedure what is allowed, so a lint can never di
 `srt run` enforces.
 
 ```sh
-srt lint [FILE…]               # default: ./.srt.json, else ~/.srt-settings.json
+srt lint [FILE…]               # default: ~/.srt-settings.json, as the npm srt
 srt lint --target macos FILE   # some keys work on one OS only (default: this machine's)
 srt lint --list                # every code, its level and summary
 srt explain CODE               # a code's page, in the terminal
