@@ -11,6 +11,8 @@
 //!   └─ resolve ─► Ir ─► every lint ─► findings ─► levels (-A/-W/-D) ─► diagnostics
 //! ```
 
+#![forbid(unsafe_code)]
+
 pub mod book;
 pub mod codes;
 pub mod context;
