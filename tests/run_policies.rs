@@ -76,7 +76,12 @@ fn the_seed_examples_run_as_written() {
     let mut seeds: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().path())
-        .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with("seed-"))
+        .filter(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("seed-")
+        })
         .collect();
     seeds.sort();
     // The eight example policies and the five allowlist fragments of the seed document.
@@ -97,7 +102,11 @@ fn the_books_policies_run_as_written() {
         "recipes/autonomous-agents.md",
     ] {
         for (i, policy) in book_policies(page).iter().enumerate() {
-            runs_as_written(&sb, &format!("book-{}-{i}.json", page.replace('/', "-")), policy);
+            runs_as_written(
+                &sb,
+                &format!("book-{}-{i}.json", page.replace('/', "-")),
+                policy,
+            );
             n += 1;
         }
     }
@@ -138,7 +147,9 @@ fn explain_compile_and_run_read_the_same_file() {
     // explain: writing ./x is denied, and the file is named.
     let out = sb
         .srt()
-        .args(["explain", "--path", "x", "--access", "write", "--format", "json"])
+        .args([
+            "explain", "--path", "x", "--access", "write", "--format", "json",
+        ])
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", text(&out.stderr));
@@ -168,11 +179,27 @@ fn explain_compile_and_run_read_the_same_file() {
     // With -s, all three read ./.srt.json instead.
     let out = sb
         .srt()
-        .args(["explain", "-s", ".srt.json", "--path", "x", "--access", "write"])
+        .args([
+            "explain",
+            "-s",
+            ".srt.json",
+            "--path",
+            "x",
+            "--access",
+            "write",
+        ])
         .output()
         .unwrap();
-    assert!(text(&out.stdout).contains("ALLOWED"), "{}", text(&out.stdout));
-    let out = sb.srt().args(["-s", ".srt.json", "-c", "touch x"]).output().unwrap();
+    assert!(
+        text(&out.stdout).contains("ALLOWED"),
+        "{}",
+        text(&out.stdout)
+    );
+    let out = sb
+        .srt()
+        .args(["-s", ".srt.json", "-c", "touch x"])
+        .output()
+        .unwrap();
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(sb.project().join("x").exists());
 }
@@ -197,7 +224,12 @@ fn every_command_refuses_a_cwd_that_does_not_exist() {
             .args(["--cwd", "/nonexistent"])
             .output()
             .unwrap();
-        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", text(&out.stderr));
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
         assert!(
             text(&out.stderr).contains("--cwd /nonexistent"),
             "{args:?}: {}",

@@ -21,5 +21,5 @@ pub use fsview::{DirEntry, EntryKind, FakeFs, FileKind, FsView, RealFs};
 pub use ir::{resolve, FsPolicy, HostRule, Ir, NetPolicy, PathRule, ProcessPolicy, ResolveOptions};
 pub use origin::{builtin, Origin};
 pub use path::PathPattern;
-pub use target::Target;
 pub use srt_schema::domain;
+pub use target::Target;

@@ -3,7 +3,6 @@
 //! compares srt's macOS profiles with the npm srt's ([`peer_table`]).
 
 #![forbid(unsafe_code)]
-
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test support may panic
 
 pub mod peer_table;
