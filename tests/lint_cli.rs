@@ -402,7 +402,7 @@ fn list_and_explain_document_every_code() {
 /// The codes as `srt lint --list` prints them, read back from the book's index.
 fn srt_lints_codes() -> Vec<String> {
     let index = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("book/src/lints/README.md"),
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("book/src/lints/index.md"),
     )
     .unwrap();
     index

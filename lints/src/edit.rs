@@ -80,7 +80,8 @@ fn indent_unit(text: &str) -> String {
 
 /// Appends `values` (JSON texts) after the last element of `array`, laid out like it. An
 /// inline list that would grow past [`MAX_INLINE`] columns is laid out one entry per line
-/// instead, indented one step deeper than the line it starts on.
+/// instead, indented one step deeper than the line it starts on (unless the whole file is one
+/// line).
 pub fn append_elements(text: &str, array: &Json, values: &[String]) -> Option<Edit> {
     let items = array.as_array()?;
     let nl = newline(text);
@@ -98,7 +99,9 @@ pub fn append_elements(text: &str, array: &Json, values: &[String]) -> Option<Ed
             .collect();
         all.extend(values.iter().map(String::as_str));
         let added: usize = values.iter().map(|v| v.len() + 2).sum();
-        if line_end - line_start + added > MAX_INLINE {
+        // A file written on one line stays on one line: that layout is the author's choice.
+        let one_line_file = !text.trim_end().contains('\n');
+        if !one_line_file && line_end - line_start + added > MAX_INLINE {
             let indent = line_indent(text, array.span.start);
             let inner = format!("{indent}{}", indent_unit(text));
             return Some(Edit {
