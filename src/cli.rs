@@ -9,8 +9,8 @@ use crate::cmd;
 /// Policy compiler, linter and runtime for process sandboxes.
 ///
 /// Reads the settings files of the npm srt (`~/.srt-settings.json`, a project's `.srt.json`).
-/// Drop-in form: `srt [-s FILE] [-d] -c 'COMMAND'` or `srt [-s FILE] COMMAND ARGS…` runs the
-/// command in the sandbox, exactly like `srt run`.
+/// Drop-in form: `srt [RUN OPTIONS] -c 'COMMAND'` or `srt [RUN OPTIONS] COMMAND ARGS…` runs the
+/// command in the sandbox, exactly like `srt run`, with every option of `srt run`.
 #[derive(Debug, Parser)]
 #[command(name = "srt", version, about, long_about = None, max_term_width = 100)]
 pub struct Cli {
