@@ -9,8 +9,8 @@ use crate::cmd;
 /// Policy compiler, linter and runtime for process sandboxes.
 ///
 /// Reads the settings files of the npm srt (`~/.srt-settings.json`, a project's `.srt.json`).
-/// Drop-in form: `srt [-s FILE] [-d] -c 'COMMAND'` or `srt [-s FILE] COMMAND ARGS…` runs the
-/// command in the sandbox, exactly like `srt run`.
+/// Drop-in form: `srt [RUN OPTIONS] -c 'COMMAND'` or `srt [RUN OPTIONS] COMMAND ARGS…` runs the
+/// command in the sandbox, exactly like `srt run`, with every option of `srt run`.
 #[derive(Debug, Parser)]
 #[command(name = "srt", version, about, long_about = None, max_term_width = 100)]
 pub struct Cli {
@@ -61,6 +61,29 @@ pub enum Command {
     },
 }
 
+/// The npm srt's drop-in form: `srt [OPTIONS] -c 'COMMAND'` or `srt [OPTIONS] COMMAND ARGS…`,
+/// with every option of `srt run`, in any order before the command.
+#[derive(Debug, Parser)]
+#[command(
+    name = "srt",
+    version,
+    about = "Run a command in the sandbox (the npm srt's form; `srt help` lists the subcommands).",
+    max_term_width = 100
+)]
+pub struct DropIn {
+    #[command(flatten)]
+    pub run: cmd::run::Args,
+}
+
+/// What the command line asks for.
+#[derive(Debug)]
+pub enum Invocation {
+    /// A subcommand (`srt lint …`, `srt run …`), or top-level help and version.
+    Cli(Cli),
+    /// The drop-in form, parsed exactly like `srt run`'s arguments.
+    DropIn(cmd::run::Args),
+}
+
 /// Is `word` one of srt's subcommands (for telling `srt lint x` from the drop-in `srt make x`)?
 fn is_subcommand(word: &str) -> bool {
     word == "help"
@@ -69,88 +92,110 @@ fn is_subcommand(word: &str) -> bool {
             .any(|s| s.get_name() == word)
 }
 
-/// Rewrites the npm srt's drop-in form to `srt run …`: when the first word that is not one of
-/// the drop-in options is not a subcommand (or `-c` is given), the invocation runs a command.
-pub fn drop_in_argv(argv: Vec<OsString>) -> Vec<OsString> {
-    let mut i = 1;
-    let mut saw_c = false;
-    while i < argv.len() {
-        let a = argv[i].to_string_lossy();
-        match a.as_ref() {
-            "-s" | "--settings" | "--control-fd" => i += 2,
-            "-c" => {
-                saw_c = true;
-                break;
-            }
-            "-d" | "--debug" => i += 1,
-            s if s.starts_with("--settings=") => i += 1,
-            _ => break,
-        }
+/// Parses the command line. The first word decides: a subcommand, `-h/--help`,
+/// `-V/--version` or nothing at all is srt's own command line; anything else (an option of
+/// `srt run`, or the command to run) is the npm srt's drop-in form, parsed by clap with
+/// `srt run`'s own argument definitions, so every `run` option works there in any order.
+pub fn parse(argv: Vec<OsString>) -> Result<Invocation, clap::Error> {
+    let first = argv.get(1).map(|a| a.to_string_lossy().into_owned());
+    let own = match first.as_deref() {
+        None => true,
+        Some(w) => is_subcommand(w) || matches!(w, "-h" | "--help" | "-V" | "--version"),
+    };
+    if own {
+        Cli::try_parse_from(argv).map(Invocation::Cli)
+    } else {
+        DropIn::try_parse_from(argv).map(|d| Invocation::DropIn(d.run))
     }
-    let first = argv.get(i).map(|a| a.to_string_lossy().into_owned());
-    let is_flag = first.as_deref().is_some_and(|f| f.starts_with('-'));
-    let is_sub = first.as_deref().is_some_and(is_subcommand);
-    let drop_in = saw_c || (i > 1 && !is_sub) || (first.is_some() && !is_flag && !is_sub);
-    if !drop_in {
-        return argv;
-    }
-    let mut out = Vec::with_capacity(argv.len() + 2);
-    out.push(argv[0].clone());
-    out.push(OsString::from("run"));
-    let mut rest = argv.into_iter().skip(1).peekable();
-    // Options before the command stay options of `run`; the command follows `--`.
-    let mut j = 1;
-    while j < i {
-        if let Some(a) = rest.next() {
-            out.push(a);
-        }
-        j += 1;
-    }
-    if saw_c {
-        out.extend(rest);
-    } else if rest.peek().is_some() {
-        out.push(OsString::from("--"));
-        out.extend(rest);
-    }
-    out
 }
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
 
-    fn rw(args: &[&str]) -> Vec<String> {
-        drop_in_argv(args.iter().map(OsString::from).collect())
-            .into_iter()
-            .map(|a| a.to_string_lossy().into_owned())
-            .collect()
+    fn drop_in(args: &[&str]) -> cmd::run::Args {
+        match parse(args.iter().map(OsString::from).collect()).unwrap() {
+            Invocation::DropIn(a) => a,
+            Invocation::Cli(c) => panic!("{args:?} parsed as {c:?}"),
+        }
     }
 
     #[test]
-    fn drop_in_forms_become_run() {
-        assert_eq!(
-            rw(&["srt", "-s", "f.json", "-c", "echo hi"]),
-            ["srt", "run", "-s", "f.json", "-c", "echo hi"]
-        );
-        assert_eq!(rw(&["srt", "-c", "true"]), ["srt", "run", "-c", "true"]);
-        assert_eq!(
-            rw(&["srt", "echo", "a b", "-n"]),
-            ["srt", "run", "--", "echo", "a b", "-n"]
-        );
-        assert_eq!(
-            rw(&["srt", "-d", "-s", "f", "make", "test"]),
-            ["srt", "run", "-d", "-s", "f", "--", "make", "test"]
-        );
+    fn drop_in_takes_every_run_option_in_any_order() {
+        let a = drop_in(&[
+            "srt",
+            "-A",
+            "exfiltration-surface",
+            "-s",
+            "f.json",
+            "-d",
+            "--violations",
+            "v.jsonl",
+            "-W",
+            "missing-path",
+            "--resolve",
+            "a.test=127.0.0.1",
+            "-D",
+            "warnings",
+            "--cwd",
+            "/tmp",
+            "--home",
+            "/h",
+            "-c",
+            "echo hi",
+        ]);
+        assert_eq!(a.settings.settings.as_deref(), Some("f.json".as_ref()));
+        assert_eq!(a.command_string.as_deref(), Some("echo hi"));
+        assert!(a.debug);
+        assert_eq!(a.levels.allow, ["exfiltration-surface"]);
+        assert_eq!(a.levels.warn, ["missing-path"]);
+        assert_eq!(a.levels.deny, ["warnings"]);
+        assert_eq!(a.violations.as_deref(), Some("v.jsonl".as_ref()));
+        assert_eq!(a.resolve.len(), 1);
+        assert_eq!(a.settings.place.cwd.as_deref(), Some("/tmp".as_ref()));
+        assert_eq!(a.settings.place.home.as_deref(), Some("/h".as_ref()));
+        // The command and everything after it are the command's, hyphens included.
+        let a = drop_in(&["srt", "-s", "f", "make", "-j4", "-s", "x"]);
+        assert_eq!(a.argv, ["make", "-j4", "-s", "x"]);
+        assert_eq!(a.settings.settings.as_deref(), Some("f".as_ref()));
+        let a = drop_in(&["srt", "echo", "a b", "-n"]);
+        assert_eq!(a.argv, ["echo", "a b", "-n"]);
+        let a = drop_in(&["srt", "--settings=f", "--", "lint", "x"]);
+        assert_eq!(a.argv, ["lint", "x"]);
     }
 
     #[test]
-    fn subcommands_and_flags_are_left_alone() {
-        assert_eq!(rw(&["srt", "lint", "x.json"]), ["srt", "lint", "x.json"]);
-        assert_eq!(rw(&["srt", "--version"]), ["srt", "--version"]);
-        assert_eq!(
-            rw(&["srt", "run", "--", "true"]),
-            ["srt", "run", "--", "true"]
-        );
-        assert_eq!(rw(&["srt"]), ["srt"]);
+    fn subcommands_help_and_version_are_srt_s_own() {
+        for args in [
+            &["srt", "lint", "x.json"][..],
+            &["srt", "run", "--", "true"],
+        ] {
+            assert!(matches!(
+                parse(args.iter().map(OsString::from).collect()),
+                Ok(Invocation::Cli(_))
+            ));
+        }
+        for args in [
+            &["srt"][..],
+            &["srt", "--version"],
+            &["srt", "-h"],
+            &["srt", "help"],
+        ] {
+            let e = parse(args.iter().map(OsString::from).collect()).unwrap_err();
+            assert_ne!(
+                e.kind(),
+                clap::error::ErrorKind::UnknownArgument,
+                "{args:?}"
+            );
+        }
+        // An option srt does not have is an error, not a command to run.
+        let e = parse(
+            ["srt", "--bogus", "-c", "true"]
+                .map(OsString::from)
+                .to_vec(),
+        )
+        .unwrap_err();
+        assert_eq!(e.kind(), clap::error::ErrorKind::UnknownArgument);
     }
 }

@@ -5,25 +5,26 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
-
 mod cli;
 mod cmd;
+mod flags;
 mod output;
-#[allow(dead_code)] // load_and_resolve serves compile, run and explain as they land
 mod settings;
 
 fn main() -> ExitCode {
-    let argv = cli::drop_in_argv(std::env::args_os().collect());
-    let cli = match cli::Cli::try_parse_from(argv) {
-        Ok(c) => c,
+    let invocation = match cli::parse(std::env::args_os().collect()) {
+        Ok(i) => i,
         Err(e) => {
             let code = if e.use_stderr() { 2 } else { 0 };
             let _ = e.print();
             return ExitCode::from(code);
         }
     };
-    match cmd::dispatch(cli) {
+    let result = match invocation {
+        cli::Invocation::Cli(c) => cmd::dispatch(c),
+        cli::Invocation::DropIn(args) => cmd::run::run(args),
+    };
+    match result {
         Ok(code) => code,
         Err(e) => {
             eprintln!("srt: error: {e:#}");

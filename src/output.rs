@@ -42,9 +42,19 @@ pub fn print_diagnostics(items: &[(Diagnostic, Arc<SourceFile>)], format: Format
         }
         Format::Json => {
             let refs: Vec<_> = items.iter().map(|(d, s)| (d, s)).collect();
-            println!("{}", render_json(&refs));
+            stdout(&(render_json(&refs) + "\n"));
         }
     }
+}
+
+/// Writes to stdout. A reader that has gone away (`srt lint --format sarif F | head`) is not
+/// an error: the rest is dropped quietly (`println!` would panic). Returns false then.
+pub fn stdout(text: &str) -> bool {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .is_ok()
 }
 
 /// `srt: 2 errors, 1 warning` (nothing when there is nothing).

@@ -1,22 +1,107 @@
-//! Which settings file a command reads, loaded and validated.
+//! Which settings file a command reads, loaded, validated and resolved: the one road from
+//! the shared flags ([`crate::flags`]) to an `Ir`, used by `lint`, `compile`, `explain`,
+//! `diff` and `run`.
 
 use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
 
-use srt_schema::{load_file, LoadError, Loaded};
+use srt_lints::Target;
+use srt_schema::{load_file, Diagnostic, LoadError, Loaded, SourceFile};
 
-/// `~/.srt-settings.json`.
-pub fn user_settings_path() -> Option<PathBuf> {
-    std::env::home_dir().map(|h| h.join(".srt-settings.json"))
+use crate::flags::{FlagError, Place, SettingsFlags};
+
+/// Which file a command reads, and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Choice {
+    /// `-s FILE` (or a file named on `srt lint`'s command line).
+    Given(PathBuf),
+    /// No file given: the npm srt's default, `~/.srt-settings.json`, which exists.
+    Default(PathBuf),
+    /// No file given and `~/.srt-settings.json` does not exist: the npm srt's built-in
+    /// default (no network, no writes).
+    BuiltIn { looked_for: PathBuf },
 }
 
-/// The file a command reads when none is given: `./.srt.json` if present (lint, compile,
-/// explain), else `~/.srt-settings.json`.
-pub fn default_settings_path(cwd: &Path, project_first: bool) -> Option<PathBuf> {
-    let project = cwd.join(".srt.json");
-    if project_first && project.is_file() {
-        return Some(project);
+impl Choice {
+    /// The one rule for the file read when none is given (the npm srt's): `-s FILE`, else
+    /// `~/.srt-settings.json` under `--home` (default `$HOME`), else the built-in default.
+    pub fn for_flags(settings: Option<&Path>, place: &Place) -> Choice {
+        match settings {
+            Some(p) => Choice::Given(p.to_path_buf()),
+            None => {
+                let p = place.home.join(".srt-settings.json");
+                if p.exists() {
+                    Choice::Default(p)
+                } else {
+                    Choice::BuiltIn { looked_for: p }
+                }
+            }
+        }
     }
-    user_settings_path()
+
+    /// The file to read, if any.
+    pub fn path(&self) -> Option<&Path> {
+        match self {
+            Choice::Given(p) | Choice::Default(p) => Some(p),
+            Choice::BuiltIn { .. } => None,
+        }
+    }
+
+    /// One line naming what was read, for commands whose file was chosen by default.
+    pub fn notice(&self) -> Option<String> {
+        match self {
+            Choice::Given(_) => None,
+            Choice::Default(p) => Some(format!(
+                "srt: settings: {} (the default; -s FILE reads another)",
+                p.display()
+            )),
+            Choice::BuiltIn { looked_for } => Some(format!(
+                "srt: settings: none ({} does not exist): the built-in default, no network and no writes",
+                looked_for.display()
+            )),
+        }
+    }
+}
+
+/// A settings file loaded, validated and resolved, ready for a command that needs the IR.
+pub struct Resolved {
+    pub choice: Choice,
+    pub loaded: Loaded,
+    pub ir: srt_compiler::Ir,
+    /// Compiler notes from resolution.
+    pub notes: Vec<Diagnostic>,
+}
+
+impl Resolved {
+    /// The options the IR was resolved with (for the lints, which resolve again).
+    pub fn resolve_options(&self) -> srt_compiler::ResolveOptions {
+        srt_compiler::ResolveOptions {
+            cwd: self.ir.cwd.clone(),
+            home: self.ir.home.clone(),
+            settings_path: self.ir.settings_path.clone(),
+        }
+    }
+}
+
+/// Why settings could not be used at all.
+#[derive(Debug)]
+pub enum SettingsError {
+    /// A flag names something unusable (exit 2).
+    Flag(FlagError),
+    /// The file could not be read (exit 2).
+    Unreadable(LoadError),
+    /// The file has validation errors; they are in `Loaded::diagnostics` (exit 1).
+    Invalid(Box<Loaded>),
+}
+
+/// The resolve options for one file in one place (the settings file itself is write-denied).
+pub fn resolve_options(place: &Place, file: Option<&Path>) -> srt_compiler::ResolveOptions {
+    srt_compiler::ResolveOptions {
+        cwd: place.cwd.clone(),
+        home: place.home.clone(),
+        settings_path: file.map(|p| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf())),
+    }
 }
 
 /// Loads a settings file given on the command line.
@@ -24,97 +109,70 @@ pub fn load(name: &str, path: &Path) -> Result<Loaded, LoadError> {
     load_file(name, path)
 }
 
-/// A settings file loaded, validated and resolved, ready for a command that needs the IR.
-pub struct Resolved {
-    pub loaded: srt_schema::Loaded,
-    pub ir: srt_compiler::Ir,
-    /// Compiler notes from resolution.
-    pub notes: Vec<srt_schema::Diagnostic>,
+/// Reads and validates the chosen file (the built-in default when there is none).
+pub fn load_choice(choice: &Choice) -> Result<Loaded, LoadError> {
+    match choice.path() {
+        Some(p) => load_file(&p.display().to_string(), p),
+        None => Ok(srt_schema::builtin_default()),
+    }
 }
 
-/// Where to read settings and how to resolve them.
-#[derive(Clone, Debug, Default)]
-pub struct SettingsArgs {
-    /// `-s FILE`.
-    pub settings: Option<PathBuf>,
-    /// `--cwd DIR`.
-    pub cwd: Option<PathBuf>,
-    /// `--home DIR`.
-    pub home: Option<PathBuf>,
-    /// Look for `./.srt.json` before `~/.srt-settings.json` (lint, compile, explain); `run`
-    /// uses only `~/.srt-settings.json`, like the npm srt.
-    pub project_first: bool,
+/// Loads, validates and resolves the settings the flags name, for `target`.
+pub fn load_and_resolve(flags: &SettingsFlags, target: Target) -> Result<Resolved, SettingsError> {
+    let place = flags.place.place(target).map_err(SettingsError::Flag)?;
+    let choice = Choice::for_flags(flags.settings.as_deref(), &place);
+    resolve_choice(choice, place)
 }
 
-/// Why settings could not be used at all.
-#[derive(Debug)]
-pub enum SettingsError {
-    /// The file could not be read (exit 2).
-    Unreadable(miette::Report),
-    /// The file has validation errors; they are in `Loaded::diagnostics` (exit 1).
-    Invalid(Box<srt_schema::Loaded>),
-}
-
-/// Loads, validates and resolves settings. A missing default `~/.srt-settings.json` means the
-/// npm srt's built-in default (no network, no writes); a missing `-s FILE` is an error.
-pub fn load_and_resolve(args: &SettingsArgs) -> Result<Resolved, SettingsError> {
-    let process_cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/"));
-    let cwd = match &args.cwd {
-        Some(d) => match std::fs::canonicalize(d) {
-            Ok(c) => c,
-            // A directory that does not exist here (policy written for another machine, as
-            // `compile --cwd /Users/dev/project` on Linux) is used as spelled, made absolute.
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                srt_compiler::path::lexical_normalize(&process_cwd.join(d))
-            }
-            Err(e) => {
-                return Err(SettingsError::Unreadable(miette::miette!(
-                    "--cwd {}: {e}",
-                    d.display()
-                )))
-            }
-        },
-        None => process_cwd.clone(),
-    };
-    let (loaded, settings_path) = match &args.settings {
-        Some(p) => (
-            load(&p.display().to_string(), p)
-                .map_err(|e| SettingsError::Unreadable(miette::Report::new(e)))?,
-            Some(p.clone()),
-        ),
-        None => match default_settings_path(&process_cwd, args.project_first) {
-            Some(p) if p.exists() => (
-                load(&p.display().to_string(), &p)
-                    .map_err(|e| SettingsError::Unreadable(miette::Report::new(e)))?,
-                Some(p),
-            ),
-            _ => (srt_schema::builtin_default(), None),
-        },
-    };
+/// Loads, validates and resolves one chosen file in one place.
+pub fn resolve_choice(choice: Choice, place: Place) -> Result<Resolved, SettingsError> {
+    let loaded = load_choice(&choice).map_err(SettingsError::Unreadable)?;
     if loaded.has_errors() {
         return Err(SettingsError::Invalid(Box::new(loaded)));
     }
-    let mut opts = srt_compiler::ResolveOptions::from_env();
-    opts.cwd = cwd;
-    if let Some(h) = &args.home {
-        opts.home = h.clone();
-    }
-    opts.settings_path = settings_path.map(|p| std::fs::canonicalize(&p).unwrap_or(p));
+    let opts = resolve_options(&place, choice.path());
     let (ir, notes) = srt_compiler::resolve(
         &loaded.settings,
         Some(loaded.source.clone()),
         &opts,
         &srt_compiler::RealFs,
     );
-    Ok(Resolved { loaded, ir, notes })
+    Ok(Resolved {
+        choice,
+        loaded,
+        ir,
+        notes,
+    })
+}
+
+/// A file that could not be read, as an error diagnostic (code `unreadable-file`), so that
+/// every output format reports it: a JSON or SARIF consumer must see a failure, not an empty
+/// list.
+pub fn unreadable_diagnostic(e: &LoadError) -> (Diagnostic, Arc<SourceFile>) {
+    let (name, path) = match e {
+        LoadError::NotFound { name, path }
+        | LoadError::IsDirectory { name, path }
+        | LoadError::Io { name, path, .. } => (name.clone(), path.clone()),
+    };
+    let help = match e {
+        LoadError::NotFound { .. } => "check the path; `srt init` writes a new policy",
+        LoadError::IsDirectory { .. } => "pass the settings file inside it, e.g. DIR/.srt.json",
+        LoadError::Io { .. } => "check the file's permissions",
+    };
+    let d = Diagnostic::error("unreadable-file", e.to_string()).with_help(help);
+    (d, SourceFile::new(name, Some(&path), ""))
 }
 
 /// Prints why settings could not be used, and the exit status that goes with it.
-pub fn report(err: SettingsError) -> std::process::ExitCode {
+pub fn report(err: SettingsError) -> ExitCode {
     match err {
-        SettingsError::Unreadable(r) => {
-            eprintln!("{r:?}");
-            std::process::ExitCode::from(2)
+        SettingsError::Flag(e) => {
+            eprintln!("{:?}", miette::Report::new(e));
+            ExitCode::from(2)
+        }
+        SettingsError::Unreadable(e) => {
+            eprintln!("{:?}", miette::Report::new(e));
+            ExitCode::from(2)
         }
         SettingsError::Invalid(loaded) => {
             let items: Vec<_> = loaded
@@ -123,7 +181,30 @@ pub fn report(err: SettingsError) -> std::process::ExitCode {
                 .map(|d| (d.clone(), loaded.source.clone()))
                 .collect();
             crate::output::print_diagnostics(&items, crate::output::Format::Human);
-            std::process::ExitCode::from(1)
+            ExitCode::from(1)
         }
     }
+}
+
+/// The Linux options for a plan made by this `srt` binary: the init is this binary, `git`'s
+/// ssh goes through its `__proxy-connect`, and `TMPDIR` follows the environment. `compile`
+/// and `explain` build theirs here. (`srt run` builds the same options inside the runtime,
+/// `srt_runtime::sandbox::build_plan`; moving it onto this constructor is left to the run's
+/// restructuring, which owns that file.)
+pub fn linux_options(
+    srt_binary: PathBuf,
+    proxy_socket_dir: PathBuf,
+) -> srt_compiler::backend::linux::LinuxOptions {
+    let mut opts = srt_compiler::backend::linux::LinuxOptions::new(srt_binary, proxy_socket_dir);
+    opts.ssh_proxy_command = Some(format!(
+        "{} __proxy-connect %h %p",
+        opts.srt_binary.display()
+    ));
+    opts.tmpdir = srt_compiler::env::tmpdir_from_env().into();
+    opts
+}
+
+/// This `srt` binary, canonical (the path bound into the sandbox as its init).
+pub fn srt_binary() -> std::io::Result<PathBuf> {
+    std::env::current_exe().and_then(std::fs::canonicalize)
 }

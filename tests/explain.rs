@@ -22,7 +22,15 @@ fn explain(dir: &std::path::Path, args: &[&str]) -> serde_json::Value {
     let out = Command::cargo_bin("srt")
         .unwrap()
         .current_dir(dir)
-        .args(["explain", "--home", "/home/dev", "--format", "json"])
+        .args([
+            "explain",
+            "-s",
+            ".srt.json",
+            "--home",
+            "/home/dev",
+            "--format",
+            "json",
+        ])
         .args(args)
         .output()
         .unwrap();
@@ -103,7 +111,15 @@ fn human_output_shows_the_snippet() {
         .unwrap()
         .current_dir(dir.path())
         .env("NO_COLOR", "1")
-        .args(["explain", "--home", "/home/dev", "--host", "example.com"])
+        .args([
+            "explain",
+            "-s",
+            ".srt.json",
+            "--home",
+            "/home/dev",
+            "--host",
+            "example.com",
+        ])
         .output()
         .unwrap();
     let text = String::from_utf8(out.stdout).unwrap();

@@ -130,10 +130,26 @@ fn docker_socket_and_home_write_fail_with_both_findings_at_the_elements() {
 fn a_clean_minimal_policy_prints_nothing_and_exits_zero() {
     let env = Env::new();
     let f = env.file(".srt.json", MINIMAL);
-    for args in [vec![f.to_str().unwrap()], vec![]] {
-        let (code, stdout, stderr) = env.lint(&args);
-        assert_eq!((code, stdout.as_str(), stderr.as_str()), (0, "", ""));
-    }
+    let (code, stdout, stderr) = env.lint(&[f.to_str().unwrap()]);
+    assert_eq!((code, stdout.as_str(), stderr.as_str()), (0, "", ""));
+    // Without a FILE: the npm srt's default, ~/.srt-settings.json (not ./.srt.json), named.
+    let (code, _, stderr) = env.lint(&[]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("home/.srt-settings.json does not exist"),
+        "{stderr}"
+    );
+    let home = env.dir.path().join("home/.srt-settings.json");
+    std::fs::write(&home, MINIMAL).unwrap();
+    let (code, stdout, stderr) = env.lint(&[]);
+    assert_eq!((code, stdout.as_str()), (0, ""));
+    assert_eq!(
+        stderr,
+        format!(
+            "srt: linting {} (the default; pass FILE for another)\n",
+            home.display()
+        )
+    );
 }
 
 #[test]
@@ -260,7 +276,7 @@ fn target_selects_platform_specific_findings() {
 #[test]
 fn fix_rewrites_in_place_keeping_formatting_and_dry_run_prints_a_diff() {
     let env = Env::new();
-    let original = "{\n  \"network\": {\n    \"allowedDomains\": [\n      \"api.anthropic.com\",\n      \"crates.io\", \"crates.io\"\n    ]\n  },\n  \"filesystem\": {\n    \"denyRead\": [\"~/.ssh\"],\n    \"allowWrite\": [\n      \".\",\n      \"/srv/cache\"\n    ]\n  }\n}\n";
+    let original = "{\n  \"network\": {\n    \"allowedDomains\": [\n      \"api.anthropic.com\",\n      \"crates.io\", \"crates.io\"\n    ]\n  },\n  \"filesystem\": {\n    \"denyRead\": [\"~/.ssh\"],\n    \"allowWrite\": [\n      \".\",\n      \"/srv/cache\",\n      \"~/.claude/todos\"\n    ]\n  }\n}\n";
     let f = env.file(".srt.json", original);
     let p = f.to_str().unwrap();
     // Dry run: a diff on stdout, exit 1, the file untouched.
@@ -280,8 +296,32 @@ fn fix_rewrites_in_place_keeping_formatting_and_dry_run_prints_a_diff() {
     // Nothing left to fix: a second run changes nothing, and a dry run has no diff.
     env.lint(&["--fix", "-A", "sensitive-paths-readable", p]);
     assert_eq!(std::fs::read_to_string(&f).unwrap(), fixed);
-    let (code, stdout, _) = env.lint(&["--fix", "--dry-run", "-A", "sensitive-paths-readable", p]);
+    let (code, stdout, stderr) =
+        env.lint(&["--fix", "--dry-run", "-A", "sensitive-paths-readable", p]);
     assert_eq!((code, stdout.as_str()), (0, ""));
+    assert!(stderr.contains("nothing to fix"), "{stderr}");
+}
+
+/// `--fix` of a CRLF file with a long addition: one entry per line, every line ending CRLF,
+/// the file's indentation kept.
+#[test]
+fn fix_keeps_crlf_and_writes_one_entry_per_line() {
+    let env = Env::new();
+    let original = "{\r\n    \"network\": {\r\n        \"allowedDomains\": [\"crates.io\"],\r\n        \"deniedDomains\": []\r\n    },\r\n    \"filesystem\": {\r\n        \"denyRead\": [],\r\n        \"allowWrite\": [\".\"],\r\n        \"denyWrite\": []\r\n    }\r\n}\r\n";
+    let f = env.file("crlf.srt.json", original);
+    let (code, _, stderr) = env.lint(&["--fix", f.to_str().unwrap()]);
+    assert_eq!(code, 0, "{stderr}");
+    let fixed = std::fs::read_to_string(&f).unwrap();
+    assert_ne!(fixed, original);
+    assert!(
+        !fixed.replace("\r\n", "").contains('\n'),
+        "mixed line endings: {fixed:?}"
+    );
+    assert!(fixed.lines().all(|l| l.len() <= 100), "{fixed}");
+    assert!(
+        fixed.contains("        \"denyRead\": [\r\n            \"~/.ssh\",\r\n"),
+        "{fixed:?}"
+    );
 }
 
 #[test]
@@ -362,7 +402,7 @@ fn list_and_explain_document_every_code() {
 /// The codes as `srt lint --list` prints them, read back from the book's index.
 fn srt_lints_codes() -> Vec<String> {
     let index = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("book/src/lints/README.md"),
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("book/src/lints/index.md"),
     )
     .unwrap();
     index
@@ -370,4 +410,63 @@ fn srt_lints_codes() -> Vec<String> {
         .filter_map(|l| l.strip_prefix("| [`"))
         .map(|l| l.split('`').next().unwrap().to_string())
         .collect()
+}
+
+/// `srt lint --format sarif F | head`: a reader that goes away is not a crash (exit 101).
+#[test]
+fn a_closed_stdout_is_not_a_panic() {
+    let env = Env::new();
+    let f = env.file("bad.srt.json", DOCKER_AND_HOME);
+    for format in ["sarif", "json"] {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_srt"))
+            .current_dir(env.dir.path().join("project"))
+            .env("HOME", env.dir.path().join("home"))
+            .args(["lint", "--format", format, f.to_str().unwrap()])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // The reader is gone before srt writes anything.
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains("panicked"), "{format}: {stderr}");
+        assert_eq!(out.status.code(), Some(1), "{format}: {stderr}");
+    }
+}
+
+/// A missing or unreadable file is an error in every format, so a CI upload step sees a
+/// failure rather than "no problems".
+#[test]
+fn a_missing_file_is_an_error_in_every_format() {
+    let env = Env::new();
+    let missing = env.dir.path().join("project/missing.srt.json");
+    let dir = env.dir.path().join("project");
+    for file in [&missing, &dir] {
+        let out = env
+            .srt()
+            .args(["lint", "--format", "json"])
+            .arg(file)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let d = &report["diagnostics"][0];
+        assert_eq!(d["code"], "unreadable-file", "{report}");
+        assert_eq!(d["severity"], "error");
+        let out = env
+            .srt()
+            .args(["lint", "--format", "sarif"])
+            .arg(file)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        let sarif: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let r = &sarif["runs"][0]["results"][0];
+        assert_eq!(r["ruleId"], "unreadable-file", "{sarif}");
+        assert_eq!(r["level"], "error");
+        let (code, _, stderr) = env.lint(&[file.to_str().unwrap()]);
+        assert_eq!(code, 2);
+        assert!(stderr.contains("unreadable-file"), "{stderr}");
+    }
 }

@@ -216,6 +216,19 @@ fn a_bad_policy_fails_the_commit_and_a_good_one_passes() {
         .status
         .success());
 
+    // `NAME.srt.json` is a policy too (the form `srt init -o` and the book use).
+    std::fs::create_dir_all(repo.work().join("mcp")).unwrap();
+    let out = repo.commit("mcp/context7.srt.json", BAD);
+    assert!(!out.status.success(), "NAME.srt.json was not linted");
+    assert_eq!(repo.commits(), 2);
+    assert!(repo
+        .git(
+            &repo.work(),
+            &["rm", "-q", "--cached", "mcp/context7.srt.json"]
+        )
+        .status
+        .success());
+
     // Other JSON files are not policies: the hook skips them.
     let out = repo.commit("package.json", BAD);
     let all = format!(

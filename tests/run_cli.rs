@@ -316,3 +316,197 @@ fn stubs_left_by_a_killed_srt_are_removed_by_the_next_run() {
         sb.leftovers()
     );
 }
+
+/// A tiny HTTP origin on loopback answering `hello` (for `--resolve`).
+fn origin() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(mut conn) = conn else { continue };
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(conn.try_clone().unwrap());
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                        break;
+                    }
+                }
+                let _ = conn.write_all(
+                    b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello",
+                );
+            });
+        }
+    });
+    port
+}
+
+/// The npm srt's drop-in form takes every option of `srt run`, in any order before `-c CMD`
+/// or the command, each with its effect in a real run.
+#[test]
+fn drop_in_takes_every_run_option() {
+    let sb = Sandbox::new();
+    let port = origin();
+    // A Docker socket entry (stops the run unless relaxed) and github.com (a warning).
+    let policy = format!(
+        r#"{{"network":{{"allowedDomains":["github.com","allowed.test","127.0.0.1:{port}"],"deniedDomains":[],
+ "allowUnixSockets":["/var/run/docker.sock"]}},
+ "filesystem":{{"denyRead":[],"allowRead":[],"allowWrite":[".","~/w"],"denyWrite":[]}}}}"#
+    );
+    sb.settings(&policy);
+    let srt = |args: &[&str]| sb.srt().args(args).output().unwrap();
+    let stopped = |out: &std::process::Output, what: &str| {
+        assert_eq!(out.status.code(), Some(1), "{what}: {}", text(&out.stderr));
+        assert!(
+            !sb.project().join("ran").exists(),
+            "{what}: the command ran"
+        );
+    };
+    // As written, the run stops; the remedy it prints names the drop-in form.
+    let out = srt(&["-s", ".srt.json", "-c", "touch ran"]);
+    stopped(&out, "as written");
+    assert!(
+        text(&out.stderr).contains("srt -s FILE -A dangerous-unix-socket -c CMD"),
+        "{}",
+        text(&out.stderr)
+    );
+    // -A, before or after -s, and as --allow=CODE; -W too.
+    for args in [
+        &[
+            "-s",
+            ".srt.json",
+            "-A",
+            "dangerous-unix-socket",
+            "-c",
+            "touch ran",
+        ][..],
+        &[
+            "-A",
+            "dangerous-unix-socket",
+            "-s",
+            ".srt.json",
+            "-c",
+            "touch ran",
+        ],
+        &[
+            "--allow=dangerous-unix-socket",
+            "--settings=.srt.json",
+            "touch",
+            "ran",
+        ],
+        &[
+            "-W",
+            "dangerous-unix-socket",
+            "-s",
+            ".srt.json",
+            "--",
+            "touch",
+            "ran",
+        ],
+        &[
+            "-c",
+            "touch ran",
+            "-s",
+            ".srt.json",
+            "-A",
+            "dangerous-unix-socket",
+        ],
+    ] {
+        let out = srt(args);
+        ok(&out);
+        assert!(sb.project().join("ran").exists(), "{args:?}");
+        // The findings that do not stop the run are reported in a line each.
+        assert!(
+            text(&out.stderr).contains("srt: warning[exfiltration-surface]"),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
+        std::fs::remove_file(sb.project().join("ran")).unwrap();
+    }
+    // -D makes a warning stop the run.
+    let out = srt(&[
+        "-s",
+        ".srt.json",
+        "-A",
+        "dangerous-unix-socket",
+        "-D",
+        "exfiltration-surface",
+        "-c",
+        "touch ran",
+    ]);
+    stopped(&out, "-D");
+    let relaxed = ["-s", ".srt.json", "-A", "dangerous-unix-socket"];
+    // -d prints the plan.
+    let out = srt(&[&relaxed[..], &["-d", "-c", "true"]].concat());
+    ok(&out);
+    assert!(
+        text(&out.stderr).contains("--unshare-net"),
+        "{}",
+        text(&out.stderr)
+    );
+    // --violations FILE and --resolve NAME=IP.
+    let log = sb.root.path().join("v.jsonl");
+    let log_arg = log.to_str().unwrap();
+    let url = format!("http://allowed.test:{port}/");
+    let script = format!("curl -s {url}; curl -s -o /dev/null http://nope.test/");
+    let out = srt(&[
+        &relaxed[..],
+        &[
+            "--resolve",
+            "allowed.test=127.0.0.1",
+            "--violations",
+            log_arg,
+            "-c",
+            &script,
+        ],
+    ]
+    .concat());
+    assert_eq!(ok(&out), "hello");
+    let violations = std::fs::read_to_string(&log).unwrap();
+    assert!(violations.contains("nope.test"), "{violations}");
+    // --cwd DIR: relative paths resolve there, and the command starts there.
+    let other = sb.root.path().join("other");
+    std::fs::create_dir(&other).unwrap();
+    let settings = sb.project().join(".srt.json");
+    let out = srt(&[
+        "-s",
+        settings.to_str().unwrap(),
+        "-A",
+        "dangerous-unix-socket",
+        "--cwd",
+        other.to_str().unwrap(),
+        "-c",
+        "pwd; touch made",
+    ]);
+    assert_eq!(ok(&out).trim(), other.to_str().unwrap());
+    assert!(other.join("made").exists());
+    // --home DIR: `~` in the policy is DIR.
+    let home2 = sb.root.path().join("home2");
+    std::fs::create_dir_all(home2.join("w")).unwrap();
+    let out = srt(&[
+        &relaxed[..],
+        &[
+            "--home",
+            home2.to_str().unwrap(),
+            "-c",
+            &format!("touch {}/w/x", home2.display()),
+        ],
+    ]
+    .concat());
+    ok(&out);
+    assert!(home2.join("w/x").exists());
+    // --cwd that does not exist: a usage error before anything runs.
+    let out = srt(&[
+        "-s",
+        ".srt.json",
+        "--cwd",
+        "/nonexistent",
+        "-c",
+        "touch ran",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    // An option srt does not have is an error, not a command.
+    let out = srt(&["--bogus", "-s", ".srt.json", "-c", "touch ran"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(!sb.project().join("ran").exists());
+}

@@ -3,6 +3,8 @@
 //!
 //! Pure: no process spawning; the filesystem is reached only through [`FsView`].
 
+#![forbid(unsafe_code)]
+
 pub mod backend;
 pub mod decide;
 pub mod diff;
@@ -12,6 +14,7 @@ pub mod glob;
 pub mod ir;
 pub mod origin;
 pub mod path;
+pub mod target;
 
 pub use decide::{Access, HostDecision, HostReason, PathDecision};
 pub use fsview::{DirEntry, EntryKind, FakeFs, FileKind, FsView, RealFs};
@@ -19,3 +22,4 @@ pub use ir::{resolve, FsPolicy, HostRule, Ir, NetPolicy, PathRule, ProcessPolicy
 pub use origin::{builtin, Origin};
 pub use path::PathPattern;
 pub use srt_schema::domain;
+pub use target::Target;

@@ -31,6 +31,7 @@ pub fn page(lint: &Lint) -> String {
         "| Default level | `{}` ({level_note}) |\n",
         lint.level
     ));
+    out.push_str(&format!("| Stops `srt run` | {} |\n", stops_run(lint)));
     out.push_str(&format!("| Explain | `srt explain {}` |\n\n", lint.code));
     for line in lint.doc().lines() {
         // Doc comments use `###` so they read well in rustdoc; a page's sections are `##`.
@@ -43,6 +44,33 @@ pub fn page(lint: &Lint) -> String {
         }
     }
     out
+}
+
+/// Whether the code's findings stop `srt run`, for its page.
+fn stops_run(lint: &Lint) -> String {
+    match lint.kind {
+        Kind::Validation => "yes: the file cannot be enforced as written".into(),
+        Kind::Compiler => "only at error level (a rule that did not resolve); notes never".into(),
+        Kind::Backend if lint.level == crate::Level::Deny => {
+            "yes, on the target it is about: no sandbox can be made".into()
+        }
+        Kind::Backend => "no: the plan is made, with this caveat".into(),
+        Kind::Lint => match crate::run_gate::run_policy(lint.code) {
+            Some(p) if p.stops && p.code == "unsupported-key" => format!(
+                "yes, whatever its level ({}); remove the key, or run the file with the npm srt",
+                p.why
+            ),
+            Some(p) if p.stops => format!(
+                "yes, at error level ({}); `-A {c}` or `-W {c}` lets it run",
+                p.why,
+                c = lint.code
+            ),
+            _ => format!(
+                "no: reported in one line and the run goes on, unless `-D {}` is given",
+                lint.code
+            ),
+        },
+    }
 }
 
 /// A backend code is a note (the plan is made, with a caveat) or an error (no plan).
@@ -86,6 +114,16 @@ pub fn index() -> String {
          alternative; it ties list updates to crate releases.)\n\n",
         crate::psl::version()
     ));
+    out.push_str(RUN_INTRO);
+    for p in crate::run_gate::RUN_POLICY {
+        out.push_str(&format!(
+            "| [`{c}`]({c}.md) | {} | {} |\n",
+            if p.stops { "yes" } else { "no" },
+            p.why.replace('|', "\\|"),
+            c = p.code
+        ));
+    }
+    out.push_str(RUN_OUTRO);
     for (title, intro, kinds) in [
         ("Lints", "", &[Kind::Lint][..]),
         (
@@ -115,6 +153,23 @@ pub fn index() -> String {
     out
 }
 
+const RUN_INTRO: &str = "## What stops `srt run`\n\n\
+`srt run` lints the file first, for this machine's OS. A file the npm srt runs, srt runs: it \
+refuses one only when it cannot enforce it as written, or when running it would hand the \
+sandbox the host outright. Everything else is reported once, a line per finding, and the \
+command runs.\n\n\
+| finding | stops `srt run`? | why |\n|---|---|---|\n\
+| any validation error | yes | the file cannot be enforced as written; fix the file |\n\
+| a compiler error (a rule that did not resolve) | yes | the rule would be missing from the sandbox |\n\
+| `httpProxyPort` / `socksProxyPort` | yes | srt runs its own proxies and does not chain to another one |\n";
+
+const RUN_OUTRO: &str =
+    "| every other lint (warnings, notes) | no | reported in one line each |\n\n\
+A lint raised to `deny` on the command line (`-D CODE`, or `-D warnings`) stops the run too. \
+A stopping lint can be relaxed for one run, in either form: `srt run -A CODE -c CMD` or \
+`srt -s FILE -A CODE -c CMD`. The keys srt does not implement (`unsupported-key`) cannot be \
+relaxed: remove the key, or run the file with the npm srt.\n\n";
+
 const BACKEND_INTRO: &str = "`srt compile` reports these with the plan it prints: a note where \
 the target's sandbox cannot express a rule exactly (the plan is still made, and says what it \
 does instead), an error where no safe plan can be written at all. `srt lint` does not report \
@@ -130,7 +185,7 @@ policy, and ask srt's decision procedure what is allowed, so a lint can never di
 `srt run` enforces.
 
 ```sh
-srt lint [FILE…]               # default: ./.srt.json, else ~/.srt-settings.json
+srt lint [FILE…]               # default: ~/.srt-settings.json, as the npm srt
 srt lint --target macos FILE   # some keys work on one OS only (default: this machine's)
 srt lint --list                # every code, its level and summary
 srt explain CODE               # a code's page, in the terminal

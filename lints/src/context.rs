@@ -1,7 +1,7 @@
 //! What a lint sees (the spanned settings, the JSON tree, the IR, the target) and how it
 //! reports.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use srt_compiler::{Access, FsView, HostDecision, Ir, Origin, PathDecision};
@@ -12,30 +12,7 @@ use crate::edit::{self, NewValue};
 use crate::level::Level;
 use crate::registry::Lint;
 
-/// The OS a policy is linted for. Some keys do something on one OS only.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Target {
-    Macos,
-    Linux,
-}
-
-impl Target {
-    /// The OS srt runs on (Linux for anything that is not macOS).
-    pub fn host() -> Self {
-        if cfg!(target_os = "macos") {
-            Target::Macos
-        } else {
-            Target::Linux
-        }
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Target::Macos => "macOS",
-            Target::Linux => "Linux",
-        }
-    }
-}
+pub use srt_compiler::Target;
 
 /// Everything a lint may read. Lints never match paths or hosts themselves: they ask the
 /// compiler's decision procedure through [`LintContext::path`] and [`LintContext::host`].
@@ -68,11 +45,6 @@ impl LintContext<'_> {
 
     pub fn writable(&self, path: &str) -> bool {
         self.path(path, Access::Write).allowed
-    }
-
-    /// `~/rel` as an absolute path.
-    pub fn home(&self, rel: &str) -> PathBuf {
-        self.ir.home.join(rel)
     }
 
     /// The span an origin points at, when it is an entry of the file.

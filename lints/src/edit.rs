@@ -56,9 +56,64 @@ pub fn append_element(text: &str, array: &Json, value: &str) -> Option<Edit> {
     append_elements(text, array, &[value.to_string()])
 }
 
-/// Appends `values` (JSON texts) after the last element of `array`, laid out like it.
+/// The widest line an inline list may grow to before a fix lays it out one entry per line.
+const MAX_INLINE: usize = 100;
+
+/// The document's line ending: `\r\n` when it uses CRLF, else `\n`.
+pub(crate) fn newline(text: &str) -> &'static str {
+    if text.contains("\r\n") {
+        "\r\n"
+    } else {
+        "\n"
+    }
+}
+
+/// One indentation step as the document writes it (its smallest indentation), else two spaces.
+fn indent_unit(text: &str) -> String {
+    text.lines()
+        .map(|l| &l[..l.len() - l.trim_start_matches([' ', '\t']).len()])
+        .filter(|i| !i.is_empty())
+        .min_by_key(|i| i.len())
+        .unwrap_or("  ")
+        .to_string()
+}
+
+/// Appends `values` (JSON texts) after the last element of `array`, laid out like it. An
+/// inline list that would grow past [`MAX_INLINE`] columns is laid out one entry per line
+/// instead, indented one step deeper than the line it starts on (unless the whole file is one
+/// line).
 pub fn append_elements(text: &str, array: &Json, values: &[String]) -> Option<Edit> {
     let items = array.as_array()?;
+    let nl = newline(text);
+    let inline = items
+        .first()
+        .is_none_or(|first| !multiline(text, array, first.span.start));
+    if inline {
+        let line_start = text[..array.span.start].rfind('\n').map_or(0, |i| i + 1);
+        let line_end = text[array.span.end..]
+            .find(['\r', '\n'])
+            .map_or(text.len(), |i| array.span.end + i);
+        let mut all: Vec<&str> = items
+            .iter()
+            .map(|i| &text[i.span.start..i.span.end])
+            .collect();
+        all.extend(values.iter().map(String::as_str));
+        let added: usize = values.iter().map(|v| v.len() + 2).sum();
+        // A file written on one line stays on one line: that layout is the author's choice.
+        let one_line_file = !text.trim_end().contains('\n');
+        if !one_line_file && line_end - line_start + added > MAX_INLINE {
+            let indent = line_indent(text, array.span.start);
+            let inner = format!("{indent}{}", indent_unit(text));
+            return Some(Edit {
+                start: array.span.start,
+                end: array.span.end,
+                replacement: format!(
+                    "[{nl}{inner}{}{nl}{indent}]",
+                    all.join(&format!(",{nl}{inner}"))
+                ),
+            });
+        }
+    }
     let Some(last) = items.last() else {
         return Some(Edit {
             start: array.span.start + 1,
@@ -69,7 +124,7 @@ pub fn append_elements(text: &str, array: &Json, values: &[String]) -> Option<Ed
     let first = &items[0];
     let sep = if multiline(text, array, first.span.start) {
         let (indent, _) = child_indent(text, array, last.span.start);
-        format!(",\n{indent}")
+        format!(",{nl}{indent}")
     } else if items.len() >= 2 {
         text[items[0].span.end..items[1].span.start].to_string()
     } else {
@@ -113,7 +168,7 @@ pub fn add_members(text: &str, object: &Json, new: Vec<(&str, NewValue<'_>)>) ->
             if multiline(text, object, first.key.span.start) {
                 let (indent, unit) = child_indent(text, object, last.key.span.start);
                 (
-                    format!(",\n{indent}"),
+                    format!(",{}{indent}", newline(text)),
                     Some((indent, unit)),
                     last.value.span.end,
                     last.value.span.end,
@@ -137,7 +192,7 @@ pub fn add_members(text: &str, object: &Json, new: Vec<(&str, NewValue<'_>)>) ->
     for (key, value) in new {
         let key_text = serde_json::to_string(key).ok()?;
         let layout = layout.as_ref().map(|(i, u)| (i.as_str(), u.as_str()));
-        let value = render_value(value, layout, &colon_text, comma(text));
+        let value = render_value(value, layout, &colon_text, comma(text), newline(text));
         rendered.push(format!("{key_text}{colon_text}{value}"));
     }
     let replacement = if members.is_empty() {
@@ -157,6 +212,7 @@ fn render_value(
     layout: Option<(&str, &str)>,
     colon_text: &str,
     comma_text: &str,
+    nl: &str,
 ) -> String {
     match value {
         NewValue::Raw(s) => s,
@@ -170,8 +226,8 @@ fn render_value(
                 .collect();
             match layout {
                 Some((indent, unit)) => format!(
-                    "{{\n{indent}{unit}{}\n{indent}}}",
-                    items.join(&format!(",\n{indent}{unit}"))
+                    "{{{nl}{indent}{unit}{}{nl}{indent}}}",
+                    items.join(&format!(",{nl}{indent}{unit}"))
                 ),
                 None => format!("{{{}}}", items.join(comma_text)),
             }
@@ -229,6 +285,43 @@ mod tests {
         let json = root(text);
         let (node, _) = json.pointer(pointer).unwrap();
         apply(text, &[f(node).unwrap()])
+    }
+
+    #[test]
+    fn long_lists_go_one_entry_per_line_with_the_files_line_endings() {
+        let many: Vec<String> = (0..13).map(|i| format!("\"~/.secret-{i}\"")).collect();
+        let t = "{\r\n  \"filesystem\": {\r\n    \"denyRead\": [],\r\n    \"allowWrite\": [\".\"]\r\n  }\r\n}\r\n";
+        let out = edit_at(t, "/filesystem/denyRead", |a| append_elements(t, a, &many));
+        assert!(out.lines().all(|l| l.len() < 40), "{out}");
+        assert!(
+            !out.replace("\r\n", "").contains('\n'),
+            "a bare LF in {out:?}"
+        );
+        assert!(
+            out.contains("    \"denyRead\": [\r\n      \"~/.secret-0\",\r\n"),
+            "{out:?}"
+        );
+        assert!(
+            out.contains("      \"~/.secret-12\"\r\n    ],\r\n"),
+            "{out:?}"
+        );
+        // A short addition keeps an inline list inline.
+        let out = edit_at(t, "/filesystem/allowWrite", |a| {
+            append_element(t, a, "\"/tmp\"")
+        });
+        assert!(
+            out.contains("\"allowWrite\": [\".\", \"/tmp\"]\r\n"),
+            "{out:?}"
+        );
+        // A tab-indented file keeps its tabs.
+        let t = "{\n\t\"network\": {\n\t\t\"allowedDomains\": [\"a.example\"]\n\t}\n}\n";
+        let out = edit_at(t, "/network/allowedDomains", |a| {
+            append_elements(t, a, &many)
+        });
+        assert!(
+            out.contains("\t\t\"allowedDomains\": [\n\t\t\t\"a.example\",\n\t\t\t\"~/.secret-0\""),
+            "{out:?}"
+        );
     }
 
     #[test]

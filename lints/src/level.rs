@@ -191,6 +191,15 @@ impl LevelConfig {
     pub fn explicit(&self, code: &str) -> Option<Level> {
         self.by_code.get(code).copied()
     }
+
+    /// Did the command line ask for `code` to be an error: `-D CODE`, or `-D warnings` when
+    /// the code was not named with another level?
+    pub fn asks_deny(&self, code: &str) -> bool {
+        match self.explicit(code) {
+            Some(l) => l == Level::Deny,
+            None => self.warnings == Some(Level::Deny),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -11,6 +11,8 @@
 //!   └─ resolve ─► Ir ─► every lint ─► findings ─► levels (-A/-W/-D) ─► diagnostics
 //! ```
 
+#![forbid(unsafe_code)]
+
 pub mod book;
 pub mod codes;
 pub mod context;
@@ -21,6 +23,7 @@ pub mod level;
 pub mod psl;
 pub mod registry;
 pub mod rules;
+pub mod run_gate;
 pub mod sarif;
 #[cfg(test)]
 mod testing;
@@ -29,6 +32,7 @@ pub use context::{Emitter, Finding, LintContext, Target};
 pub use level::{Level, LevelConfig, LevelError};
 pub use registry::{find, lints, registry, Kind, Lint};
 pub use rules::unsupported_key::unenforceable_keys;
+pub use run_gate::{run_gate, RunGate};
 
 use srt_compiler::{resolve, FsView, ResolveOptions};
 use srt_schema::{Diagnostic, Loaded};

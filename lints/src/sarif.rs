@@ -40,7 +40,6 @@ struct Tool {
 struct Driver {
     name: &'static str,
     version: &'static str,
-    information_uri: &'static str,
     rules: Vec<Rule>,
 }
 
@@ -332,7 +331,6 @@ pub fn render(items: &[(&Diagnostic, &Arc<SourceFile>)]) -> String {
                 driver: Driver {
                     name: "srt",
                     version: env!("CARGO_PKG_VERSION"),
-                    information_uri: "https://github.com/srt-rs/srt",
                     rules,
                 },
             },

@@ -16,7 +16,7 @@ fn expected() -> BTreeMap<String, String> {
     for l in srt_lints::registry() {
         pages.insert(format!("{}.md", l.code), srt_lints::book::page(l));
     }
-    pages.insert("README.md".into(), srt_lints::book::index());
+    pages.insert("index.md".into(), srt_lints::book::index());
     pages
 }
 
@@ -26,7 +26,7 @@ fn expected_summary(current: &str) -> String {
     let mut lines = current.lines().peekable();
     while let Some(line) = lines.next() {
         out.push(line.to_string());
-        if line.trim_start().starts_with("- [Lints](lints/README.md)") {
+        if line.trim_start().starts_with("- [Lints](lints/index.md)") {
             while lines
                 .peek()
                 .is_some_and(|l| l.contains("(lints/") && l.starts_with("  "))

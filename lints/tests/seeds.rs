@@ -115,7 +115,8 @@ fn with_github_gets_exfiltration_and_public_suffix_findings() {
             "\"*.cloudfront.net\"",
         )
         .unwrap();
-        assert_eq!(psl.severity, srt_schema::Severity::Error);
+        // CloudFront is on the list's private section: a warning, not an error.
+        assert_eq!(psl.severity, srt_schema::Severity::Warning);
     }
 }
 
@@ -124,12 +125,23 @@ fn claude_policies_without_session_env_get_the_session_env_lint() {
     for path in seeds() {
         let text = std::fs::read_to_string(&path).unwrap();
         let (_, d) = lint(&text, Target::Macos);
-        let runs_claude = text.contains("api.anthropic.com");
+        let runs_claude = text.contains("api.anthropic.com") || text.contains(".claude");
         let has_session_env = text.contains("~/.claude/session-env");
-        let fired = d
+        let found: Vec<_> = d
             .iter()
-            .any(|x| x.code == "claude-session-env-not-writable");
-        assert_eq!(fired, runs_claude && !has_session_env, "{}", path.display());
+            .filter(|x| x.code == "claude-session-env-not-writable")
+            .collect();
+        assert_eq!(
+            !found.is_empty(),
+            runs_claude && !has_session_env,
+            "{}",
+            path.display()
+        );
+        // No seed grants Claude Code's own directory: allowing the API or the MCP log cache is
+        // a hint, reported as a note (an MCP server or an API client needs no session-env).
+        for f in found {
+            assert_eq!(f.severity, srt_schema::Severity::Note, "{}", path.display());
+        }
     }
 }
 

@@ -5,6 +5,8 @@
 //! bytes ──load──► SourceFile ──json::parse──► Json (spans) ──validate──► Settings + Diagnostics
 //! ```
 
+#![forbid(unsafe_code)]
+
 pub mod diagnostic;
 pub mod domain;
 pub mod json;

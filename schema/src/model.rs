@@ -100,8 +100,4 @@ impl Settings {
     pub fn flag(opt: &Option<Spanned<bool>>) -> bool {
         opt.as_ref().is_some_and(|b| b.value)
     }
-
-    pub fn other(&self, path: &str) -> Option<&OtherKey> {
-        self.other.iter().find(|o| o.path == path)
-    }
 }

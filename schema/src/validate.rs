@@ -305,7 +305,7 @@ fn unknown_key(object_pointer: &str, object: &Json, key: &str) -> Diagnostic {
         d.with_help(format!("this object takes no keys here; {peer}"))
     } else {
         d.with_help(format!(
-            "known keys here: {}; the npm srt would silently drop this one",
+            "known keys here: {}; {peer}",
             here.iter()
                 .map(|k| format!("`{k}`"))
                 .collect::<Vec<_>>()
@@ -335,7 +335,10 @@ fn duplicate_keys(node: &Json, diags: &mut Vec<Diagnostic>) {
     match &node.kind {
         JsonKind::Object(members) => {
             for (i, m) in members.iter().enumerate() {
-                if let Some(first) = members[..i].iter().find(|p| p.key.value == m.key.value) {
+                // Repeated comment keys (`"//": "a", "//": "b"`) are how people write
+                // several comments; only the text is lost, never a rule.
+                let repeated = members[..i].iter().find(|p| p.key.value == m.key.value);
+                if let Some(first) = repeated.filter(|_| !is_comment_key(&m.key.value)) {
                     diags.push(
                         Diagnostic::error(
                             "duplicate-key",
@@ -354,6 +357,12 @@ fn duplicate_keys(node: &Json, diags: &mut Vec<Diagnostic>) {
         JsonKind::Array(items) => items.iter().for_each(|i| duplicate_keys(i, diags)),
         _ => {}
     }
+}
+
+/// A key people use for comments in JSON: `//…`, `_comment…`, `$comment`. The schema accepts
+/// them (its `patternProperties`) in every object but those the npm srt checks strictly.
+pub fn is_comment_key(key: &str) -> bool {
+    key.starts_with("//") || key.starts_with("_comment") || key == "$comment"
 }
 
 /// Every array of domain patterns a file can hold, with its list kind.

@@ -1,40 +1,20 @@
 //! `srt compile --target macos|linux`: print what a target OS will enforce.
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::ValueEnum;
-pub use srt_lints::Target;
+
+use crate::flags::{SettingsFlags, TargetFlag};
 
 mod linux;
 mod macos;
 
-/// `--target macos|linux`, parsed into the one `Target` type the lints and backends share.
-pub fn target_parser() -> impl clap::builder::TypedValueParser<Value = Target> {
-    use clap::builder::TypedValueParser;
-    clap::builder::PossibleValuesParser::new(["macos", "linux"]).map(|s| {
-        if s == "macos" {
-            Target::Macos
-        } else {
-            Target::Linux
-        }
-    })
-}
-
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The OS to compile for (default: this one).
-    #[arg(long, value_parser = target_parser())]
-    pub target: Option<Target>,
-    /// Settings file (default: ./.srt.json if present, else ~/.srt-settings.json).
-    #[arg(short = 's', long = "settings", value_name = "FILE")]
-    pub settings: Option<PathBuf>,
-    /// Resolve relative paths against DIR (default: the current directory).
-    #[arg(long, value_name = "DIR")]
-    pub cwd: Option<PathBuf>,
-    /// Expand `~` to DIR (default: $HOME).
-    #[arg(long, value_name = "DIR")]
-    pub home: Option<PathBuf>,
+    #[command(flatten)]
+    pub target: TargetFlag,
+    #[command(flatten)]
+    pub settings: SettingsFlags,
     /// Output format: `text` (default), `json` (linux), `command` (macos).
     #[arg(long, value_name = "FORMAT")]
     pub format: Option<String>,
@@ -64,8 +44,8 @@ pub enum Arch {
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    match args.target.unwrap_or_else(Target::host) {
-        Target::Macos => macos::run(&args),
-        Target::Linux => linux::run(&args),
+    match args.target.get() {
+        srt_lints::Target::Macos => macos::run(&args),
+        srt_lints::Target::Linux => linux::run(&args),
     }
 }

@@ -6,8 +6,9 @@ use std::process::ExitCode;
 
 use srt_compiler::diff::{diff, Direction};
 
+use crate::flags::{PlaceArgs, SettingsFlags};
 use crate::output::Format;
-use crate::settings::{load_and_resolve, report, SettingsArgs};
+use crate::settings::{load_and_resolve, report};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -21,22 +22,18 @@ pub struct Args {
     /// Exit 1 when anything widened (for pre-commit and CI review gates).
     #[arg(long)]
     pub exit_code: bool,
-    /// Resolve relative paths in both files against DIR (default: the current directory).
-    #[arg(long, value_name = "DIR")]
-    pub cwd: Option<PathBuf>,
-    /// Expand `~` to DIR (default: $HOME).
-    #[arg(long, value_name = "DIR")]
-    pub home: Option<PathBuf>,
+    /// Where both files apply.
+    #[command(flatten)]
+    pub place: PlaceArgs,
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let resolve = |file: &PathBuf| {
-        load_and_resolve(&SettingsArgs {
+        let flags = SettingsFlags {
             settings: Some(file.clone()),
-            cwd: args.cwd.clone(),
-            home: args.home.clone(),
-            project_first: false,
-        })
+            place: args.place.clone(),
+        };
+        load_and_resolve(&flags, srt_lints::Target::host())
     };
     let old = match resolve(&args.old) {
         Ok(r) => r,

@@ -10,11 +10,13 @@ use std::process::ExitCode;
 use clap::ValueEnum;
 use srt_compiler::path::{resolve_spelling, PathPattern};
 use srt_compiler::{builtin, Access, Ir, Origin, RealFs};
+use srt_lints::Target;
 use srt_schema::render::{render_human, Style};
 use srt_schema::Diagnostic;
 
+use crate::flags::SettingsFlags;
 use crate::output::{stderr_style, Format};
-use crate::settings::{load_and_resolve, report, SettingsArgs};
+use crate::settings::{linux_options, load_and_resolve, report};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum AccessArg {
@@ -37,19 +39,12 @@ pub struct Args {
     /// A destination to decide: HOST, HOST:PORT, or [IPv6]:PORT (port defaults to 443).
     #[arg(long, value_name = "HOST[:PORT]")]
     pub host: Option<String>,
-    /// Settings file (default: ./.srt.json if present, else ~/.srt-settings.json).
-    #[arg(short = 's', long = "settings", value_name = "FILE")]
-    pub settings: Option<PathBuf>,
-    /// Resolve relative paths against DIR (default: the current directory).
-    #[arg(long, value_name = "DIR")]
-    pub cwd: Option<PathBuf>,
-    /// Expand `~` to DIR (default: $HOME).
-    #[arg(long, value_name = "DIR")]
-    pub home: Option<PathBuf>,
+    #[command(flatten)]
+    pub settings: SettingsFlags,
     /// Also say what this target enforces differently from the decision (linux: what the
     /// bubblewrap plan cannot express for the deciding rule, e.g. a glob that matches nothing yet).
-    #[arg(long, value_parser = crate::cmd::compile::target_parser())]
-    pub target: Option<crate::cmd::compile::Target>,
+    #[arg(long, value_parser = crate::flags::target_parser())]
+    pub target: Option<Target>,
     /// Output format.
     #[arg(long, value_enum, default_value = "human")]
     pub format: Format,
@@ -59,15 +54,14 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if let Some(code) = &args.code {
         return explain_code(code);
     }
-    let resolved = match load_and_resolve(&SettingsArgs {
-        settings: args.settings.clone(),
-        cwd: args.cwd.clone(),
-        home: args.home.clone(),
-        project_first: true,
-    }) {
+    let target = args.target;
+    let resolved = match load_and_resolve(&args.settings, target.unwrap_or_else(Target::host)) {
         Ok(r) => r,
         Err(e) => return Ok(report(e)),
     };
+    if let Some(n) = resolved.choice.notice() {
+        eprintln!("{n}");
+    }
     // `srt run` write-protects its state directory when a write root covers it: say so here.
     let mut ir = resolved.ir.clone();
     srt_runtime::state_dir::protect(&mut ir, &srt_runtime::state_dir::default_state_dir());
@@ -90,7 +84,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         vec![host_decision(ir, &h, port)]
     };
     let mut decisions = decisions;
-    if let Some(target) = args.target {
+    if let Some(target) = target {
         let notes = target_notes(ir, target);
         for d in &mut decisions {
             d.target_notes = relevant_notes(&notes, d.origin.as_ref());
@@ -98,34 +92,34 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     match args.format {
         Format::Json => {
-            let doc = serde_json::json!({ "version": 1, "decisions": decisions.iter().map(|d| d.json(ir)).collect::<Vec<_>>() });
-            println!("{}", serde_json::to_string_pretty(&doc)?);
+            let settings = resolved.choice.path().map(|p| p.display().to_string());
+            let doc = serde_json::json!({ "version": 1, "settings": settings, "decisions": decisions.iter().map(|d| d.json(ir)).collect::<Vec<_>>() });
+            crate::output::stdout(&(serde_json::to_string_pretty(&doc)? + "\n"));
         }
         Format::Human => {
             let style = Style {
                 color: stderr_style().color && std::io::IsTerminal::is_terminal(&std::io::stdout()),
                 ..stderr_style()
             };
-            for d in &decisions {
-                print!("{}", d.human(ir, style));
-            }
+            let text: String = decisions.iter().map(|d| d.human(ir, style)).collect();
+            crate::output::stdout(&text);
         }
     }
     Ok(ExitCode::SUCCESS)
 }
 
 /// What the target's backend reports it cannot express exactly (its coded notes).
-fn target_notes(ir: &Ir, target: crate::cmd::compile::Target) -> Vec<Diagnostic> {
-    use srt_compiler::backend::linux::{plan, HostFacts, LinuxOptions};
+fn target_notes(ir: &Ir, target: Target) -> Vec<Diagnostic> {
+    use srt_compiler::backend::linux::{plan, HostFacts};
     match target {
-        crate::cmd::compile::Target::Linux => {
+        Target::Linux => {
             let facts = HostFacts::gather(ir, &RealFs);
             // The runtime's own paths do not change what the plan can express for a rule.
-            let opts = LinuxOptions::new(PathBuf::from("/srt"), PathBuf::from("/srt-sockets"));
+            let opts = linux_options(PathBuf::from("/srt"), PathBuf::from("/srt-sockets"));
             plan(ir, &facts, &opts).notes
         }
         // The Seatbelt profile realises every decision exactly (its test table checks this).
-        crate::cmd::compile::Target::Macos => Vec::new(),
+        Target::Macos => Vec::new(),
     }
 }
 
@@ -157,7 +151,7 @@ fn explain_code(code: &str) -> anyhow::Result<ExitCode> {
         }
         return Ok(ExitCode::from(2));
     };
-    print!("{}", srt_lints::book::explain(lint));
+    crate::output::stdout(&srt_lints::book::explain(lint));
     Ok(ExitCode::SUCCESS)
 }
 

@@ -1,7 +1,9 @@
 //! `srt init`: write a minimal, lint-clean policy from presets the user combines.
 //!
 //! The file is complete for the npm srt too (every list it requires is present), so the same
-//! file works with both tools.
+//! file works with both tools, and every preset's output lints with no warning (a test runs
+//! each under `srt run` too). There is no GitHub preset: github.com is an exfiltration surface
+//! that `srt lint` warns about, so it is added by hand, knowingly.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -24,8 +26,6 @@ pub enum Preset {
     /// The Context7 MCP server's hosts, Claude's MCP log cache and `~/.claude/session-env`.
     #[value(name = "mcp-context7")]
     McpContext7,
-    /// github.com (git dependencies, `bd sync`): an exfiltration surface, see the warning.
-    Github,
 }
 
 /// What a preset adds: hosts, writable paths.
@@ -78,10 +78,6 @@ fn grant(p: Preset) -> Grant {
                 "~/Library/Caches/claude-cli-nodejs",
                 "~/.claude/session-env",
             ],
-        },
-        Preset::Github => Grant {
-            hosts: &["github.com"],
-            writes: &[],
         },
     }
 }
@@ -156,15 +152,8 @@ pub fn render(presets: &[Preset]) -> String {
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let text = render(&args.preset);
-    if args.preset.contains(&Preset::Github) {
-        eprintln!(
-            "srt init: warning: github.com is an exfiltration surface: a process that can reach it can push to any \
-             repository it has credentials for and post gists or issues. Keep it only if builds fetch git \
-             dependencies or you need `bd sync`."
-        );
-    }
     if args.stdout {
-        print!("{text}");
+        crate::output::stdout(&text);
         return Ok(ExitCode::SUCCESS);
     }
     if args.output.exists() && !args.force {

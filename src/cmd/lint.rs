@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use srt_compiler::{RealFs, ResolveOptions};
-use srt_lints::{Kind, Target};
+use srt_compiler::RealFs;
+use srt_lints::Kind;
 use srt_schema::{Diagnostic, Severity, SourceFile};
 
 use crate::output::{print_diagnostics, Format};
@@ -24,56 +24,20 @@ pub enum LintFormat {
     /// SARIF 2.1.0, with every rule's help text (stdout).
     Sarif,
 }
-use crate::settings;
-
-pub use levels::LevelArgs;
-
-mod levels {
-    //! `-A/-W/-D CODE`, shared by `lint` and `run`.
-
-    use srt_lints::{LevelConfig, LevelError};
-
-    #[derive(Debug, Default, clap::Args)]
-    pub struct LevelArgs {
-        /// Allow (hide) a lint. `warnings` means every warning. Repeatable, or comma-separated.
-        #[arg(
-            short = 'A',
-            long = "allow",
-            value_name = "CODE",
-            value_delimiter = ','
-        )]
-        pub allow: Vec<String>,
-        /// Report a lint as a warning.
-        #[arg(short = 'W', long = "warn", value_name = "CODE", value_delimiter = ',')]
-        pub warn: Vec<String>,
-        /// Report a lint as an error (exit 1). `-D warnings` makes every warning an error.
-        #[arg(short = 'D', long = "deny", value_name = "CODE", value_delimiter = ',')]
-        pub deny: Vec<String>,
-    }
-
-    impl LevelArgs {
-        pub fn config(&self) -> Result<LevelConfig, LevelError> {
-            LevelConfig::from_flags(&self.allow, &self.warn, &self.deny)
-        }
-    }
-}
+use crate::flags::{LevelArgs, SettingsFlags, TargetFlag};
+use crate::settings::{self, Choice};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Settings files (default: ./.srt.json if present, else ~/.srt-settings.json).
+    /// Settings files (default: -s FILE, else ~/.srt-settings.json).
     pub files: Vec<PathBuf>,
+    #[command(flatten)]
+    pub settings: SettingsFlags,
     /// Output format.
     #[arg(long, value_enum, default_value = "human")]
     pub format: LintFormat,
-    /// Lint for this OS: some keys only work on one (default: this one).
-    #[arg(long, value_parser = crate::cmd::compile::target_parser())]
-    pub target: Option<Target>,
-    /// Resolve relative paths against DIR (default: the current directory).
-    #[arg(long, value_name = "DIR")]
-    pub cwd: Option<PathBuf>,
-    /// Expand `~` to DIR (default: $HOME).
-    #[arg(long, value_name = "DIR")]
-    pub home: Option<PathBuf>,
+    #[command(flatten)]
+    pub target: TargetFlag,
     #[command(flatten)]
     pub levels: LevelArgs,
     /// Apply machine-applicable fixes in place (formatting and key order kept; atomic write).
@@ -89,8 +53,7 @@ pub struct Args {
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if args.list {
-        print!("{}", list());
-        return Ok(ExitCode::SUCCESS);
+        return crate::cmd::write_stdout(list().as_bytes());
     }
     let levels = match args.levels.config() {
         Ok(l) => l,
@@ -99,59 +62,65 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(2));
         }
     };
-    let target = args.target.unwrap_or_else(Target::host);
-    let process_cwd = std::env::current_dir()?;
-    let cwd = match &args.cwd {
-        Some(d) => {
-            std::fs::canonicalize(d).map_err(|e| anyhow::anyhow!("--cwd {}: {e}", d.display()))?
+    let target = args.target.get();
+    let place = match args.settings.place.place(target) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("{:?}", miette::Report::new(e));
+            return Ok(ExitCode::from(2));
         }
-        None => process_cwd.clone(),
     };
-    let files = if args.files.is_empty() {
-        match settings::default_settings_path(&process_cwd, true) {
-            Some(p) if p.exists() => vec![p],
-            _ => {
-                eprintln!("srt: no settings file: neither ./.srt.json nor ~/.srt-settings.json exists (pass a FILE)");
+    let mut files = args.files.clone();
+    files.extend(args.settings.settings.clone());
+    if files.is_empty() {
+        match Choice::for_flags(None, &place) {
+            Choice::Default(p) => {
+                eprintln!(
+                    "srt: linting {} (the default; pass FILE for another)",
+                    p.display()
+                );
+                files.push(p);
+            }
+            Choice::BuiltIn { looked_for } | Choice::Given(looked_for) => {
+                eprintln!(
+                    "srt: no settings file: {} does not exist (pass a FILE)",
+                    looked_for.display()
+                );
                 return Ok(ExitCode::from(2));
             }
         }
-    } else {
-        args.files.clone()
-    };
+    }
     let mut all: Vec<(Diagnostic, Arc<SourceFile>)> = Vec::new();
     let mut unreadable = false;
     let mut would_change = false;
     for file in &files {
         let name = file.display().to_string();
-        let mut opts = ResolveOptions {
-            cwd: cwd.clone(),
-            settings_path: Some(std::fs::canonicalize(file).unwrap_or_else(|_| file.clone())),
-            ..ResolveOptions::from_env()
-        };
-        if let Some(h) = &args.home {
-            opts.home = h.clone();
-        }
+        let opts = settings::resolve_options(&place, Some(file));
         let lint = |l: &srt_schema::Loaded| srt_lints::check(l, &opts, &RealFs, target, &levels);
-        let mut loaded = match settings::load(&name, file) {
+        let mut loaded = match srt_schema::load_file(&name, file) {
             Ok(l) => l,
             Err(e) => {
-                eprintln!("{:?}", miette::Report::new(e));
+                all.push(settings::unreadable_diagnostic(&e));
                 unreadable = true;
                 continue;
             }
         };
         if args.fix && !loaded.has_errors() {
             match fix_file(file, &name, args.dry_run, &lint) {
-                Ok(Some(fixed)) if args.dry_run => {
+                Ok(Some(diff)) if args.dry_run => {
                     would_change = true;
-                    print!("{fixed}");
+                    crate::cmd::write_stdout(diff.as_bytes())?;
                     continue;
                 }
                 Ok(Some(_)) => {
-                    loaded = settings::load(&name, file)?;
+                    loaded = srt_schema::load_file(&name, file)?;
                 }
-                Ok(None) if args.dry_run => continue,
-                Ok(None) => {}
+                Ok(None) => {
+                    eprintln!("srt: {name}: nothing to fix");
+                    if args.dry_run {
+                        continue;
+                    }
+                }
                 Err(e) => {
                     eprintln!("{e:?}");
                     unreadable = true;
@@ -163,6 +132,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         all.extend(diags.into_iter().map(|d| (d, loaded.source.clone())));
     }
     if args.dry_run {
+        if unreadable {
+            print_diagnostics(&all, Format::Human);
+        }
         return Ok(ExitCode::from(if unreadable {
             2
         } else {
@@ -174,7 +146,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         LintFormat::Json => print_diagnostics(&all, Format::Json),
         LintFormat::Sarif => {
             let refs: Vec<_> = all.iter().map(|(d, s)| (d, s)).collect();
-            println!("{}", srt_lints::sarif::render(&refs));
+            let text = srt_lints::sarif::render(&refs) + "\n";
+            crate::cmd::write_stdout(text.as_bytes())?;
         }
     }
     if unreadable {

@@ -11,6 +11,7 @@ pub mod explain;
 pub mod init;
 pub mod lint;
 pub mod run;
+mod run_gate;
 
 pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
@@ -26,7 +27,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Completions { shell } => {
-            let mut cmd = <Cli as clap::CommandFactory>::command();
+            let mut cmd = without_hidden(<Cli as clap::CommandFactory>::command());
             let mut out = Vec::new();
             clap_complete::generate(shell, &mut cmd, "srt", &mut out);
             write_stdout(&out)
@@ -60,18 +61,21 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// A subcommand that this build does not have yet: say so, exit 2, never pretend.
-#[allow(dead_code)] // no subcommand lacks an implementation in any build at the moment
-pub fn not_yet(what: &str) -> anyhow::Result<ExitCode> {
-    eprintln!("srt: `{what}` is not available in this build yet");
-    Ok(ExitCode::from(2))
+/// The command line without its hidden (internal) subcommands, which clap_complete would
+/// otherwise offer.
+fn without_hidden(full: clap::Command) -> clap::Command {
+    let mut out = clap::Command::new(full.get_name().to_string());
+    for a in full.get_arguments() {
+        out = out.arg(a.clone());
+    }
+    for sub in full.get_subcommands().filter(|s| !s.is_hide_set()) {
+        out = out.subcommand(sub.clone());
+    }
+    out
 }
 
 /// Writes generated output; a closed pipe (`| head`) is not an error.
-fn write_stdout(bytes: &[u8]) -> anyhow::Result<ExitCode> {
-    use std::io::Write;
-    match std::io::stdout().write_all(bytes) {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
-        _ => Ok(ExitCode::SUCCESS),
-    }
+pub fn write_stdout(bytes: &[u8]) -> anyhow::Result<ExitCode> {
+    crate::output::stdout(&String::from_utf8_lossy(bytes));
+    Ok(ExitCode::SUCCESS)
 }

@@ -1,25 +1,22 @@
 //! `srt run`: run a command in the sandbox (also the npm srt's drop-in form), and the hidden
 //! in-sandbox init.
 //!
-//! Before anything starts: the settings must validate, no lint may reach deny level (levels
-//! can be relaxed with `-A`, validation cannot), and every key must be one this runtime
-//! enforces. Then the runtime builds the plan and runs it; it never runs the command outside
-//! the sandbox.
+//! Before anything starts, the file is linted (`srt_lints::run_gate`): it stops the run only
+//! when srt cannot enforce it as written or when it would hand the sandbox the host; every
+//! other finding is reported in a line and the run goes on. Then the runtime builds the plan
+//! and runs it; it never runs the command outside the sandbox.
 
 use std::ffi::OsString;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use srt_schema::Severity;
+use crate::flags::{LevelArgs, SettingsFlags};
+use crate::settings::{load_and_resolve, report};
 
-use crate::cmd::lint::LevelArgs;
-use crate::settings::{load_and_resolve, report, SettingsArgs};
-
-#[derive(Debug, clap::Args)]
+#[derive(Clone, Debug, clap::Args)]
 pub struct Args {
-    /// Settings file (default: ~/.srt-settings.json; without it, no network and no writes).
-    #[arg(short = 's', long = "settings", value_name = "FILE")]
-    pub settings: Option<PathBuf>,
+    #[command(flatten)]
+    pub settings: SettingsFlags,
     /// Print the plan and the proxies' decisions.
     #[arg(short = 'd', long = "debug")]
     pub debug: bool,
@@ -38,8 +35,8 @@ pub struct Args {
     pub control_fd: Option<String>,
     #[command(flatten)]
     pub levels: LevelArgs,
-    /// The command and its arguments (after `--`).
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    /// The command and its arguments (after `--`, or after the options).
+    #[arg(trailing_var_arg = true)]
     pub argv: Vec<OsString>,
 }
 
@@ -85,61 +82,23 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(2));
         }
     };
-    let resolved = match load_and_resolve(&SettingsArgs {
-        settings: args.settings.clone(),
-        project_first: false,
-        ..SettingsArgs::default()
-    }) {
+    let resolved = match load_and_resolve(&args.settings, srt_lints::Target::host()) {
         Ok(r) => r,
         Err(e) => return Ok(report(e)),
     };
-    let loaded = &resolved.loaded;
-    // Deny-level lint findings and keys this runtime cannot enforce stop the run.
-    let opts = srt_compiler::ResolveOptions {
-        cwd: resolved.ir.cwd.clone(),
-        home: resolved.ir.home.clone(),
-        settings_path: resolved.ir.settings_path.clone(),
-    };
-    let mut stop: Vec<_> = srt_lints::check(
-        loaded,
-        &opts,
+    if args.debug {
+        if let Some(n) = resolved.choice.notice() {
+            eprintln!("{n}");
+        }
+    }
+    let gate = srt_lints::run_gate(
+        &resolved.loaded,
+        &resolved.resolve_options(),
         &srt_compiler::RealFs,
-        srt_lints::Target::host(),
         &levels,
-    )
-    .into_iter()
-    .filter(|d| d.severity == Severity::Error)
-    .collect();
-    for d in srt_lints::unenforceable_keys(&loaded.settings) {
-        if !stop.contains(&d) {
-            stop.push(d);
-        }
-    }
-    // An external proxy (`httpProxyPort`/`socksProxyPort`) would take the network decisions
-    // out of srt's hands; srt does not chain to one, so it refuses rather than ignore the key.
-    if let Some(n) = loaded.settings.network() {
-        for port in [&n.http_proxy_port, &n.socks_proxy_port]
-            .into_iter()
-            .flatten()
-        {
-            let key_span = port.key.unwrap_or(port.span);
-            stop.push(
-                srt_schema::Diagnostic::error("unsupported-key", "an external proxy port is not supported by `srt run`")
-                    .with_label(key_span, "srt runs its own proxies and does not forward to another one")
-                    .with_help("remove httpProxyPort/socksProxyPort to let srt's proxies decide, or run this file with the npm srt"),
-            );
-        }
-    }
-    if !stop.is_empty() {
-        let items: Vec<_> = stop
-            .into_iter()
-            .map(|d| (d, loaded.source.clone()))
-            .collect();
-        crate::output::print_diagnostics(&items, crate::output::Format::Human);
-        return refuse(format!(
-            "{} has problems that stop the run (above); fix them, or relax a lint with -A CODE",
-            loaded.source.name
-        ));
+    );
+    if let Some(code) = super::run_gate::apply(&gate, &resolved.loaded.source) {
+        return Ok(code);
     }
     run_sandboxed(&args, &resolved, command)
 }
@@ -322,8 +281,12 @@ mod tests {
  "ignoreViolations":{"*":["x.test"],"echo":["y.test"],"other":["z.test"]}}"#,
         )
         .unwrap();
-        let args = Args {
+        let flags = SettingsFlags {
             settings: Some(settings.clone()),
+            ..SettingsFlags::default()
+        };
+        let args = Args {
+            settings: flags.clone(),
             debug: true,
             command_string: None,
             violations: Some(dir.path().join("v.jsonl")),
@@ -332,10 +295,7 @@ mod tests {
             levels: LevelArgs::default(),
             argv: vec![],
         };
-        let Ok(resolved) = load_and_resolve(&SettingsArgs {
-            settings: Some(settings),
-            ..SettingsArgs::default()
-        }) else {
+        let Ok(resolved) = load_and_resolve(&flags, srt_lints::Target::host()) else {
             panic!("settings do not load");
         };
         let command: Vec<OsString> = vec!["/bin/bash".into(), "-c".into(), "echo 'hi'".into()];

@@ -8,11 +8,12 @@ use crate::{Emitter, Level, LintContext};
 
 crate::declare_lint! {
     /// ### What it does
-    /// Flags a policy meant for running Claude Code (it allows `api.anthropic.com`, or grants
-    /// access to `.claude` or `claude-cli-nodejs` paths) in which `~/.claude/session-env` is
-    /// not writable. The finding is a warning when only `api.anthropic.com` says the policy is for
-    /// Claude (it may be for a program calling the API), and an error when the file names
-    /// Claude's own paths.
+    /// Flags a policy that looks meant for running Claude Code while `~/.claude/session-env`
+    /// is not writable. A policy that grants access to Claude Code's own directory
+    /// (`~/.claude/…`) is one for Claude Code: that is a warning. A policy that only allows
+    /// `api.anthropic.com` or Claude's MCP log cache (`claude-cli-nodejs`) may as well be for a
+    /// program calling the API or for an MCP server, which need no session-env: that is a
+    /// note. The lint never stops `srt run`.
     ///
     /// ### Why is this bad
     /// Claude Code keeps per-session shell state in `~/.claude/session-env` and needs it to run
@@ -20,18 +21,19 @@ crate::declare_lint! {
     /// main agent and in subagents, fails with `EPERM`, which looks like a sandbox bug rather
     /// than a missing line.
     ///
-    /// The fix (machine-applicable) adds `~/.claude/session-env` to `allowWrite`.
+    /// For the warning, the fix (machine-applicable) adds `~/.claude/session-env` to
+    /// `allowWrite`; a note gets no fix.
     ///
     /// ### Example
     /// Bad:
     /// ```json
     /// {"network": {"allowedDomains": ["api.anthropic.com"], "deniedDomains": []},
-    ///  "filesystem": {"denyRead": [], "allowWrite": [".", "/tmp"], "denyWrite": []}}
+    ///  "filesystem": {"denyRead": [], "allowWrite": [".", "/tmp", "~/.claude/todos"], "denyWrite": []}}
     /// ```
     /// Use instead:
     /// ```json
     /// {"network": {"allowedDomains": ["api.anthropic.com"], "deniedDomains": []},
-    ///  "filesystem": {"denyRead": [], "allowWrite": [".", "/tmp", "~/.claude/session-env"], "denyWrite": []}}
+    ///  "filesystem": {"denyRead": [], "allowWrite": [".", "/tmp", "~/.claude/todos", "~/.claude/session-env"], "denyWrite": []}}
     /// ```
     pub CLAUDE_SESSION_ENV_NOT_WRITABLE {
         code: "claude-session-env-not-writable",
@@ -41,24 +43,36 @@ crate::declare_lint! {
     }
 }
 
-/// Why the file looks like a policy for Claude: the entry, and whether it is Claude-specific.
+/// Why the file looks like a policy for Claude Code: the entry, and whether it is Claude
+/// Code's own directory (`.claude`) rather than a guess from a host or the MCP log cache.
 fn claude_evidence(ctx: &LintContext<'_>) -> Option<(Span, String, bool)> {
+    let mut weak = None;
     if let Some(fs) = ctx.settings.filesystem() {
         // Only grants count: denying `~/.claude` protects it from a job that is not Claude.
         for list in [&fs.allow_write, &fs.allow_read] {
             for e in items(list) {
                 let p = &e.value.path;
-                if p.contains(".claude") || p.contains("claude-cli-nodejs") {
-                    return Some((e.span, "Claude Code's own path".into(), true));
+                if p.split('/').any(|c| c == ".claude") {
+                    return Some((e.span, "Claude Code's own directory".into(), true));
+                }
+                if weak.is_none() && p.contains("claude-cli-nodejs") {
+                    weak = Some((
+                        e.span,
+                        "Claude Code's MCP log cache: this policy may run Claude Code".into(),
+                        false,
+                    ));
                 }
             }
         }
+    }
+    if weak.is_some() {
+        return weak;
     }
     let d = ctx.host("api.anthropic.com", 443);
     let rule = d.rule.filter(|_| d.allowed)?;
     Some((
         rule.origin.span()?,
-        "allows api.anthropic.com: this policy runs Claude".into(),
+        "allows api.anthropic.com: this policy may run Claude Code".into(),
         false,
     ))
 }
@@ -87,9 +101,13 @@ fn check(ctx: &LintContext<'_>, out: &mut Emitter) {
     match blocker {
         None => {
             d = d.with_help(format!(
-                "Claude Code needs {CLAUDE_SESSION_ENV} to run bash, even with --no-session-persistence; add it to filesystem.allowWrite"
+                "if this policy runs Claude Code, it needs {CLAUDE_SESSION_ENV} to run bash, even with --no-session-persistence; add it to filesystem.allowWrite (an MCP server or a program calling the API needs nothing)"
             ));
-            if let Some(edit) = ctx.append_to_list("filesystem", "allowWrite", CLAUDE_SESSION_ENV) {
+            // A guess (a note) gets no fix: `--fix` must not widen a policy for an MCP server.
+            let edit = ctx
+                .append_to_list("filesystem", "allowWrite", CLAUDE_SESSION_ENV)
+                .filter(|_| specific);
+            if let Some(edit) = edit {
                 d = d.with_fix(Fix {
                     description: format!("add \"{CLAUDE_SESSION_ENV}\" to filesystem.allowWrite"),
                     edits: vec![edit],
@@ -102,7 +120,7 @@ fn check(ctx: &LintContext<'_>, out: &mut Emitter) {
             ));
         }
     }
-    out.emit_at(if specific { Level::Deny } else { Level::Warn }, d);
+    out.emit_at(if specific { Level::Warn } else { Level::Note }, d);
 }
 
 #[cfg(test)]
@@ -132,16 +150,20 @@ mod tests {
     fn fails() {
         let cases = [
             (
-                "seed: project .srt.json (warning: only api.anthropic.com says Claude)",
+                "seed: project .srt.json (note: only api.anthropic.com hints at Claude)",
                 "{\n  \"network\": {\n    \"allowedDomains\": [\n      \"api.anthropic.com\",\n      \"crates.io\"\n    ]\n  },\n  \"filesystem\": {\n    \"denyRead\": [\"~/.ssh\"],\n    \"allowWrite\": [\n      \".\",\n      \"~/.cargo/registry\",\n      \"/tmp\"\n    ]\n  }\n}",
             ),
             (
-                "seed: Context7 (error: names Claude's cache)",
+                "seed: Context7 (note: the MCP log cache hints at Claude)",
                 "{\n  \"network\": {\n    \"allowedDomains\": [\n      \"api.anthropic.com\",\n      \"context7.com\", \"*.context7.com\",\n      \"api.upstash.com\"\n    ]\n  },\n  \"filesystem\": {\n    \"allowWrite\": [\n      \".\",\n      \"~/Library/Caches/claude-cli-nodejs\"\n    ]\n  }\n}",
             ),
             (
                 "no filesystem at all",
                 r#"{"allowPty": true, "network": {"allowedDomains": ["api.anthropic.com"]}}"#,
+            ),
+            (
+                "Claude Code's own directory (warning)",
+                r#"{"network": {"allowedDomains": ["api.anthropic.com"], "deniedDomains": []}, "filesystem": {"denyRead": [], "allowWrite": [".", "~/.claude/todos"], "denyWrite": []}}"#,
             ),
             (
                 "denied by denyWrite: no automatic fix",

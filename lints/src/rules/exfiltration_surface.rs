@@ -3,7 +3,7 @@
 use srt_schema::Span;
 
 use crate::knowledge::exfiltration::{Service, SERVICES};
-use crate::{Emitter, LintContext};
+use crate::{Emitter, Level, LintContext};
 
 crate::declare_lint! {
     /// ### What it does
@@ -17,6 +17,10 @@ crate::declare_lint! {
     /// The check asks the decision procedure whether each known host is reachable, so a
     /// wildcard such as `*.github.com` is reported with every host it opens
     /// (`api.github.com` uploads, gists, archives).
+    ///
+    /// A host that the file's own ecosystem needs is a note, not a warning:
+    /// `storage.googleapis.com` when `proxy.golang.org` is allowed (Go's module proxy sends
+    /// module downloads there, so a Go policy cannot work without it).
     ///
     /// ### Why is this bad
     /// A sandbox keeps secrets in only if nothing can carry them out. A process that can reach
@@ -49,6 +53,21 @@ struct Group<'a> {
     span: Span,
     raw: String,
     hits: Vec<(&'a Service, String, &'a str)>,
+}
+
+/// Surfaces a file's ecosystem needs: (host, the allowed host that makes it expected, why).
+const EXPECTED: &[(&str, &str, &str)] = &[(
+    "storage.googleapis.com",
+    "proxy.golang.org",
+    "Go's module proxy sends module downloads there",
+)];
+
+/// Why `host` is expected in this file, when another allowed host needs it.
+fn expected(ctx: &LintContext<'_>, host: &str) -> Option<&'static str> {
+    EXPECTED
+        .iter()
+        .find(|(h, with, _)| *h == host && ctx.reachable(with))
+        .map(|(_, _, why)| *why)
 }
 
 fn check(ctx: &LintContext<'_>, out: &mut Emitter) {
@@ -100,15 +119,25 @@ fn check(ctx: &LintContext<'_>, out: &mut Emitter) {
                 s.needed_for, s.instead
             ));
         }
+        let whys: Vec<Option<&str>> = hosts.iter().map(|h| expected(ctx, h)).collect();
+        let all_expected = whys.iter().all(Option::is_some);
+        let mut message = format!(
+            "`{}` lets the sandbox publish data ({})",
+            g.raw,
+            names.join(", ")
+        );
+        if let (true, Some(Some(why))) = (all_expected, whys.first()) {
+            message.push_str(&format!("; expected here: {why}"));
+        }
         let d = out
-            .diag(format!(
-                "`{}` lets the sandbox publish data ({})",
-                g.raw,
-                names.join(", ")
-            ))
+            .diag(message)
             .with_label(g.span, format!("reaches {}", hosts.join(", ")))
             .with_help(help.trim_end().to_string());
-        out.emit(d);
+        if all_expected {
+            out.emit_at(Level::Note, d);
+        } else {
+            out.emit(d);
+        }
     }
 }
 

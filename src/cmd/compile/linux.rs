@@ -4,11 +4,12 @@
 
 use std::process::ExitCode;
 
-use srt_compiler::backend::linux::{plan, HostFacts, LinuxOptions};
+use srt_compiler::backend::linux::{plan, HostFacts};
 use srt_compiler::RealFs;
+use srt_lints::Target;
 
 use super::Arch;
-use crate::settings::{load_and_resolve, report, SettingsArgs};
+use crate::settings::{linux_options, load_and_resolve, report, srt_binary};
 
 /// The name of the proxy sockets' directory, a fresh private one per run, under the parent
 /// `srt run` would choose for this policy (`srt_runtime::proxy::socket_parent_for`).
@@ -20,25 +21,20 @@ pub fn run(args: &super::Args) -> anyhow::Result<ExitCode> {
         eprintln!("srt: --format for linux is `text` or `json`, not `{format}`");
         return Ok(ExitCode::from(2));
     }
-    let resolved = match load_and_resolve(&SettingsArgs {
-        settings: args.settings.clone(),
-        cwd: args.cwd.clone(),
-        home: args.home.clone(),
-        project_first: true,
-    }) {
+    let resolved = match load_and_resolve(&args.settings, Target::Linux) {
         Ok(r) => r,
         Err(e) => return Ok(report(e)),
     };
+    if let Some(n) = resolved.choice.notice() {
+        eprintln!("{n}");
+    }
     // `srt run` write-protects its state directory when a write root covers it: so does the plan.
     let mut ir = resolved.ir.clone();
     srt_runtime::state_dir::protect(&mut ir, &srt_runtime::state_dir::default_state_dir());
     let ir = &ir;
     let facts = HostFacts::gather(ir, &RealFs);
-    let srt = std::env::current_exe()?;
-    let srt = std::fs::canonicalize(&srt).unwrap_or(srt);
     let socket_dir = srt_runtime::proxy::socket_parent_for(ir).join(SOCKET_DIR_PLACEHOLDER);
-    let mut opts = LinuxOptions::new(srt, socket_dir);
-    opts.tmpdir = srt_compiler::env::tmpdir_from_env().into();
+    let mut opts = linux_options(srt_binary()?, socket_dir);
     if let Some(a) = args.arch {
         opts.arch = match a {
             Arch::X86_64 => srt_compiler::backend::linux::seccomp::Arch::X86_64,
@@ -49,9 +45,10 @@ pub fn run(args: &super::Args) -> anyhow::Result<ExitCode> {
     let mut notes = resolved.notes.clone();
     notes.append(&mut plan.notes);
     plan.notes = notes;
-    match format {
-        "json" => println!("{}", serde_json::to_string_pretty(&plan.render_json(ir))?),
-        _ => print!("{}", plan.render_text(ir)),
-    }
+    let text = match format {
+        "json" => serde_json::to_string_pretty(&plan.render_json(ir))? + "\n",
+        _ => plan.render_text(ir),
+    };
+    crate::output::stdout(&text);
     Ok(ExitCode::SUCCESS)
 }

@@ -10,7 +10,7 @@ use srt_compiler::env::{
 use srt_schema::Severity;
 
 use crate::output::{print_diagnostics, Format};
-use crate::settings::{self, SettingsArgs};
+use crate::settings;
 
 pub fn run(args: &super::Args) -> anyhow::Result<ExitCode> {
     let script = match args.format.as_deref() {
@@ -21,15 +21,13 @@ pub fn run(args: &super::Args) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(2));
         }
     };
-    let resolved = match settings::load_and_resolve(&SettingsArgs {
-        settings: args.settings.clone(),
-        cwd: args.cwd.clone(),
-        home: args.home.clone(),
-        project_first: true,
-    }) {
+    let resolved = match settings::load_and_resolve(&args.settings, srt_lints::Target::Macos) {
         Ok(r) => r,
         Err(e) => return Ok(settings::report(e)),
     };
+    if let Some(n) = resolved.choice.notice() {
+        eprintln!("{n}");
+    }
     let source = resolved.loaded.source.clone();
     let notes: Vec<_> = resolved
         .notes
@@ -63,7 +61,7 @@ pub fn run(args: &super::Args) -> anyhow::Result<ExitCode> {
         }
     };
     if !script {
-        print!("{profile}");
+        crate::output::stdout(&profile);
         return Ok(ExitCode::SUCCESS);
     }
     let mut env = proxy_env(&ProxyEnv {
@@ -81,6 +79,6 @@ pub fn run(args: &super::Args) -> anyhow::Result<ExitCode> {
         "JAVA_TOOL_OPTIONS".into(),
         java_tool_options("localhost", opts.proxy.http, None),
     ));
-    print!("{}", command::command_script(&profile, &env));
+    crate::output::stdout(&command::command_script(&profile, &env));
     Ok(ExitCode::SUCCESS)
 }
