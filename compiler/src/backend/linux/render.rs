@@ -157,6 +157,7 @@ pub(super) fn json(plan: &LinuxPlan, ir: &Ir) -> Value {
             "origin": ir.describe(&a.origin),
         })).collect::<Vec<_>>(),
         "proxy": plan.proxy,
-        "init": plan.init.then(|| plan.init_path.to_string_lossy()),
+        "init": plan.init_path.to_string_lossy(),
+        "bridges": plan.bridges,
     })
 }
