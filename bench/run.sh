@@ -47,9 +47,13 @@ args, skip = [], 0
 argv = plan["bwrap"]
 i = 0
 while i < len(argv):
-    # Drop the init's own mounts (srt binary, proxy sockets): the baseline runs no init.
+    # Drop the init's own mounts (srt binary, proxy sockets) and `--as-pid-1`: the baseline
+    # runs no init, so bwrap keeps its own PID 1.
     if argv[i] == "--ro-bind" and i + 2 < len(argv) and ("srt-" in argv[i + 1] or argv[i + 1].endswith("/srt")):
         i += 3
+        continue
+    if argv[i] == "--as-pid-1":
+        i += 1
         continue
     args.append(argv[i])
     i += 1

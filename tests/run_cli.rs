@@ -14,7 +14,7 @@ use common::{exists, ok, text, Sandbox};
 
 const POLICY: &str = r#"{"network":{"allowedDomains":["example.com"],"deniedDomains":[]},
  "filesystem":{"denyRead":[],"allowRead":[],"allowWrite":["."],"denyWrite":[]}}"#;
-/// No host to reach: no proxies, and no init of srt's (bwrap's PID 1 and `--seccomp`).
+/// No host to reach: no proxies and no bridges (srt's init is PID 1 all the same).
 const OFFLINE: &str = r#"{"network":{"allowedDomains":[],"deniedDomains":[]},
  "filesystem":{"denyRead":[],"allowRead":[],"allowWrite":["."],"denyWrite":[]}}"#;
 

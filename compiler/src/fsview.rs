@@ -42,6 +42,11 @@ pub trait FsView {
     fn list(&self, _dir: &Path) -> Option<Vec<DirEntry>> {
         None
     }
+    /// How many names (hard links) the file at `path` has (following symlinks), or `None`
+    /// if that cannot be known.
+    fn link_count(&self, _path: &Path) -> Option<u64> {
+        None
+    }
 }
 
 /// The real filesystem.
@@ -68,6 +73,12 @@ impl FsView for RealFs {
         std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink())
     }
 
+    #[cfg(unix)]
+    fn link_count(&self, path: &Path) -> Option<u64> {
+        use std::os::unix::fs::MetadataExt;
+        std::fs::metadata(path).ok().map(|m| m.nlink())
+    }
+
     fn list(&self, dir: &Path) -> Option<Vec<DirEntry>> {
         let mut out = Vec::new();
         for e in std::fs::read_dir(dir).ok()? {
@@ -92,6 +103,7 @@ impl FsView for RealFs {
 pub struct FakeFs {
     entries: BTreeMap<PathBuf, FileKind>,
     links: BTreeMap<PathBuf, PathBuf>,
+    link_counts: BTreeMap<PathBuf, u64>,
 }
 
 impl FakeFs {
@@ -114,6 +126,12 @@ impl FakeFs {
             self = self.dir(parent);
         }
         self.entries.insert(p.to_path_buf(), FileKind::File);
+        self
+    }
+
+    /// Gives the file at `p` (added with [`FakeFs::file`]) `n` hard links; files have one.
+    pub fn link_count(mut self, p: impl AsRef<Path>, n: u64) -> Self {
+        self.link_counts.insert(p.as_ref().to_path_buf(), n);
         self
     }
 
@@ -159,6 +177,13 @@ impl FsView for FakeFs {
 
     fn is_symlink(&self, path: &Path) -> bool {
         self.links.contains_key(path)
+    }
+
+    fn link_count(&self, path: &Path) -> Option<u64> {
+        let real = self.resolve(path, 0)?;
+        self.entries
+            .contains_key(&real)
+            .then(|| self.link_counts.get(&real).copied().unwrap_or(1))
     }
 
     fn list(&self, dir: &Path) -> Option<Vec<DirEntry>> {

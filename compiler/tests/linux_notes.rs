@@ -204,6 +204,41 @@ fn every_note_fires_where_its_page_says_and_its_remedy_silences_it() {
     assert!(!notes(json, &fs).iter().any(|n| n.code == "tmpdir-missing"));
     fired.insert("tmpdir-missing");
 
+    // A denied file with other names: a read deny, and a write deny inside a write root.
+    for (json, file) in [
+        (
+            r#"{"filesystem":{"denyRead":["~/secrets/a.pem"]}}"#,
+            format!("{HOME}/secrets/a.pem"),
+        ),
+        (
+            r#"{"filesystem":{"allowWrite":["."],"denyWrite":["app.log"]}}"#,
+            format!("{CWD}/app.log"),
+        ),
+    ] {
+        let linked = host().link_count(&file, 3);
+        let found = notes(json, &linked);
+        let n = found
+            .iter()
+            .find(|n| n.code == "deny-hard-linked")
+            .unwrap_or_else(|| panic!("{json}: {found:#?}"));
+        assert!(
+            n.message.contains(&file) && n.message.contains("3 hard links"),
+            "{n:?}"
+        );
+        assert!(n.primary_span().is_some(), "{n:?}");
+        assert!(!notes(json, &fs)
+            .iter()
+            .any(|n| n.code == "deny-hard-linked"));
+    }
+    // Outside the write roots everything is read-only by default: no rule, no note (the
+    // allowRead entry only makes srt look at the file).
+    let json_ro = r#"{"filesystem":{"allowWrite":["."],"allowRead":["/srv/app/bin"]}}"#;
+    let linked = host().file("/srv/app/bin").link_count("/srv/app/bin", 2);
+    assert!(!notes(json_ro, &linked)
+        .iter()
+        .any(|n| n.code == "deny-hard-linked"));
+    fired.insert("deny-hard-linked");
+
     let vault = PathBuf::from(format!("{CWD}/vault"));
     let locked = Unlistable {
         inner: host().dir(&vault),

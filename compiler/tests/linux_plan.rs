@@ -23,17 +23,18 @@ fn split(s: &str) -> Vec<String> {
     s.split_whitespace().map(String::from).collect()
 }
 
-/// The process step of a policy that reaches no host: no init of srt's, so no `--as-pid-1` and
-/// no init step (see `a_plan_has_an_init_only_when_a_host_may_be_reached`).
-const TAIL: &str = "--unshare-net --unshare-pid --unshare-user --die-with-parent --cap-drop ALL \
-    --chdir /home/dev/project";
+/// The process and init steps of a policy that reaches no host: srt's init is PID 1, without
+/// the proxies' socket directory (see `the_init_is_pid_1_and_bridges_only_when_a_host_may_be_reached`).
+const TAIL: &str = "--unshare-net --unshare-pid --unshare-user --unshare-ipc --unshare-uts \
+    --die-with-parent --as-pid-1 --cap-drop ALL --chdir /home/dev/project \
+    --ro-bind /usr/bin/srt /usr/bin/srt";
 
 #[test]
-fn a_plan_has_an_init_only_when_a_host_may_be_reached() {
+fn the_init_is_pid_1_and_bridges_only_when_a_host_may_be_reached() {
     let fs = FakeFs::new().dir("/home/dev/project");
     let offline = r#"{"network":{"allowedDomains":[],"deniedDomains":[]},"filesystem":{"denyRead":[],"allowWrite":[],"denyWrite":[]}}"#;
     let (_, plan) = plan_with(offline, &fs);
-    assert!(!plan.init);
+    assert!(!plan.bridges);
     let command = ["true".into()];
     let words = |args: Vec<std::ffi::OsString>| -> Vec<String> {
         args.iter()
@@ -43,7 +44,7 @@ fn a_plan_has_an_init_only_when_a_host_may_be_reached() {
     assert_eq!(
         words(plan.bwrap_args_for(Some(7), &command)),
         split(&format!(
-            "--ro-bind / / --dev /dev --proc /proc {TAIL} --seccomp 7 -- true"
+            "--ro-bind / / --dev /dev --proc /proc {TAIL} -- /usr/bin/srt __init --seccomp-fd 7 -- true"
         ))
     );
     let names: Vec<&str> = plan.env.iter().map(|(k, _)| k.as_str()).collect();
@@ -54,14 +55,14 @@ fn a_plan_has_an_init_only_when_a_host_may_be_reached() {
         "\"allowedDomains\":[\"example.com\"]",
     );
     let (_, plan) = plan_with(&online, &fs);
-    assert!(plan.init);
-    let tail = TAIL.replace("--cap-drop", "--as-pid-1 --cap-drop");
+    assert!(plan.bridges);
+    let tail = TAIL.replace(
+        "--ro-bind /usr/bin/srt",
+        "--ro-bind /run/srt-sock /run/srt-sock --ro-bind /usr/bin/srt",
+    );
     assert_eq!(
         argv(&plan),
-        split(&format!(
-            "--ro-bind / / --dev /dev --proc /proc {tail} --ro-bind /run/srt-sock /run/srt-sock \
-             --ro-bind /usr/bin/srt /usr/bin/srt"
-        ))
+        split(&format!("--ro-bind / / --dev /dev --proc /proc {tail}"))
     );
     assert!(plan.env.iter().any(|(k, _)| k == "HTTPS_PROXY"));
     let args = words(plan.bwrap_args_for(Some(7), &command));

@@ -9,10 +9,9 @@
 //!    `bwrap <plan> -- srt __init … -- <command>` with the plan's environment;
 //! 5. forward the signals srt receives to the sandbox's PID 1 (the init), wait, and clean up.
 //!
-//! A policy that reaches no host needs no proxies and so no bridges: srt's init would only
-//! reap, forward signals and install the filter, which bubblewrap does itself. Their plan has
-//! no init ([`LinuxPlan::init`]): bwrap's own PID 1 reaps, `--seccomp FD` filters the command, and
-//! srt forwards signals to the command directly. That saves an exec of srt in every offline run.
+//! A policy that reaches no host needs no proxies and so no bridges ([`LinuxPlan::bridges`]),
+//! but srt's init is still PID 1: bwrap's own PID 1 is dumpable, so the command could stop it
+//! (the run would never end) or take it over.
 //!
 //! It fails closed: any step that cannot be done refuses the run with the cause and a fix,
 //! and the command never starts outside the sandbox.
@@ -22,7 +21,7 @@ use std::io::{self, Read, Seek, Write};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
+use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::Arc;
 
 use srt_compiler::backend::linux::{
@@ -75,8 +74,6 @@ pub enum RunError {
 
 /// The init's host pid, for the signal forwarder (0 until the sandbox has started).
 static INIT_PID: AtomicI32 = AtomicI32::new(0);
-/// Set for a run without srt's init: signals go to the command, bwrap's PID 1 ignores them.
-static DIRECT: AtomicBool = AtomicBool::new(false);
 
 /// Signals srt forwards to the sandbox instead of dying from them.
 const FORWARDED: [libc::c_int; 6] = [
@@ -120,10 +117,7 @@ fn start_signal_forwarder() {
             if sig < 0 {
                 continue;
             }
-            let mut pid = INIT_PID.load(Ordering::SeqCst);
-            if pid > 0 && DIRECT.load(Ordering::SeqCst) {
-                pid = command_pid(pid).unwrap_or(0);
-            }
+            let pid = INIT_PID.load(Ordering::SeqCst);
             let from_terminal = info.si_code == libc::SI_KERNEL && FROM_TERMINAL.contains(&sig);
             if pid > 0 && !from_terminal {
                 // SAFETY: plain kill; a vanished pid gives ESRCH.
@@ -144,28 +138,7 @@ fn is_current_nofile(limit: &libc::rlimit) -> bool {
     read && now.rlim_cur == limit.rlim_cur && now.rlim_max == limit.rlim_max
 }
 
-/// The command's host pid in a run without srt's init: the child of bwrap's PID 1 that is
-/// PID 2 in the sandbox (orphans reparented to PID 1 are its children too, with other PIDs).
-fn command_pid(init: i32) -> Option<i32> {
-    let children = std::fs::read_to_string(format!("/proc/{init}/task/{init}/children")).ok()?;
-    children
-        .split_whitespace()
-        .filter_map(|p| p.parse::<i32>().ok())
-        .find(|pid| {
-            std::fs::read_to_string(format!("/proc/{pid}/status"))
-                .ok()
-                .and_then(|status| {
-                    status
-                        .lines()
-                        .find_map(|l| l.strip_prefix("NSpid:"))
-                        .map(|ns| ns.split_whitespace().last() == Some("2"))
-                })
-                .unwrap_or(false)
-        })
-}
-
-/// A memfd holding the program, inherited by bwrap and the init (not close-on-exec), with its
-/// offset at the start (bwrap reads from the offset; the init rewinds anyway).
+/// A memfd holding the program, inherited by bwrap and the init (not close-on-exec).
 fn seccomp_memfd(bytes: &[u8]) -> io::Result<OwnedFd> {
     // SAFETY: a static NUL-terminated name; flags 0 (inheritable).
     let fd = unsafe { libc::memfd_create(c"srt-seccomp".as_ptr(), 0) };
@@ -265,7 +238,7 @@ pub fn run(req: RunRequest) -> Result<i32, RunError> {
     let mut record = RunRecord::begin(&req.state_dir)?;
     let ir = protect_state_dir(&req.ir, &req.state_dir);
     let mut plan = build_plan(&ir, &req.srt_binary, socket_dir, socket_ids);
-    if plan.init {
+    if plan.bridges {
         merge_java_tool_options(&mut plan);
     }
     if req.debug {
@@ -328,8 +301,7 @@ fn spawn_and_wait(
 ) -> Result<i32, RunError> {
     let memfd = seccomp_memfd(&plan.seccomp.to_bytes()).map_err(RunError::Seccomp)?;
     let (mut info_r, info_w) = info_pipe().map_err(RunError::Seccomp)?;
-    // The init, or without one bwrap itself (`--seccomp`: it reads the program, closes the fd
-    // and installs it last before exec), takes the program from the memfd.
+    // The init takes the program from the memfd and installs it on the command only.
     let mut args: Vec<OsString> = vec!["--info-fd".into(), info_w.as_raw_fd().to_string().into()];
     args.extend(plan.bwrap_args_for(Some(memfd.as_raw_fd()), command));
     // The command gets the open-file limit srt started with, should the proxies have raised it.
@@ -350,7 +322,6 @@ fn spawn_and_wait(
         .and_then(|v| v["child-pid"].as_i64())
         .and_then(|p| i32::try_from(p).ok());
     if let Some(pid) = init_pid {
-        DIRECT.store(!plan.init, Ordering::SeqCst);
         INIT_PID.store(pid, Ordering::SeqCst);
     }
     let status = crate::spawn::wait(pid).map_err(|source| RunError::Spawn {

@@ -334,3 +334,34 @@ crate::declare_code! {
         summary: "the policy does not let the command write TMPDIR (/tmp/claude)",
     }
 }
+
+crate::declare_code! {
+    /// ### What it does
+    /// Notes a regular file that a `denyRead` or `denyWrite` entry (or a built-in protected
+    /// name) denies and that has more than one hard link when the sandbox starts. A path rule
+    /// denies a *name*: the Linux plan mounts over that name, and the file's other names
+    /// (links made with `ln`, by a backup tool, by a package manager's store) lead to the same
+    /// contents without passing through it. Where one of them lies somewhere the policy lets
+    /// the command read (or write), the command reads (or writes) the denied file through it.
+    /// srt cannot find the other names without searching every filesystem, and a mount cannot
+    /// follow them; inside the sandbox the command cannot make new links to a hidden file
+    /// (it is replaced by `/dev/null` or an empty directory), only use those that exist.
+    ///
+    /// ### Why is this bad
+    /// The deny is weaker than it reads: the secret is readable, or the protected file
+    /// writable, under another name.
+    ///
+    /// ### Example
+    /// Bad, when `~/.aws/credentials` was hard-linked as `~/project/creds-backup`:
+    /// ```text
+    /// "denyRead": ["~/.aws/credentials"]
+    /// ```
+    /// Use instead: find the other names (`find / -xdev -samefile ~/.aws/credentials`), and
+    /// remove them or deny them too; or deny the directory that holds them.
+    pub DENY_HARD_LINKED {
+        code: "deny-hard-linked",
+        kind: Backend,
+        level: Note,
+        summary: "a denied file has other hard links, through which it can still be read or written",
+    }
+}

@@ -21,7 +21,11 @@ crate::declare_lint! {
     /// request from the sandbox and they can leave through any allowed host. Loopback and
     /// private addresses reach local services (databases, admin panels, the Docker API over
     /// TCP) that trust their network. srt refuses *names* that resolve to such addresses, but
-    /// IP-literal entries are exempt from that guard, so they open exactly what they say.
+    /// IP-literal entries are exempt from that guard, so they open exactly what they say; and
+    /// `localhost` (or a name under `.localhost`) is allowed to resolve to loopback, so without
+    /// a port it opens every port of the host's loopback interface: a Node or Chrome debugger
+    /// (9229, 9222) runs code for whoever connects, and databases there often trust loopback.
+    /// With a port (`localhost:8080`) only that service is reachable.
     ///
     /// ### Example
     /// Bad:
@@ -42,27 +46,34 @@ crate::declare_lint! {
     }
 }
 
+/// `localhost` and the names under `.localhost`, which resolve to loopback.
+fn is_loopback_name(name: &str) -> bool {
+    let name = name.trim_end_matches('.');
+    name == "localhost" || name.ends_with(".localhost")
+}
+
 /// What a private address reaches, or `None` for a public one.
-fn private_kind(ip: IpAddr) -> Option<&'static str> {
+fn private_kind(ip: IpAddr) -> Option<String> {
     let in_net = |net: &str| {
         net.parse::<ipnet::IpNet>()
             .is_ok_and(|n: ipnet::IpNet| n.contains(&ip))
     };
-    if ip.is_loopback() {
-        Some("a loopback address: services on this machine")
+    let kind = if ip.is_loopback() {
+        "a loopback address: services on this machine"
     } else if ip.is_unspecified() {
-        Some("the unspecified address, which connects to this machine")
+        "the unspecified address, which connects to this machine"
     } else if in_net("169.254.0.0/16") || in_net("fe80::/10") {
-        Some("a link-local address")
+        "a link-local address"
     } else if in_net("10.0.0.0/8") || in_net("172.16.0.0/12") || in_net("192.168.0.0/16") {
-        Some("a private (RFC 1918) address: services on the local network")
+        "a private (RFC 1918) address: services on the local network"
     } else if in_net("100.64.0.0/10") {
-        Some("a carrier-grade NAT address (also used by VPN meshes)")
+        "a carrier-grade NAT address (also used by VPN meshes)"
     } else if in_net("fc00::/7") {
-        Some("an IPv6 unique-local address: services on the local network")
+        "an IPv6 unique-local address: services on the local network"
     } else {
-        None
-    }
+        return None;
+    };
+    Some(kind.to_string())
 }
 
 fn check(ctx: &LintContext<'_>, out: &mut Emitter) {
@@ -97,30 +108,45 @@ fn check(ctx: &LintContext<'_>, out: &mut Emitter) {
         let Some(pattern) = &entry.value.pattern else {
             continue;
         };
+        let loopback_name = matches!(&pattern.host, HostPattern::Name(n) if is_loopback_name(n));
+        let loopback_ip = matches!(&pattern.host, HostPattern::Ip(ip) if ip.is_loopback());
         let kind = match &pattern.host {
-            HostPattern::Ip(ip) => private_kind(*ip),
-            HostPattern::Name(n) if n == "localhost" => {
-                Some("this machine (srt refuses names that resolve to loopback, so use an IP literal and a port if a local service is truly needed)")
+            HostPattern::Ip(_) if loopback_ip && pattern.port.is_none() => {
+                Some("a loopback address of this machine, every port of it".to_string())
             }
+            HostPattern::Ip(ip) => private_kind(*ip),
+            // The guard refuses names that resolve to loopback, but a `localhost` entry asks
+            // for loopback: it is allowed to resolve there.
+            HostPattern::Name(_) if loopback_name => Some(match pattern.port {
+                None => "this machine's loopback interface, every port of it".to_string(),
+                Some(p) => format!("the service on port {p} of this machine"),
+            }),
             HostPattern::Name(n) if n.parse::<IpAddr>().is_ok() => {
                 n.parse::<IpAddr>().ok().and_then(private_kind)
             }
             HostPattern::Name(n) if n.ends_with("docker.internal") => {
-                Some("the Docker host machine from inside a container")
+                Some("the Docker host machine from inside a container".to_string())
             }
             _ => None,
         };
         let Some(kind) = kind else { continue };
-        let port_help = if pattern.port.is_some() {
-            "make sure the service on that port authenticates its clients"
+        let opens = if (loopback_name || loopback_ip) && pattern.port.is_none() {
+            ": whatever listens there is reachable from the sandbox, such as a Node or Chrome debugger (9229, 9222, which run code for whoever connects), a database (PostgreSQL 5432, MySQL 3306, Redis 6379) or a dev server's admin API"
         } else {
-            "if a local service is truly needed, allow only its port (`host:port`) and make sure it authenticates its clients"
+            ""
+        };
+        let port_help = match (pattern.port, loopback_name) {
+            (Some(_), _) => {
+                "make sure the service on that port authenticates its clients".to_string()
+            }
+            (None, true) => format!(
+                "allow only the port the command needs, such as `{}:8080`, and make sure that service authenticates its clients",
+                entry.value.raw.trim_end_matches('.')
+            ),
+            (None, false) => "if a local service is truly needed, allow only its port (`host:port`) and make sure it authenticates its clients".to_string(),
         };
         let diag = out
-            .diag(format!(
-                "`{}` is {kind}",
-                entry.value.raw
-            ))
+            .diag(format!("`{}` is {kind}{opens}", entry.value.raw))
             .with_label(entry.span, "inside the machine or its network")
             .with_help(format!("local services often trust their network, so the sandbox can reach them without credentials (SSRF); {port_help}"));
         out.emit_at(Level::Warn, diag);
@@ -154,6 +180,10 @@ mod tests {
             (
                 "loopback and private ranges are warnings",
                 r#"{"network": {"allowedDomains": ["localhost", "127.0.0.1:5432", "10.1.2.3", "192.168.1.10", "[::1]", "[fd00::5]", "host.docker.internal"], "deniedDomains": []}}"#,
+            ),
+            (
+                "localhost with a port opens that port only",
+                r#"{"network": {"allowedDomains": ["localhost:8080", "app.localhost"], "deniedDomains": []}}"#,
             ),
         ];
         insta::assert_snapshot!(render_cases(CODE, &cases, Target::Linux));

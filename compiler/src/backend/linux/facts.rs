@@ -22,6 +22,8 @@ pub struct PathFact {
     pub real: Option<PathBuf>,
     /// The path itself is a symlink.
     pub symlink: bool,
+    /// How many hard links the regular file there has (0: not a regular file, or unknown).
+    pub nlink: u64,
 }
 
 /// The snapshot the planner reads. Plain data: it can be built by hand in tests.
@@ -65,6 +67,10 @@ impl HostFacts {
                 kind,
                 real: kind.and_then(|_| fs.realpath(&p)),
                 symlink: fs.is_symlink(&p),
+                nlink: match kind {
+                    Some(FileKind::File) => fs.link_count(&p).unwrap_or(0),
+                    _ => 0,
+                },
             };
             self.paths.insert(p.clone(), fact);
             if kind.is_some() {

@@ -27,13 +27,12 @@
 //! 6. [`Step::WriteDeny`]: `--ro-bind P P` for `denyWrite` and the mandatory denies inside
 //!    write roots (a missing name first gets a host stub, see [`Stub`]);
 //! 7. [`Step::SettingsFile`]: the settings file in use, when it lies inside a write root;
-//! 8. [`Step::Process`]: `--unshare-net`, `--unshare-pid`, `--unshare-user`,
-//!    `--die-with-parent`, `--as-pid-1` (srt's init is PID 1; with an init only),
+//! 8. [`Step::Process`]: `--unshare-net`, `--unshare-pid`, `--unshare-user`, `--unshare-ipc`,
+//!    `--unshare-uts`, `--die-with-parent`, `--as-pid-1` (srt's init is PID 1),
 //!    `--cap-drop ALL`, `--chdir CWD`;
-//! 9. [`Step::Init`]: the proxy socket directory and the `srt` binary itself (the in-sandbox
-//!    init), bound read-only at their host paths, when the plan has an init ([`LinuxPlan::init`]:
-//!    the policy allows some host, so the proxies need bridging). Without one, bwrap's own PID 1
-//!    reaps and bwrap installs the seccomp program on the command (`--seccomp FD`);
+//! 9. [`Step::Init`]: the `srt` binary itself (the in-sandbox init, PID 1 of every sandbox) and,
+//!    when the policy allows some host ([`LinuxPlan::bridges`]), the proxy socket directory,
+//!    bound read-only at their host paths;
 //! 10. [`Step::Seal`]: `--remount-ro D` for every empty directory of step 4, after every mount
 //!     inside it has been made.
 //!
@@ -43,9 +42,9 @@
 //! # For the runtime
 //!
 //! Run `bwrap <plan.bwrap_args_for(fd, command)>` (that is `<plan.argv()> -- <plan.init_path>
-//! __init --bridge … [--seccomp-fd FD] -- <command>`, or `<plan.argv()> --seccomp FD --
-//! <command>` for a plan without an init) with `plan.env` set on the bwrap process (bwrap passes its environment on; the values stay out of `argv`, where
-//! other users could read them). Before spawning, create every [`Stub`] in `plan.stubs` (in
+//! __init [--bridge …] [--seccomp-fd FD] -- <command>`) with `plan.env` set on the bwrap
+//! process (bwrap passes its environment on; the values stay out of `argv`, where other users
+//! could read them). Before spawning, create every [`Stub`] in `plan.stubs` (in
 //! order, exclusively: `mkdir` / `O_CREAT|O_EXCL`; one that exists by then is not yours, leave
 //! it, unless a live run made it: then rely on it too) and journal each one; after the sandbox
 //! exits, and on the next start if srt was killed, remove those no live run relies on, in
@@ -55,9 +54,17 @@
 //! before the command starts: otherwise, where Yama's `ptrace_scope` is 0, the command could
 //! `ptrace` it, write its memory through `/proc/PID/mem` or take its descriptors with
 //! `pidfd_getfd`, and so make Unix-socket connections the filter refuses the command.
+//!
+//! The init is PID 1 even when there is nothing to bridge. bwrap's own PID 1 (what runs
+//! without `--as-pid-1`) is dumpable: the command could attach to it and exit, leaving it
+//! stopped so that the run never ends, or write its memory and take its descriptors (bwrap
+//! filters it with the same program, so that gains no system call, but it is still the
+//! sandbox's reaper and the one that reports the command's status to bwrap outside). A
+//! non-dumpable PID 1 is closed to all of that by the kernel, whichever way the command asks.
 
 mod candidates;
 mod facts;
+mod hard_links;
 mod mounts;
 pub mod notes;
 mod render;
@@ -245,11 +252,10 @@ pub struct LinuxPlan {
     pub seccomp: SeccompProgram,
     /// Where the `srt` binary is inside the sandbox (its host path).
     pub init_path: PathBuf,
-    /// Whether srt's init runs as the sandbox's PID 1: only when the policy allows a host, so
-    /// that the proxies need bridging ([`needs_proxies`]). Without it, bwrap execs the command
-    /// and installs the seccomp program itself (`--seccomp FD`), and there is no proxy
-    /// environment: nothing listens on the ports and nothing points at them.
-    pub init: bool,
+    /// Whether the init bridges the proxies: only when the policy allows a host
+    /// ([`needs_proxies`]). Without it there is no proxy environment: nothing listens on the
+    /// ports and nothing points at them. (The init is PID 1 either way; see the module docs.)
+    pub bridges: bool,
     /// What bwrap cannot express exactly, as coded notes.
     pub notes: Vec<Diagnostic>,
 }
@@ -261,18 +267,19 @@ impl LinuxPlan {
     }
 
     /// The init's arguments after [`LinuxPlan::init_path`]: `__init`, a
-    /// `--bridge PORT=DEV:INO:SOCKET` per proxy, and `--seccomp-fd FD` when the runtime passes the
-    /// program (`seccomp.to_bytes()` in a memfd or file) on that inherited descriptor. The init
-    /// checks each socket's identity before the command starts and then connects through the
-    /// descriptor it checked, never the path; without identities (`srt compile`) the words
-    /// read `DEV:INO`, which the init refuses.
+    /// `--bridge PORT=DEV:INO:SOCKET` per proxy (when it [bridges](LinuxPlan::bridges) them), and
+    /// `--seccomp-fd FD` when the runtime passes the program (`seccomp.to_bytes()` in a memfd or
+    /// file) on that inherited descriptor. The init checks each socket's identity before the
+    /// command starts and then connects through the descriptor it checked, never the path;
+    /// without identities (`srt compile`) the words read `DEV:INO`, which the init refuses.
     pub fn init_args(&self, seccomp_fd: Option<i32>) -> Vec<OsString> {
         let p = &self.proxy;
         let mut out: Vec<OsString> = vec!["__init".into()];
-        for (port, id, socket) in [
+        let bridges = [
             (p.http_port, p.http_socket_id, &p.http_socket),
             (p.socks_port, p.socks_socket_id, &p.socks_socket),
-        ] {
+        ];
+        for (port, id, socket) in bridges.into_iter().filter(|_| self.bridges) {
             let id = id.map_or_else(|| "DEV:INO".to_string(), |i| format!("{}:{}", i.dev, i.ino));
             let mut bridge = OsString::from(format!("{port}={id}:"));
             bridge.push(socket.as_os_str());
@@ -284,17 +291,12 @@ impl LinuxPlan {
         out
     }
 
-    /// Everything after `bwrap`: `argv() -- init_path init_args(fd) -- command…`, or without an
-    /// init, `argv() --seccomp FD -- command…`.
+    /// Everything after `bwrap`: `argv() -- init_path init_args(fd) -- command…`.
     pub fn bwrap_args_for(&self, seccomp_fd: Option<i32>, command: &[OsString]) -> Vec<OsString> {
         let mut out = self.argv();
-        if self.init {
-            out.push("--".into());
-            out.push(self.init_path.clone().into_os_string());
-            out.extend(self.init_args(seccomp_fd));
-        } else if let Some(fd) = seccomp_fd {
-            out.extend(["--seccomp".into(), fd.to_string().into()]);
-        }
+        out.push("--".into());
+        out.push(self.init_path.clone().into_os_string());
+        out.extend(self.init_args(seccomp_fd));
         out.push("--".into());
         out.extend(command.iter().cloned());
         out
@@ -328,17 +330,27 @@ pub fn needs_proxies(ir: &Ir) -> bool {
 
 /// Builds the plan. Pure: everything about the host comes from `facts`.
 pub fn plan(ir: &Ir, facts: &HostFacts, opts: &LinuxOptions) -> LinuxPlan {
-    let init = needs_proxies(ir);
+    let bridges = needs_proxies(ir);
     let mut notes = Vec::new();
     let fs = mounts::plan_filesystem(ir, facts, &mut notes);
+    hard_links::notes(ir, facts, &mut notes);
     let mut args = fs.args;
     let restricted = |name| Origin::BuiltIn(name);
     let process = [
         (vec!["--unshare-net"], builtin::NETWORK),
         (vec!["--unshare-pid"], builtin::ISOLATION),
         (vec!["--unshare-user"], builtin::ISOLATION),
+        // The host's System V IPC and POSIX message queues (X11 MIT-SHM, databases' shared
+        // memory) are a channel past the proxy and the mounts; the hostname is the host's to
+        // set. The cgroup namespace stays shared: a new one would point `/proc/self/cgroup`
+        // at the root of the host's hierarchy (still mounted at /sys/fs/cgroup), and runtimes
+        // that size themselves from their cgroup's limits (JVMs, Go, Node) would read the
+        // root's, none, instead of their own; it would hide only the cgroup's name.
+        (vec!["--unshare-ipc"], builtin::ISOLATION),
+        (vec!["--unshare-uts"], builtin::ISOLATION),
         (vec!["--die-with-parent"], builtin::ISOLATION),
-        // srt's init is PID 1 of the sandbox: it reaps and forwards signals itself.
+        // srt's non-dumpable init is PID 1 of the sandbox: it reaps and forwards signals
+        // itself, and the command can neither trace it nor stop it (see the module docs).
         (vec!["--as-pid-1"], builtin::INIT),
         (vec!["--cap-drop", "ALL"], builtin::ISOLATION),
     ];
@@ -348,9 +360,6 @@ pub fn plan(ir: &Ir, facts: &HostFacts, opts: &LinuxOptions) -> LinuxPlan {
         .unwrap_or(args.len());
     let mut tail: Vec<BwrapArg> = args.split_off(seal_at);
     for (w, name) in process {
-        if name == builtin::INIT && !init {
-            continue;
-        }
         args.push(BwrapArg {
             words: words(w),
             step: Step::Process,
@@ -394,7 +403,10 @@ pub fn plan(ir: &Ir, facts: &HostFacts, opts: &LinuxOptions) -> LinuxPlan {
         (&opts.proxy_socket_dir, builtin::PROXY_SOCKETS),
         (&opts.srt_binary, builtin::INIT),
     ];
-    for (p, name) in init_binds.into_iter().filter(|_| init) {
+    for (p, name) in init_binds
+        .into_iter()
+        .filter(|(_, name)| bridges || *name != builtin::PROXY_SOCKETS)
+    {
         args.push(BwrapArg {
             words: vec!["--ro-bind".into(), path_word(p), path_word(p)],
             step: Step::Init,
@@ -433,7 +445,7 @@ pub fn plan(ir: &Ir, facts: &HostFacts, opts: &LinuxOptions) -> LinuxPlan {
         "JAVA_TOOL_OPTIONS".into(),
         crate::env::java_tool_options("localhost", opts.http_port, None),
     ));
-    if !init {
+    if !bridges {
         env.retain(|(k, _)| matches!(k.as_str(), "SANDBOX_RUNTIME" | "TMPDIR"));
     }
     let proxy = ProxyPlan {
@@ -461,7 +473,7 @@ pub fn plan(ir: &Ir, facts: &HostFacts, opts: &LinuxOptions) -> LinuxPlan {
         proxy,
         seccomp,
         init_path: opts.srt_binary.clone(),
-        init,
+        bridges,
         notes,
     }
 }

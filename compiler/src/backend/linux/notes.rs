@@ -61,6 +61,8 @@ note_codes! {
     TMPDIR_MISSING = "tmpdir-missing";
     /// The policy does not let the command write `TMPDIR`.
     TMPDIR_NOT_WRITABLE = "tmpdir-not-writable";
+    /// A denied regular file has other hard links, which the deny does not cover.
+    DENY_HARD_LINKED = "deny-hard-linked";
 }
 
 /// A note about the plan as a whole.

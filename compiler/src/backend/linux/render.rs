@@ -90,12 +90,17 @@ pub(super) fn text(plan: &LinuxPlan, ir: &Ir) -> String {
             p.external_http_port, p.external_socks_port
         );
     }
-    if plan.init {
+    {
         // What bwrap runs as PID 1, word for word; the seccomp program's descriptor number is
         // chosen at run time.
         let _ = writeln!(
             out,
-            "\n# init (PID 1; it checks each socket's DEV:INO before the command starts)"
+            "\n# init (PID 1{})",
+            if plan.bridges {
+                "; it checks each socket's DEV:INO before the command starts"
+            } else {
+                ""
+            }
         );
         let mut words: Vec<String> = vec![word(&plan.init_path.clone().into_os_string())];
         words.extend(plan.init_args(None).iter().map(word));
@@ -169,7 +174,8 @@ pub(super) fn json(plan: &LinuxPlan, ir: &Ir) -> Value {
             "origin": ir.describe(&a.origin),
         })).collect::<Vec<_>>(),
         "proxy": plan.proxy,
-        "init": plan.init.then(|| plan.init_path.to_string_lossy()),
-        "init_args": plan.init.then(|| plan.init_args(None).iter().map(lossy).collect::<Vec<_>>()),
+        "init": plan.init_path.to_string_lossy(),
+        "init_args": plan.init_args(None).iter().map(lossy).collect::<Vec<_>>(),
+        "bridges": plan.bridges,
     })
 }

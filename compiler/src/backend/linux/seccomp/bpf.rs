@@ -1,10 +1,10 @@
 //! A tiny classic-BPF assembler, disassembler and interpreter: just the instructions a seccomp
-//! filter of this shape needs (`ld [k]`, `jeq`, `jset`, `ja`, `ret`).
+//! filter of this shape needs (`ld [k]`, `and #k`, `jeq`, `jset`, `ja`, `ret`).
 
 use serde::Serialize;
 
-use super::tables::{Arch, X32_SYSCALL_BIT};
-use super::{Action, Condition, SeccompRule};
+use super::tables::{errno_name, Arch, X32_SYSCALL_BIT};
+use super::{Action, ArgTest, Condition, SeccompRule, ALL_BITS};
 
 /// `struct sock_filter`.
 #[repr(C)]
@@ -17,6 +17,7 @@ pub struct SockFilter {
 }
 
 const LD_W_ABS: u16 = 0x20; // BPF_LD | BPF_W | BPF_ABS
+const ALU_AND_K: u16 = 0x54; // BPF_ALU | BPF_AND | BPF_K
 const JMP_JA: u16 = 0x05; // BPF_JMP | BPF_JA
 const JMP_JEQ_K: u16 = 0x15; // BPF_JMP | BPF_JEQ | BPF_K
 const JMP_JSET_K: u16 = 0x45; // BPF_JMP | BPF_JSET | BPF_K
@@ -209,28 +210,7 @@ pub fn assemble(arch: Arch, rules: &[SeccompRule]) -> (Vec<SockFilter>, Vec<Stri
             let target = action_label(&mut a, rule.action);
             match &rule.condition {
                 Condition::Always => a.push(JMP_JA, Label(target), Next, 0, rule.describe()),
-                Condition::ArgIn { arg, values } => {
-                    a.push(
-                        LD_W_ABS,
-                        Next,
-                        Next,
-                        off_arg_low(*arg),
-                        format!("A = args[{arg}] (low 32 bits)"),
-                    );
-                    for v in values {
-                        a.push(JMP_JEQ_K, Label(target), Next, *v, rule.describe());
-                    }
-                }
-                Condition::ArgHasAnyBit { arg, mask } => {
-                    a.push(
-                        LD_W_ABS,
-                        Next,
-                        Next,
-                        off_arg_low(*arg),
-                        format!("A = args[{arg}] (low 32 bits)"),
-                    );
-                    a.push(JMP_JSET_K, Label(target), Next, *mask, rule.describe());
-                }
+                Condition::All(tests) => assemble_tests(&mut a, tests, target, &rule.describe()),
             }
         }
         // A no longer holds the syscall number if an argument was loaded: no other group can
@@ -248,6 +228,60 @@ pub fn assemble(arch: Arch, rules: &[SeccompRule]) -> (Vec<SockFilter>, Vec<Stri
         a.push(RET_K, Next, Next, RET_ERRNO | u32::from(e), "");
     }
     a.resolve()
+}
+
+/// A conjunction of tests: jumps to `target` when every test holds, and falls through to the
+/// next instruction (the next rule) as soon as one fails. Each test loads its own argument.
+fn assemble_tests(a: &mut Asm, tests: &[ArgTest], target: usize, describe: &str) {
+    use Target::*;
+    let fail = a.label();
+    for (i, test) in tests.iter().enumerate() {
+        let last = i + 1 == tests.len();
+        let arg = test.arg();
+        a.push(
+            LD_W_ABS,
+            Next,
+            Next,
+            off_arg_low(arg),
+            format!("A = args[{arg}] (low 32 bits)"),
+        );
+        let mask = match test {
+            ArgTest::In { mask, .. } | ArgTest::NotIn { mask, .. } => *mask,
+            ArgTest::AnyBit { .. } => ALL_BITS,
+        };
+        if mask != ALL_BITS {
+            a.push(ALU_AND_K, Next, Next, mask, format!("A &= {mask:#x}"));
+        }
+        // Where a passing test leads: the target after the last test, else the next test.
+        let pass = if last { target } else { a.label() };
+        match test {
+            ArgTest::In { values, .. } => {
+                for (j, v) in values.iter().enumerate() {
+                    let otherwise = if j + 1 == values.len() {
+                        Label(fail)
+                    } else {
+                        Next
+                    };
+                    a.push(JMP_JEQ_K, Label(pass), otherwise, *v, describe);
+                }
+            }
+            ArgTest::NotIn { values, .. } => {
+                for v in values {
+                    a.push(JMP_JEQ_K, Label(fail), Next, *v, describe);
+                }
+                if last {
+                    a.push(JMP_JA, Label(pass), Next, 0, describe);
+                }
+            }
+            ArgTest::AnyBit { mask, .. } => {
+                a.push(JMP_JSET_K, Label(pass), Label(fail), *mask, describe);
+            }
+        }
+        if !last {
+            a.place(pass);
+        }
+    }
+    a.place(fail);
 }
 
 pub fn to_bytes(prog: &[SockFilter]) -> Vec<u8> {
@@ -290,6 +324,7 @@ pub fn run(prog: &[SockFilter], data: &SeccompData) -> u32 {
                 Some(w) => acc = w,
                 None => return RET_KILL_PROCESS,
             },
+            ALU_AND_K => acc &= f.k,
             JMP_JA => pc += f.k as usize,
             JMP_JEQ_K => pc += usize::from(if acc == f.k { f.jt } else { f.jf }),
             JMP_JSET_K => pc += usize::from(if acc & f.k != 0 { f.jt } else { f.jf }),
@@ -304,11 +339,13 @@ fn ret_name(k: u32) -> String {
     match k {
         RET_ALLOW => "ALLOW".into(),
         RET_KILL_PROCESS => "KILL_PROCESS".into(),
-        k if k & 0xffff_0000 == RET_ERRNO => match k & 0xffff {
-            1 => "ERRNO(EPERM)".into(),
-            38 => "ERRNO(ENOSYS)".into(),
-            e => format!("ERRNO({e})"),
-        },
+        k if k & 0xffff_0000 == RET_ERRNO => {
+            let e = (k & 0xffff) as u16;
+            format!(
+                "ERRNO({})",
+                errno_name(e).map_or_else(|| e.to_string(), str::to_string)
+            )
+        }
         k => format!("{k:#x}"),
     }
 }
@@ -321,6 +358,7 @@ pub fn disassemble(prog: &[SockFilter], comments: &[String]) -> String {
         let target = |off: u32| i + 1 + off as usize;
         let text = match f.code {
             LD_W_ABS => format!("ld   [{}]", f.k),
+            ALU_AND_K => format!("and  #{:#x}", f.k),
             JMP_JA => format!("ja   {:04}", target(f.k)),
             JMP_JEQ_K => format!(
                 "jeq  #{:<#12x} jt {:04}  jf {:04}",

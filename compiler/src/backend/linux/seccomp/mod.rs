@@ -13,6 +13,9 @@
 //!    table (on x86_64 that is the i386 `int 0x80` entry, where `socketcall` lives);
 //! 2. on x86_64, a system call number with bit 30 set (the x32 ABI) is killed likewise;
 //! 3. the [`rules`], first match wins; anything else is allowed.
+//!
+//! A rule's [`Condition`] is a conjunction of tests on the low 32 bits of arguments, each
+//! optionally masked (`args[1] & 0xf` is a socket's type without its flags).
 
 mod bpf;
 mod tables;
@@ -33,28 +36,97 @@ pub enum Action {
 impl Action {
     pub fn describe(self) -> String {
         match self {
-            Action::Errno(EPERM) => "EPERM".into(),
-            Action::Errno(ENOSYS) => "ENOSYS".into(),
-            Action::Errno(n) => format!("errno {n}"),
+            Action::Errno(n) => errno_name(n).map_or_else(|| format!("errno {n}"), str::to_string),
         }
     }
 }
 
-/// When a rule applies, looking at the low 32 bits of one argument (every argument the rules
-/// inspect is a 32-bit `int`/`unsigned int`, or flags the kernel truncates to 32 bits).
+/// The whole low half of an argument: no bits masked off.
+pub const ALL_BITS: u32 = 0xffff_ffff;
+
+/// One test on the low 32 bits of one argument, after `& mask`. Every argument the rules
+/// inspect is a 32-bit `int`/`unsigned int`, or flags the kernel truncates to 32 bits, so the
+/// high half (which the caller may fill with anything) is never looked at.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub enum Condition {
-    Always,
-    /// `args[arg] & 0xffffffff` is one of `values`.
-    ArgIn {
+#[serde(rename_all = "snake_case")]
+pub enum ArgTest {
+    /// `args[arg] & mask` is one of `values`.
+    In {
         arg: u8,
+        mask: u32,
+        values: Vec<u32>,
+    },
+    /// `args[arg] & mask` is none of `values`.
+    NotIn {
+        arg: u8,
+        mask: u32,
         values: Vec<u32>,
     },
     /// `args[arg] & mask != 0`.
-    ArgHasAnyBit {
-        arg: u8,
-        mask: u32,
-    },
+    AnyBit { arg: u8, mask: u32 },
+}
+
+impl ArgTest {
+    /// `args[arg]` is one of `values`.
+    pub fn is(arg: u8, values: &[u32]) -> Self {
+        ArgTest::In {
+            arg,
+            mask: ALL_BITS,
+            values: values.to_vec(),
+        }
+    }
+
+    /// `args[arg]` is none of `values`.
+    pub fn is_not(arg: u8, values: &[u32]) -> Self {
+        ArgTest::NotIn {
+            arg,
+            mask: ALL_BITS,
+            values: values.to_vec(),
+        }
+    }
+
+    pub fn arg(&self) -> u8 {
+        match self {
+            ArgTest::In { arg, .. } | ArgTest::NotIn { arg, .. } | ArgTest::AnyBit { arg, .. } => {
+                *arg
+            }
+        }
+    }
+
+    /// `arg1 & 0xf not in SOCK_STREAM, SOCK_SEQPACKET`.
+    fn describe(&self, syscall: Syscall) -> String {
+        let operand = |arg: u8, mask: u32| match mask {
+            ALL_BITS => format!("arg{arg}"),
+            m => format!("arg{arg} & {m:#x}"),
+        };
+        let names = |arg: u8, values: &[u32]| {
+            values
+                .iter()
+                .map(|v| value_name(syscall, arg, *v))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        match self {
+            ArgTest::In { arg, mask, values } => {
+                format!("{} in {}", operand(*arg, *mask), names(*arg, values))
+            }
+            ArgTest::NotIn { arg, mask, values } => {
+                format!("{} not in {}", operand(*arg, *mask), names(*arg, values))
+            }
+            ArgTest::AnyBit { arg, mask } => {
+                format!("arg{arg} & {}", value_name(syscall, *arg, *mask))
+            }
+        }
+    }
+}
+
+/// When a rule applies.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Condition {
+    Always,
+    /// Every test holds (in order; each may look at another argument).
+    All(Vec<ArgTest>),
 }
 
 /// One line of the filter's policy.
@@ -74,21 +146,18 @@ impl Serialize for Syscall {
 }
 
 impl SeccompRule {
-    /// `socket(domain=AF_UNIX) -> EPERM`.
+    /// `socket(arg0 in AF_UNIX) -> EPERM`.
     pub fn describe(&self) -> String {
         let cond = match &self.condition {
             Condition::Always => String::new(),
-            Condition::ArgIn { arg, values } => format!(
-                "(arg{arg} in {})",
-                values
+            Condition::All(tests) => format!(
+                "({})",
+                tests
                     .iter()
-                    .map(|v| value_name(self.syscall, *v))
+                    .map(|t| t.describe(self.syscall))
                     .collect::<Vec<_>>()
-                    .join(", ")
+                    .join(" && ")
             ),
-            Condition::ArgHasAnyBit { arg, mask } => {
-                format!("(arg{arg} & {})", value_name(self.syscall, *mask))
-            }
         };
         format!(
             "{}{cond} -> {}",
@@ -98,27 +167,48 @@ impl SeccompRule {
     }
 }
 
-fn value_name(syscall: Syscall, v: u32) -> String {
-    match (syscall, v) {
-        (Syscall::Socket, AF_UNIX) => "AF_UNIX".into(),
-        (Syscall::Ioctl, TIOCSTI) => "TIOCSTI".into(),
-        (Syscall::Ioctl, TIOCLINUX) => "TIOCLINUX".into(),
-        (_, m) if m == CLONE_NEWUSER | CLONE_NEWNS => "(CLONE_NEWUSER|CLONE_NEWNS)".into(),
-        (_, v) => format!("{v:#x}"),
-    }
+fn value_name(syscall: Syscall, arg: u8, v: u32) -> String {
+    use Syscall::*;
+    let name = match (syscall, arg, v) {
+        (Socket | Socketpair, 0, AF_UNIX) => "AF_UNIX",
+        (Socket | Socketpair, 0, AF_INET) => "AF_INET",
+        (Socket | Socketpair, 0, AF_INET6) => "AF_INET6",
+        (Socket | Socketpair, 0, AF_NETLINK) => "AF_NETLINK",
+        (Socket | Socketpair, 1, SOCK_STREAM) => "SOCK_STREAM",
+        (Socket | Socketpair, 1, SOCK_SEQPACKET) => "SOCK_SEQPACKET",
+        (Socket, 2, NETLINK_ROUTE) => "NETLINK_ROUTE",
+        (Ioctl, 1, TIOCSTI) => "TIOCSTI",
+        (Ioctl, 1, TIOCLINUX) => "TIOCLINUX",
+        (Unshare | Clone, 0, m) if m == CLONE_NEWUSER | CLONE_NEWNS => {
+            "(CLONE_NEWUSER|CLONE_NEWNS)"
+        }
+        _ => return format!("{v:#x}"),
+    };
+    name.into()
 }
 
 /// The settings that change the program.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct SeccompOptions {
-    /// `network.allowAllUnixSockets`: `socket(AF_UNIX)` is not blocked.
+    /// `network.allowAllUnixSockets`: `socket(AF_UNIX)` and datagram `socketpair(AF_UNIX)` are
+    /// not blocked.
     pub allow_all_unix_sockets: bool,
     /// `allowNestedUserNamespaces`: user/mount namespaces and the mount API are not blocked
     /// (a nested sandbox such as bwrap needs them).
     pub allow_nested_user_namespaces: bool,
 }
 
-/// The policy, as rules (the same for every architecture).
+/// The socket families the command may use: IPv4 and IPv6 (inside the sandbox's own network
+/// namespace, where only the proxies' ports lead out), netlink (the sandbox's own interfaces:
+/// glibc's `getaddrinfo` and `getifaddrs` ask `NETLINK_ROUTE`), and Unix (decided by its own
+/// rules). Every other family is refused: several are not network-namespaced and lead out of
+/// the sandbox (`AF_VSOCK` reaches the host and the hypervisor under WSL2, Firecracker, Kata
+/// and cloud microVMs), and the rest reach hardware or kernel services a command has no use
+/// for (`AF_PACKET`, `AF_BLUETOOTH`, `AF_ALG`, `AF_XDP`, …).
+pub const SOCKET_FAMILIES: [u32; 4] = [AF_UNIX, AF_INET, AF_INET6, AF_NETLINK];
+
+/// The policy, as rules (the same for every architecture). Rules for one system call are
+/// contiguous; within them, the first match wins.
 pub fn rules(opts: SeccompOptions) -> Vec<SeccompRule> {
     let eperm = Action::Errno(EPERM);
     let always = |syscall, why| SeccompRule {
@@ -127,18 +217,70 @@ pub fn rules(opts: SeccompOptions) -> Vec<SeccompRule> {
         action: eperm,
         why,
     };
+    let when = |syscall, tests: Vec<ArgTest>, action, why| SeccompRule {
+        syscall,
+        condition: Condition::All(tests),
+        action,
+        why,
+    };
+    // EAFNOSUPPORT and EPROTONOSUPPORT are what a kernel built without the family or protocol
+    // answers: programs that probe for one (a vsock or Bluetooth transport, libudev's uevent
+    // monitor, libaudit) take it as "not here" and carry on, where EPERM reads as a failure.
+    let no_family = Action::Errno(EAFNOSUPPORT);
+    let families_why = "only IPv4, IPv6, netlink and Unix sockets: other families (vsock, packet, Bluetooth, …) are not network-namespaced or reach devices";
     let mut out = Vec::new();
     if !opts.allow_all_unix_sockets {
-        out.push(SeccompRule {
-            syscall: Syscall::Socket,
-            condition: Condition::ArgIn {
-                arg: 0,
-                values: vec![AF_UNIX],
-            },
-            action: eperm,
-            why: "Unix sockets reach host services past the proxy (allowAllUnixSockets lifts it)",
-        });
+        out.push(when(
+            Syscall::Socket,
+            vec![ArgTest::is(0, &[AF_UNIX])],
+            eperm,
+            "Unix sockets reach host services past the proxy (allowAllUnixSockets lifts it)",
+        ));
     }
+    // NETLINK_ROUTE reads (and, with capabilities the command lacks, changes) the sandbox's
+    // own interfaces, addresses and routes. The other protocols (sock_diag, uevents, audit,
+    // generic netlink families, netfilter, crypto, …) are kernel interfaces nothing in a
+    // sandboxed build needs, and each is attack surface.
+    out.push(when(
+        Syscall::Socket,
+        vec![
+            ArgTest::is(0, &[AF_NETLINK]),
+            ArgTest::is_not(2, &[NETLINK_ROUTE]),
+        ],
+        Action::Errno(EPROTONOSUPPORT),
+        "of netlink, only NETLINK_ROUTE: the sandbox's own interfaces and addresses, which getaddrinfo reads",
+    ));
+    out.push(when(
+        Syscall::Socket,
+        vec![ArgTest::is_not(0, &SOCKET_FAMILIES)],
+        no_family,
+        families_why,
+    ));
+    if !opts.allow_all_unix_sockets {
+        // A connected stream or seqpacket pair ignores addresses; one end of a datagram pair
+        // can `connect` or `sendto` any datagram socket on the host by path (SOCK_RAW is
+        // SOCK_DGRAM for AF_UNIX). The type is masked: SOCK_NONBLOCK and SOCK_CLOEXEC ride in
+        // the same argument.
+        out.push(when(
+            Syscall::Socketpair,
+            vec![
+                ArgTest::is(0, &[AF_UNIX]),
+                ArgTest::NotIn {
+                    arg: 1,
+                    mask: SOCK_TYPE_MASK,
+                    values: vec![SOCK_STREAM, SOCK_SEQPACKET],
+                },
+            ],
+            eperm,
+            "a datagram pair's end can sendto() any host datagram socket by path (allowAllUnixSockets lifts it)",
+        ));
+    }
+    out.push(when(
+        Syscall::Socketpair,
+        vec![ArgTest::is_not(0, &SOCKET_FAMILIES)],
+        no_family,
+        families_why,
+    ));
     for s in [
         Syscall::IoUringSetup,
         Syscall::IoUringEnter,
@@ -149,26 +291,30 @@ pub fn rules(opts: SeccompOptions) -> Vec<SeccompRule> {
             "io_uring performs I/O this filter cannot inspect",
         ));
     }
-    out.push(SeccompRule {
-        syscall: Syscall::Ioctl,
-        condition: Condition::ArgIn {
-            arg: 1,
-            values: vec![TIOCSTI, TIOCLINUX],
-        },
-        action: eperm,
-        why: "pushing input into the terminal would run commands outside the sandbox",
-    });
+    out.push(when(
+        Syscall::Ioctl,
+        vec![ArgTest::is(1, &[TIOCSTI, TIOCLINUX])],
+        eperm,
+        "pushing input into the terminal would run commands outside the sandbox",
+    ));
+    // bwrap keeps the caller's session keyring; Docker's default profile refuses these too.
+    for s in [Syscall::Keyctl, Syscall::AddKey, Syscall::RequestKey] {
+        out.push(always(
+            s,
+            "the session keyring is the caller's: its keys (Kerberos caches, credential helpers) are not the command's to read or replace",
+        ));
+    }
     if !opts.allow_nested_user_namespaces {
         for s in [Syscall::Unshare, Syscall::Clone] {
-            out.push(SeccompRule {
-                syscall: s,
-                condition: Condition::ArgHasAnyBit {
+            out.push(when(
+                s,
+                vec![ArgTest::AnyBit {
                     arg: 0,
                     mask: CLONE_NEWUSER | CLONE_NEWNS,
-                },
-                action: eperm,
-                why: "a new user or mount namespace could remount what the sandbox hides",
-            });
+                }],
+                eperm,
+                "a new user or mount namespace could remount what the sandbox hides",
+            ));
         }
         out.push(SeccompRule {
             syscall: Syscall::Clone3,

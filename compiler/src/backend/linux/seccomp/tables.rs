@@ -24,6 +24,7 @@ pub const X32_SYSCALL_BIT: u32 = 0x4000_0000;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Syscall {
     Socket,
+    Socketpair,
     Ioctl,
     Clone,
     Clone3,
@@ -43,11 +44,15 @@ pub enum Syscall {
     IoUringSetup,
     IoUringEnter,
     IoUringRegister,
+    Keyctl,
+    AddKey,
+    RequestKey,
 }
 
 impl Syscall {
-    pub const ALL: [Syscall; 20] = [
+    pub const ALL: [Syscall; 24] = [
         Syscall::Socket,
+        Syscall::Socketpair,
         Syscall::Ioctl,
         Syscall::Clone,
         Syscall::Clone3,
@@ -67,11 +72,15 @@ impl Syscall {
         Syscall::IoUringSetup,
         Syscall::IoUringEnter,
         Syscall::IoUringRegister,
+        Syscall::Keyctl,
+        Syscall::AddKey,
+        Syscall::RequestKey,
     ];
 
     pub fn name(self) -> &'static str {
         match self {
             Syscall::Socket => "socket",
+            Syscall::Socketpair => "socketpair",
             Syscall::Ioctl => "ioctl",
             Syscall::Clone => "clone",
             Syscall::Clone3 => "clone3",
@@ -91,6 +100,9 @@ impl Syscall {
             Syscall::IoUringSetup => "io_uring_setup",
             Syscall::IoUringEnter => "io_uring_enter",
             Syscall::IoUringRegister => "io_uring_register",
+            Syscall::Keyctl => "keyctl",
+            Syscall::AddKey => "add_key",
+            Syscall::RequestKey => "request_key",
         }
     }
 
@@ -100,6 +112,8 @@ impl Syscall {
         match (self, arch) {
             (Syscall::Socket, Arch::X86_64) => 41,
             (Syscall::Socket, Arch::Aarch64) => 198,
+            (Syscall::Socketpair, Arch::X86_64) => 53,
+            (Syscall::Socketpair, Arch::Aarch64) => 199,
             (Syscall::Ioctl, Arch::X86_64) => 16,
             (Syscall::Ioctl, Arch::Aarch64) => 29,
             (Syscall::Clone, Arch::X86_64) => 56,
@@ -114,6 +128,12 @@ impl Syscall {
             (Syscall::Umount2, Arch::Aarch64) => 39,
             (Syscall::PivotRoot, Arch::X86_64) => 155,
             (Syscall::PivotRoot, Arch::Aarch64) => 41,
+            (Syscall::AddKey, Arch::X86_64) => 248,
+            (Syscall::AddKey, Arch::Aarch64) => 217,
+            (Syscall::RequestKey, Arch::X86_64) => 249,
+            (Syscall::RequestKey, Arch::Aarch64) => 218,
+            (Syscall::Keyctl, Arch::X86_64) => 250,
+            (Syscall::Keyctl, Arch::Aarch64) => 219,
             (Syscall::IoUringSetup, _) => 425,
             (Syscall::IoUringEnter, _) => 426,
             (Syscall::IoUringRegister, _) => 427,
@@ -157,13 +177,36 @@ impl Arch {
     }
 }
 
+// The values below are the same on x86_64 and aarch64 (the generic Linux ABI).
 pub const AF_UNIX: u32 = 1;
+pub const AF_INET: u32 = 2;
+pub const AF_INET6: u32 = 10;
+pub const AF_NETLINK: u32 = 16;
+pub const NETLINK_ROUTE: u32 = 0;
+pub const SOCK_STREAM: u32 = 1;
+pub const SOCK_SEQPACKET: u32 = 5;
+/// `SOCK_TYPE_MASK`: the type in `socket`/`socketpair`'s second argument, without
+/// `SOCK_NONBLOCK` and `SOCK_CLOEXEC`.
+pub const SOCK_TYPE_MASK: u32 = 0xf;
 pub const CLONE_NEWNS: u32 = 0x0002_0000;
 pub const CLONE_NEWUSER: u32 = 0x1000_0000;
 pub const TIOCSTI: u32 = 0x5412;
 pub const TIOCLINUX: u32 = 0x541c;
 pub const EPERM: u16 = 1;
 pub const ENOSYS: u16 = 38;
+pub const EPROTONOSUPPORT: u16 = 93;
+pub const EAFNOSUPPORT: u16 = 97;
+
+/// The name of an errno the filter returns, for listings.
+pub fn errno_name(e: u16) -> Option<&'static str> {
+    Some(match e {
+        EPERM => "EPERM",
+        ENOSYS => "ENOSYS",
+        EPROTONOSUPPORT => "EPROTONOSUPPORT",
+        EAFNOSUPPORT => "EAFNOSUPPORT",
+        _ => return None,
+    })
+}
 
 #[cfg(all(test, target_os = "linux"))]
 mod tests {

@@ -13,6 +13,13 @@ fn call(p: &SeccompProgram, s: Syscall, args: [u64; 6]) -> u32 {
 
 const EPERM_RET: u32 = RET_ERRNO | 1;
 const ENOSYS_RET: u32 = RET_ERRNO | 38;
+const EAFNOSUPPORT_RET: u32 = RET_ERRNO | 97;
+const EPROTONOSUPPORT_RET: u32 = RET_ERRNO | 93;
+
+const SOCK_DGRAM: u64 = 2;
+const SOCK_RAW: u64 = 3;
+const SOCK_NONBLOCK: u64 = 0o4000;
+const SOCK_CLOEXEC: u64 = 0o2000000;
 
 #[test]
 fn default_program_blocks_what_the_policy_says() {
@@ -30,6 +37,9 @@ fn default_program_blocks_what_the_policy_says() {
             Syscall::IoUringSetup,
             Syscall::IoUringEnter,
             Syscall::IoUringRegister,
+            Syscall::Keyctl,
+            Syscall::AddKey,
+            Syscall::RequestKey,
             Syscall::Setns,
             Syscall::Mount,
             Syscall::Umount2,
@@ -65,6 +75,83 @@ fn default_program_blocks_what_the_policy_says() {
         let read = if arch == Arch::X86_64 { 0 } else { 63 };
         let data = SeccompData::new(arch.audit_arch(), read, [0; 6]);
         assert_eq!(p.evaluate(&data), RET_ALLOW);
+    }
+}
+
+#[test]
+fn datagram_unix_socket_pairs_are_refused_stream_and_seqpacket_pairs_are_not() {
+    for arch in ARCHES {
+        let p = SeccompProgram::build(arch, SeccompOptions::default());
+        let pair = |kind: u64| call(&p, Syscall::Socketpair, [1, kind, 0, 0, 0, 0]);
+        for kind in [SOCK_DGRAM, SOCK_RAW, 0, 4, 6, 10, 15] {
+            assert_eq!(pair(kind), EPERM_RET, "{arch:?} type {kind}");
+            // the flags ride in the same argument and are masked off
+            assert_eq!(pair(kind | SOCK_NONBLOCK | SOCK_CLOEXEC), EPERM_RET);
+            // the high half of the register is not the kernel's int
+            assert_eq!(pair(kind | 0xffff_ffff_0000_0000), EPERM_RET);
+        }
+        for kind in [1, 5] {
+            assert_eq!(pair(kind), RET_ALLOW, "{arch:?} type {kind}");
+            assert_eq!(pair(kind | SOCK_NONBLOCK | SOCK_CLOEXEC), RET_ALLOW);
+            // high bits of the type (above the mask) do not hide a dgram pair behind a stream one
+            assert_eq!(pair(kind | 0xffff_ffff_0000_0000), RET_ALLOW);
+        }
+        // AF_UNIX with high bits set is AF_UNIX to the kernel
+        assert_eq!(
+            call(
+                &p,
+                Syscall::Socketpair,
+                [0x7_0000_0001, SOCK_DGRAM, 0, 0, 0, 0]
+            ),
+            EPERM_RET
+        );
+        // other families' pairs: the kernel refuses inet and netlink pairs itself
+        assert_eq!(
+            call(&p, Syscall::Socketpair, [2, SOCK_DGRAM, 0, 0, 0, 0]),
+            RET_ALLOW
+        );
+        assert_eq!(
+            call(&p, Syscall::Socketpair, [40, 1, 0, 0, 0, 0]),
+            EAFNOSUPPORT_RET
+        );
+    }
+}
+
+#[test]
+fn only_the_needed_socket_families_and_netlink_route_are_allowed() {
+    for arch in ARCHES {
+        for unix in [false, true] {
+            let p = SeccompProgram::build(
+                arch,
+                SeccompOptions {
+                    allow_all_unix_sockets: unix,
+                    ..SeccompOptions::default()
+                },
+            );
+            let sock =
+                |family: u64, proto: u64| call(&p, Syscall::Socket, [family, 1, proto, 0, 0, 0]);
+            assert_eq!(sock(2, 0), RET_ALLOW);
+            assert_eq!(sock(10, 17), RET_ALLOW);
+            assert_eq!(sock(16, 0), RET_ALLOW, "NETLINK_ROUTE");
+            assert_eq!(sock(1, 0), if unix { RET_ALLOW } else { EPERM_RET });
+            // netlink protocols other than NETLINK_ROUTE (sock_diag, uevents, generic, audit),
+            // with the protocol's high bits ignored as the kernel does
+            for proto in [4, 15, 16, 9, 12, 21, 0xffff_ffff, 0x1_0000_0004] {
+                assert_eq!(sock(16, proto), EPROTONOSUPPORT_RET, "netlink {proto:#x}");
+            }
+            assert_eq!(sock(0x5_0000_0010, 0x9_0000_0000), RET_ALLOW);
+            // vsock, packet, ALG, Bluetooth, TIPC, XDP, AF_UNSPEC, out-of-range families
+            for family in [40, 17, 38, 31, 30, 44, 0, 3, 46, 255, 0xffff_ffff] {
+                assert_eq!(sock(family, 0), EAFNOSUPPORT_RET, "family {family}");
+                assert_eq!(
+                    call(&p, Syscall::Socketpair, [family, 1, 0, 0, 0, 0]),
+                    EAFNOSUPPORT_RET
+                );
+            }
+            // the high half of the register does not make vsock look like inet
+            assert_eq!(sock(0x2_0000_0028, 0), EAFNOSUPPORT_RET);
+            assert_eq!(sock(0x1_0000_0002, 0), RET_ALLOW);
+        }
     }
 }
 
@@ -113,6 +200,10 @@ fn options_lift_their_rules() {
         );
         assert_eq!(call(&p, Syscall::Socket, [1, 1, 0, 0, 0, 0]), RET_ALLOW);
         assert_eq!(
+            call(&p, Syscall::Socketpair, [1, SOCK_DGRAM, 0, 0, 0, 0]),
+            RET_ALLOW
+        );
+        assert_eq!(
             call(&p, Syscall::Unshare, [0x1002_0000, 0, 0, 0, 0, 0]),
             RET_ALLOW
         );
@@ -121,6 +212,11 @@ fn options_lift_their_rules() {
         // these stay whatever the options
         assert_eq!(call(&p, Syscall::IoUringSetup, [0; 6]), EPERM_RET);
         assert_eq!(call(&p, Syscall::Ioctl, [0, 0x5412, 0, 0, 0, 0]), EPERM_RET);
+        assert_eq!(call(&p, Syscall::Keyctl, [0; 6]), EPERM_RET);
+        assert_eq!(
+            call(&p, Syscall::Socket, [40, 1, 0, 0, 0, 0]),
+            EAFNOSUPPORT_RET
+        );
     }
 }
 
@@ -136,9 +232,24 @@ fn bytes_round_trip_and_rules_describe_themselves() {
     assert!(SeccompProgram::instructions_from_bytes(&bytes[1..]).is_none());
     let described: Vec<String> = p.rules.iter().map(SeccompRule::describe).collect();
     assert_eq!(described[0], "socket(arg0 in AF_UNIX) -> EPERM");
+    assert_eq!(
+        described[1],
+        "socket(arg0 in AF_NETLINK && arg2 not in NETLINK_ROUTE) -> EPROTONOSUPPORT"
+    );
+    assert_eq!(
+        described[2],
+        "socket(arg0 not in AF_UNIX, AF_INET, AF_INET6, AF_NETLINK) -> EAFNOSUPPORT"
+    );
+    assert_eq!(
+        described[3],
+        "socketpair(arg0 in AF_UNIX && arg1 & 0xf not in SOCK_STREAM, SOCK_SEQPACKET) -> EPERM"
+    );
+    assert!(described.contains(&"keyctl -> EPERM".to_string()));
     assert!(described.contains(&"ioctl(arg1 in TIOCSTI, TIOCLINUX) -> EPERM".to_string()));
     assert!(described.contains(&"clone3 -> ENOSYS".to_string()));
     let listing = p.disassemble();
     assert_eq!(listing.lines().count(), p.instructions.len());
     assert!(listing.starts_with("0000: ld   [4]"));
+    assert!(listing.contains("and  #0xf"), "{listing}");
+    assert!(listing.contains("ret  ERRNO(EAFNOSUPPORT)"), "{listing}");
 }
