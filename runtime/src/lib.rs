@@ -1,6 +1,8 @@
 //! The srt runtime: executes a Linux plan (proxies, the in-sandbox init, seccomp), and
 //! `sandbox-exec` on macOS ([`macos_run`]).
 
+/// Descriptors srt inherited are marked close-on-exec before a run (none reach the sandbox).
+pub mod fds;
 #[cfg(target_os = "linux")]
 pub mod init;
 #[cfg(target_os = "linux")]

@@ -206,6 +206,12 @@ fn build_plan(ir: &Ir, srt_binary: &Path, socket_dir: PathBuf) -> LinuxPlan {
 
 /// Runs the command in the sandbox; returns its exit status (128+N when a signal ended it).
 pub fn run(req: RunRequest) -> Result<i32, RunError> {
+    // Before srt opens anything of its own: only what srt passes on purpose may cross.
+    crate::fds::close_inherited_on_exec().map_err(|e| RunError::Setup {
+        cause: format!("cannot keep the descriptors srt inherited out of the sandbox: {e}"),
+        fix: "srt needs close_range(2) (Linux 5.11) or a mounted /proc to mark them close-on-exec"
+            .into(),
+    })?;
     let Some(bwrap) = preflight::find_bwrap(req.bwrap_path.as_deref()) else {
         let where_ = req.bwrap_path.as_ref().map_or_else(
             || "on PATH".to_string(),
