@@ -3,6 +3,9 @@
 
 /// Descriptors srt inherited are marked close-on-exec before a run (none reach the sandbox).
 pub mod fds;
+/// Programs srt executes on the host (bubblewrap) must be out of the sandbox's reach.
+#[cfg(target_os = "linux")]
+pub mod host_program;
 #[cfg(target_os = "linux")]
 pub mod init;
 #[cfg(target_os = "linux")]

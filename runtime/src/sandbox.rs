@@ -212,16 +212,21 @@ pub fn run(req: RunRequest) -> Result<i32, RunError> {
         fix: "srt needs close_range(2) (Linux 5.11) or a mounted /proc to mark them close-on-exec"
             .into(),
     })?;
-    let Some(bwrap) = preflight::find_bwrap(req.bwrap_path.as_deref()) else {
-        let where_ = req.bwrap_path.as_ref().map_or_else(
-            || "on PATH".to_string(),
-            |p| format!("at {} (bwrapPath)", p.display()),
+    // The one program srt executes on the host; refused if the sandbox could replace it.
+    let bwrap = preflight::choose_bwrap(req.bwrap_path.as_deref(), &req.ir)
+        .map_err(|r| RunError::Preflight {
+            cause: r.cause,
+            fix: format!("{}; `srt doctor` checks the rest", r.fix),
+        })?
+        .path;
+    // srt does not execute itself on the host, but whoever runs `srt` next does: say so when
+    // this run's command could replace it (a project-local install under a write root).
+    if let Some(why) = crate::host_program::within_reach(&req.srt_binary, &req.ir) {
+        eprintln!(
+            "srt: warning: the command could replace this srt ({}): {why}; the next `srt` run would then be its program, outside any sandbox. Install srt where no write root reaches (~/.local/bin, /usr/local/bin).",
+            req.srt_binary.display()
         );
-        return Err(RunError::Preflight {
-            cause: format!("bubblewrap is not installed: no executable bwrap {where_}"),
-            fix: "install it (`apt-get install bubblewrap`, `dnf install bubblewrap`, `pacman -S bubblewrap`); `srt doctor` checks the rest".into(),
-        });
-    };
+    }
     start_signal_forwarder();
     cleanup_stale(&req.state_dir);
     // The proxies raise srt's open-file limit for their connections; the command gets the
