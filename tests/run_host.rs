@@ -73,6 +73,52 @@ fn inherited_descriptors_do_not_reach_the_sandbox() {
     }
 }
 
+/// Item 7: `kill(0, SIG)` in the sandbox signals the caller's process group. The caller here
+/// is a shell (an agent, a pipeline) that started srt without a group of its own; it must not
+/// get the command's SIGUSR1 (a Node agent would open its inspector on it).
+#[test]
+fn the_sandbox_cannot_signal_the_callers_process_group() {
+    for policy in [POLICY, OFFLINE] {
+        let sb = Sandbox::new();
+        sb.settings(policy);
+        let marker = sb.root.path().join("caller-got-usr1");
+        let sibling = sb.root.path().join("sibling-got-usr1");
+        let script = format!(
+            "trap 'echo got > {marker}' USR1; \
+             (trap 'echo got > {sibling}; exit' USR1; while :; do sleep 0.05; done) & \
+             {srt} run -s .srt.json -c 'kill -USR1 0; sleep 0.5'; \
+             sleep 0.3; kill $! 2>/dev/null; wait; echo done",
+            marker = marker.display(),
+            sibling = sibling.display(),
+            srt = env!("CARGO_BIN_EXE_srt"),
+        );
+        let mut cmd = Command::new("sh");
+        cmd.args(["-c", &script])
+            .current_dir(sb.project())
+            .env("HOME", sb.home())
+            .env("XDG_STATE_HOME", sb.state())
+            .env("XDG_RUNTIME_DIR", sb.root.path())
+            .stdin(std::process::Stdio::null())
+            // The caller's own group, so that the test process is not the one at risk.
+            .process_group(0);
+        let out = cmd.output().unwrap();
+        assert!(
+            text(&out.stdout).ends_with("done\n"),
+            "{policy}: {}\n{}",
+            text(&out.stdout),
+            text(&out.stderr)
+        );
+        assert!(
+            !marker.exists(),
+            "{policy}: the shell that started srt got the sandbox's SIGUSR1"
+        );
+        assert!(
+            !sibling.exists(),
+            "{policy}: a process in the caller's group got the sandbox's SIGUSR1"
+        );
+    }
+}
+
 /// An executable `bwrap` that records it ran, then runs the real one.
 fn plant_bwrap(at: &Path, marker: &Path) {
     std::fs::create_dir_all(at.parent().unwrap()).unwrap();

@@ -19,6 +19,9 @@ pub mod sandbox;
 mod spawn;
 #[cfg(target_os = "linux")]
 pub mod stubs;
+/// The sandbox's own process group, and the terminal handed to it and back.
+#[cfg(target_os = "linux")]
+pub mod terminal;
 
 /// macOS: `sandbox-exec` (built on every OS, so it is type-checked and tested everywhere).
 pub mod macos;

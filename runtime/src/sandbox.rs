@@ -33,6 +33,7 @@ use srt_compiler::{Ir, RealFs};
 use crate::preflight;
 use crate::proxy::{ProxyOptions, ProxyServer, ViolationOptions};
 use crate::stubs::{cleanup_stale, RunRecord, StubKind};
+use crate::terminal::{Handover, Terminal};
 
 /// What to run and how.
 pub struct RunRequest {
@@ -87,9 +88,6 @@ const FORWARDED: [libc::c_int; 6] = [
     libc::SIGUSR1,
     libc::SIGUSR2,
 ];
-/// Signals a terminal sends to its foreground process group: the sandboxed command is in it
-/// and has its own copy already, so only copies sent by a process are forwarded.
-const FROM_TERMINAL: [libc::c_int; 2] = [libc::SIGINT, libc::SIGQUIT];
 
 fn signal_set(signals: &[libc::c_int]) -> libc::sigset_t {
     // SAFETY: sigemptyset/sigaddset write only the set.
@@ -104,7 +102,9 @@ fn signal_set(signals: &[libc::c_int]) -> libc::sigset_t {
 }
 
 /// Blocks the forwarded signals in this thread (and in every thread started later, the
-/// proxies' included) and starts a thread that forwards them to the init.
+/// proxies' included) and starts a thread that forwards them to the init. The sandbox is never
+/// in srt's process group, so whatever srt gets, a terminal's Ctrl-C included (srt's group
+/// holds the terminal when none of its standard streams is it), the sandbox did not get.
 fn start_signal_forwarder() {
     let set = signal_set(&FORWARDED);
     // SAFETY: valid set; null old-set.
@@ -124,8 +124,7 @@ fn start_signal_forwarder() {
             if pid > 0 && DIRECT.load(Ordering::SeqCst) {
                 pid = command_pid(pid).unwrap_or(0);
             }
-            let from_terminal = info.si_code == libc::SI_KERNEL && FROM_TERMINAL.contains(&sig);
-            if pid > 0 && !from_terminal {
+            if pid > 0 {
                 // SAFETY: plain kill; a vanished pid gives ESRCH.
                 unsafe {
                     libc::kill(pid, sig);
@@ -196,9 +195,10 @@ fn info_pipe() -> io::Result<(std::fs::File, OwnedFd)> {
     Ok((std::fs::File::from(r), w))
 }
 
-fn build_plan(ir: &Ir, srt_binary: &Path, socket_dir: PathBuf) -> LinuxPlan {
+fn build_plan(ir: &Ir, srt_binary: &Path, socket_dir: PathBuf, terminal: bool) -> LinuxPlan {
     let facts = HostFacts::gather(ir, &RealFs);
     let mut opts = LinuxOptions::new(srt_binary.to_path_buf(), socket_dir);
+    opts.terminal = terminal;
     opts.ssh_proxy_command = Some(format!("{} __proxy-connect %h %p", srt_binary.display()));
     opts.tmpdir = srt_compiler::env::tmpdir_from_env().into();
     plan(ir, &facts, &opts)
@@ -227,6 +227,10 @@ pub fn run(req: RunRequest) -> Result<i32, RunError> {
             req.srt_binary.display()
         );
     }
+    let terminal = Terminal::of_standard_streams();
+    if terminal.is_some() {
+        crate::terminal::ignore_terminal_output_stops();
+    }
     start_signal_forwarder();
     cleanup_stale(&req.state_dir);
     // The proxies raise srt's open-file limit for their connections; the command gets the
@@ -253,7 +257,7 @@ pub fn run(req: RunRequest) -> Result<i32, RunError> {
         || PathBuf::from("/nonexistent-srt-proxy"),
         Path::to_path_buf,
     );
-    let mut plan = build_plan(&req.ir, &req.srt_binary, socket_dir);
+    let mut plan = build_plan(&req.ir, &req.srt_binary, socket_dir, terminal.is_some());
     if plan.init {
         merge_java_tool_options(&mut plan);
     }
@@ -276,7 +280,10 @@ pub fn run(req: RunRequest) -> Result<i32, RunError> {
     let result = record
         .create(&stubs)
         .map_err(RunError::from)
-        .and_then(|()| spawn_and_wait(&bwrap, &plan, &req.command, have_nofile.then_some(nofile)));
+        .and_then(|()| {
+            let nofile = have_nofile.then_some(nofile);
+            spawn_and_wait(&bwrap, &plan, &req.command, nofile, terminal)
+        });
     record.finish();
     if let Some(p) = proxies {
         p.shutdown();
@@ -308,6 +315,7 @@ fn spawn_and_wait(
     plan: &LinuxPlan,
     command: &[OsString],
     nofile: Option<libc::rlimit>,
+    terminal: Option<Terminal>,
 ) -> Result<i32, RunError> {
     let memfd = seccomp_memfd(&plan.seccomp.to_bytes()).map_err(RunError::Seccomp)?;
     let (mut info_r, info_w) = info_pipe().map_err(RunError::Seccomp)?;
@@ -317,12 +325,20 @@ fn spawn_and_wait(
     args.extend(plan.bwrap_args_for(Some(memfd.as_raw_fd()), command));
     // The command gets the open-file limit srt started with, should the proxies have raised it.
     let restore = nofile.filter(|l| !is_current_nofile(l));
-    let pid = crate::spawn::spawn(bwrap, &args, &plan.env, restore).map_err(|source| {
+    // On a terminal bwrap shares the sandbox's group, the terminal's foreground: it must not
+    // die of the terminal's signals (the init unblocks them for the command).
+    let blocked: &[libc::c_int] = if plan.terminal {
+        &crate::terminal::BLOCKED_IN_BWRAP
+    } else {
+        &[]
+    };
+    let pid = crate::spawn::spawn(bwrap, &args, &plan.env, restore, blocked).map_err(|source| {
         RunError::Spawn {
             bwrap: bwrap.display().to_string(),
             source,
         }
     })?;
+    let handover = terminal.map(|t| Handover::start(t, pid));
     drop(info_w);
     drop(memfd);
     // bwrap writes the sandbox's PID 1 once the sandbox exists; no report means setup failed.
@@ -336,7 +352,14 @@ fn spawn_and_wait(
         DIRECT.store(!plan.init, Ordering::SeqCst);
         INIT_PID.store(pid, Ordering::SeqCst);
     }
-    let status = crate::spawn::wait(pid).map_err(|source| RunError::Spawn {
+    let status = match &handover {
+        Some(h) => h.wait(),
+        None => crate::spawn::wait(pid),
+    };
+    if let Some(h) = handover {
+        h.finish();
+    }
+    let status = status.map_err(|source| RunError::Spawn {
         bwrap: bwrap.display().to_string(),
         source,
     })?;

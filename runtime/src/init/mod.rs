@@ -51,7 +51,9 @@ pub fn run(cfg: InitConfig) -> Result<i32, InitError> {
         bridge::start(b)?;
     }
     let child = supervise::spawn(&cfg.argv, cfg.filter.as_ref())?;
-    Ok(supervise::wait_loop(child))
+    // The same test srt made on the host: the init has srt's standard streams and session.
+    let on_terminal = crate::terminal::Terminal::of_standard_streams().is_some();
+    Ok(supervise::wait_loop(child, on_terminal))
 }
 
 /// Reads a seccomp program (raw `struct sock_filter` array, host byte order) from bytes.

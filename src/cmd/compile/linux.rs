@@ -35,6 +35,7 @@ pub fn run(args: &super::Args) -> anyhow::Result<ExitCode> {
     let srt = std::fs::canonicalize(&srt).unwrap_or(srt);
     let mut opts = LinuxOptions::new(srt, PathBuf::from(SOCKET_DIR_PLACEHOLDER));
     opts.tmpdir = srt_compiler::env::tmpdir_from_env().into();
+    opts.terminal = args.terminal;
     if let Some(a) = args.arch {
         opts.arch = match a {
             Arch::X86_64 => srt_compiler::backend::linux::seccomp::Arch::X86_64,

@@ -30,9 +30,10 @@
 //! 8. [`Step::Process`]: `--unshare-net`, `--unshare-pid`, `--unshare-user`,
 //!    `--die-with-parent`, `--as-pid-1` (srt's init is PID 1; with an init only),
 //!    `--cap-drop ALL`, `--chdir CWD`;
-//! 9. [`Step::Init`]: the proxy socket directory and the `srt` binary itself (the in-sandbox
-//!    init), bound read-only at their host paths, when the plan has an init ([`LinuxPlan::init`]:
-//!    the policy allows some host, so the proxies need bridging). Without one, bwrap's own PID 1
+//! 9. [`Step::Init`]: the proxy socket directory (when the proxies run) and the `srt` binary
+//!    itself (the in-sandbox init), bound read-only at their host paths, when the plan has an
+//!    init ([`LinuxPlan::init`]: the policy allows some host, so the proxies need bridging, or
+//!    the run shares a terminal, [`LinuxOptions::terminal`]). Without one, bwrap's own PID 1
 //!    reaps and bwrap installs the seccomp program on the command (`--seccomp FD`);
 //! 10. [`Step::Seal`]: `--remount-ro D` for every empty directory of step 4, after every mount
 //!     inside it has been made.
@@ -45,7 +46,12 @@
 //! Run `bwrap <plan.bwrap_args_for(fd, command)>` (that is `<plan.argv()> -- <plan.init_path>
 //! __init --bridge … [--seccomp-fd FD] -- <command>`, or `<plan.argv()> --seccomp FD --
 //! <command>` for a plan without an init) with `plan.env` set on the bwrap process (bwrap passes its environment on; the values stay out of `argv`, where
-//! other users could read them). Before spawning, create every [`Stub`] in `plan.stubs` (in
+//! other users could read them), in a new process group (`kill(0, …)` in the sandbox must
+//! reach none of the caller's processes), with no descriptor but 0-2 and the ones the
+//! arguments name. On a terminal ([`LinuxPlan::terminal`]), start bwrap with SIGINT, SIGQUIT
+//! and SIGHUP blocked (the init unblocks them for the command), make its group the terminal's
+//! foreground group while srt holds it, mirror the sandbox's stops on srt's own job, and
+//! give the terminal back at the end. Before spawning, create every [`Stub`] in `plan.stubs` (in
 //! order, exclusively: `mkdir` / `O_CREAT|O_EXCL`; one that exists by then is not yours, leave
 //! it) and journal each one you created; after the sandbox exits, and on the next start if srt
 //! was killed, remove them in reverse order, each only if it is still an empty file or an empty
@@ -119,6 +125,13 @@ pub struct LinuxOptions {
     pub ssh_proxy_command: Option<String>,
     /// The architecture of the seccomp program.
     pub arch: Arch,
+    /// srt shares a terminal with the command (one of its standard streams is its controlling
+    /// terminal). The sandbox runs in its own process group either way; on a terminal that
+    /// group is made the terminal's foreground, and srt's init runs as PID 1 even without
+    /// proxies: bwrap is kept from the terminal's SIGINT/SIGQUIT/SIGHUP (which would end it
+    /// and the sandbox) and the init gives them back to the command, and relays the command's
+    /// stops to srt's job (Ctrl-Z).
+    pub terminal: bool,
 }
 
 impl LinuxOptions {
@@ -133,6 +146,7 @@ impl LinuxOptions {
             tmpdir: PathBuf::from("/tmp/claude"),
             ssh_proxy_command: None,
             arch: Arch::host().unwrap_or(Arch::X86_64),
+            terminal: false,
         }
     }
 }
@@ -229,11 +243,17 @@ pub struct LinuxPlan {
     pub seccomp: SeccompProgram,
     /// Where the `srt` binary is inside the sandbox (its host path).
     pub init_path: PathBuf,
-    /// Whether srt's init runs as the sandbox's PID 1: only when the policy allows a host, so
-    /// that the proxies need bridging ([`needs_proxies`]). Without it, bwrap execs the command
-    /// and installs the seccomp program itself (`--seccomp FD`), and there is no proxy
-    /// environment: nothing listens on the ports and nothing points at them.
+    /// Whether srt's init runs as the sandbox's PID 1: when the policy allows a host, so that
+    /// the proxies need bridging ([`LinuxPlan::proxies`]), or on a terminal
+    /// ([`LinuxOptions::terminal`]). Without it, bwrap execs the command and installs the
+    /// seccomp program itself (`--seccomp FD`).
     pub init: bool,
+    /// Whether the proxies run ([`needs_proxies`]): the init bridges them and the command gets
+    /// the proxy environment. Without them nothing listens on the ports and nothing points at
+    /// them.
+    pub proxies: bool,
+    /// The run shares a terminal with the command ([`LinuxOptions::terminal`]).
+    pub terminal: bool,
     /// What bwrap cannot express exactly, as coded notes.
     pub notes: Vec<Diagnostic>,
 }
@@ -245,15 +265,16 @@ impl LinuxPlan {
     }
 
     /// The init's arguments after [`LinuxPlan::init_path`]: `__init`, a `--bridge PORT=SOCKET`
-    /// per proxy, and `--seccomp-fd FD` when the runtime passes the program (`seccomp.to_bytes()`
-    /// in a memfd or file) on that inherited descriptor.
+    /// per proxy (when they run), and `--seccomp-fd FD` when the runtime passes the program
+    /// (`seccomp.to_bytes()` in a memfd or file) on that inherited descriptor.
     pub fn init_args(&self, seccomp_fd: Option<i32>) -> Vec<OsString> {
         let p = &self.proxy;
         let mut out: Vec<OsString> = vec!["__init".into()];
-        for (port, socket) in [
+        let bridges = [
             (p.http_port, &p.http_socket),
             (p.socks_port, &p.socks_socket),
-        ] {
+        ];
+        for (port, socket) in bridges.into_iter().filter(|_| self.proxies) {
             let mut bridge = OsString::from(format!("{port}="));
             bridge.push(socket.as_os_str());
             out.extend(["--bridge".into(), bridge]);
@@ -308,7 +329,8 @@ pub fn needs_proxies(ir: &Ir) -> bool {
 
 /// Builds the plan. Pure: everything about the host comes from `facts`.
 pub fn plan(ir: &Ir, facts: &HostFacts, opts: &LinuxOptions) -> LinuxPlan {
-    let init = needs_proxies(ir);
+    let proxies = needs_proxies(ir);
+    let init = proxies || opts.terminal;
     let mut notes = Vec::new();
     let fs = mounts::plan_filesystem(ir, facts, &mut notes);
     let mut args = fs.args;
@@ -371,10 +393,10 @@ pub fn plan(ir: &Ir, facts: &HostFacts, opts: &LinuxOptions) -> LinuxPlan {
         effect: "working directory",
     });
     let init_binds = [
-        (&opts.proxy_socket_dir, builtin::PROXY_SOCKETS),
-        (&opts.srt_binary, builtin::INIT),
+        (&opts.proxy_socket_dir, builtin::PROXY_SOCKETS, proxies),
+        (&opts.srt_binary, builtin::INIT, init),
     ];
-    for (p, name) in init_binds.into_iter().filter(|_| init) {
+    for (p, name, _) in init_binds.into_iter().filter(|b| b.2) {
         args.push(BwrapArg {
             words: vec!["--ro-bind".into(), path_word(p), path_word(p)],
             step: Step::Init,
@@ -413,7 +435,7 @@ pub fn plan(ir: &Ir, facts: &HostFacts, opts: &LinuxOptions) -> LinuxPlan {
         "JAVA_TOOL_OPTIONS".into(),
         crate::env::java_tool_options("localhost", opts.http_port, None),
     ));
-    if !init {
+    if !proxies {
         env.retain(|(k, _)| matches!(k.as_str(), "SANDBOX_RUNTIME" | "TMPDIR"));
     }
     let proxy = ProxyPlan {
@@ -440,6 +462,8 @@ pub fn plan(ir: &Ir, facts: &HostFacts, opts: &LinuxOptions) -> LinuxPlan {
         seccomp,
         init_path: opts.srt_binary.clone(),
         init,
+        proxies,
+        terminal: opts.terminal,
         notes,
     }
 }
