@@ -112,9 +112,21 @@ impl Handover {
     }
 
     fn stop_job_and_resume(&self, signal: libc::c_int) {
+        let holder = self.terminal.foreground();
+        // Stopped for touching the terminal while srt's group or the sandbox's holds it: the
+        // sandbox got there before srt handed the terminal over (or after `fg`, before srt
+        // passed it on). The job is in the foreground: hand it over and go on.
+        let tty_stop = signal == libc::SIGTTIN || signal == libc::SIGTTOU;
+        if tty_stop && (self.terminal.is_ours() || holder == self.group) {
+            let _ = self.terminal.give_to(self.group);
+            // SAFETY: continues the sandbox's group.
+            unsafe {
+                libc::kill(-self.group, libc::SIGCONT);
+            }
+            return;
+        }
         // The group that had the terminal: the sandbox's, or one the command made (a shell
         // with job control); it gets it back.
-        let holder = self.terminal.foreground();
         let back_to = if holder > 0 && !self.terminal.is_ours() {
             holder
         } else {
