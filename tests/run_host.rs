@@ -248,3 +248,28 @@ fn an_srt_the_sandbox_could_replace_is_reported() {
         text(&out.stderr)
     );
 }
+
+/// `filesystem.disabled` lets the command write everything the user may: as root that
+/// includes `/usr/bin/bwrap`, which later runs would execute, so srt refuses; as anyone else
+/// the system's bwrap is out of reach and the run goes on.
+#[test]
+fn filesystem_disabled_is_refused_only_where_it_reaches_bwrap() {
+    let sb = Sandbox::new();
+    sb.settings(
+        r#"{"network":{"allowedDomains":[],"deniedDomains":[]},"filesystem":{"disabled":true}}"#,
+    );
+    let out = sb.run("echo ran");
+    // SAFETY: geteuid cannot fail.
+    if unsafe { libc::geteuid() } == 0 {
+        assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+        assert!(
+            text(&out.stderr).contains("could replace /usr/bin/bwrap")
+                && text(&out.stderr).contains("unprivileged user"),
+            "{}",
+            text(&out.stderr)
+        );
+        assert!(out.stdout.is_empty());
+    } else {
+        assert_eq!(ok(&out), "ran\n");
+    }
+}

@@ -102,17 +102,25 @@ pub(crate) fn not_installed(configured: Option<&Path>) -> Refusal {
 
 /// Refuses a bwrap the sandbox `ir` describes could replace ([`sandbox_could_replace`]).
 pub fn check_out_of_reach(bwrap: &Bwrap, ir: &Ir) -> Result<(), Refusal> {
-    match crate::host_program::sandbox_could_replace(&bwrap.path, ir) {
-        None => Ok(()),
-        Some(why) => Err(Refusal {
-            cause: format!(
-                "the sandbox could replace {} ({}): {why}; srt would then run the command's program on the host",
-                bwrap.path.display(),
-                bwrap.why()
-            ),
-            fix: "use a bwrap outside every write root: install bubblewrap with the system's package manager (/usr/bin/bwrap) and drop bwrapPath, or point bwrapPath at one no write root covers".into(),
-        }),
-    }
+    let why = match sandbox_could_replace(&bwrap.path, ir) {
+        None => return Ok(()),
+        Some(why) => why,
+    };
+    // SAFETY: geteuid cannot fail.
+    let root = unsafe { libc::geteuid() } == 0;
+    let fix = if bwrap.source == BwrapSource::System && root {
+        "srt runs as root, so the sandbox may write every directory a write root (or filesystem.disabled) covers, system directories included: run srt as an unprivileged user, or narrow the write roots"
+    } else {
+        "use a bwrap outside every write root: install bubblewrap with the system's package manager (/usr/bin/bwrap) and drop bwrapPath, or point bwrapPath at one no write root covers"
+    };
+    Err(Refusal {
+        cause: format!(
+            "the sandbox could replace {} ({}): {why}; srt would then run the command's program on the host",
+            bwrap.path.display(),
+            bwrap.why()
+        ),
+        fix: fix.into(),
+    })
 }
 
 /// The bwrap `srt run` executes: [`find_bwrap`]'s, unless the sandbox could replace it.
