@@ -161,7 +161,7 @@ fn ctrl_c_reaches_the_command_and_only_the_command_decides() {
             &sb,
             &[
                 "-c",
-                "trap 'echo caught' INT; echo ready; for i in 1 2 3 4 5 6 7 8 9 10; do sleep 0.1; done; echo done",
+                "trap 'echo caught' INT; echo ready; i=0; while [ $i -lt 20 ]; do sleep 0.1; i=$((i+1)); done; echo done",
             ],
         );
         pty.expect("ready");
