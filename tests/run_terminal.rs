@@ -222,6 +222,22 @@ fn interactive_programs_read_the_terminal() {
     }
 }
 
+/// An interactive bash with job control on a terminal, in the sandbox's project.
+fn job_control_shell(sb: &Sandbox) -> Pty {
+    let mut shell = Command::new("bash");
+    shell
+        .args(["--norc", "--noprofile", "--noediting", "-i"])
+        .current_dir(sb.project())
+        .env("HOME", sb.home())
+        .env("XDG_STATE_HOME", sb.state())
+        .env("XDG_RUNTIME_DIR", sb.root.path())
+        .env("PS1", "PROMPT> ")
+        .env("TERM", "dumb");
+    let pty = Pty::spawn(&mut shell);
+    pty.expect("PROMPT> ");
+    pty
+}
+
 /// Ctrl-Z stops the job and `fg` continues it, under an interactive shell with job control;
 /// the command then reads the terminal again, and srt exits with its status.
 #[test]
@@ -229,17 +245,7 @@ fn ctrl_z_and_fg_under_a_job_control_shell() {
     for policy in [POLICY, OFFLINE] {
         let sb = Sandbox::new();
         sb.settings(policy);
-        let mut shell = Command::new("bash");
-        shell
-            .args(["--norc", "--noprofile", "--noediting", "-i"])
-            .current_dir(sb.project())
-            .env("HOME", sb.home())
-            .env("XDG_STATE_HOME", sb.state())
-            .env("XDG_RUNTIME_DIR", sb.root.path())
-            .env("PS1", "PROMPT> ")
-            .env("TERM", "dumb");
-        let mut pty = Pty::spawn(&mut shell);
-        pty.expect("PROMPT> ");
+        let mut pty = job_control_shell(&sb);
         pty.send(format!("{} run -s .srt.json -- cat\n", env!("CARGO_BIN_EXE_srt")).as_bytes());
         pty.send(b"alpha\n");
         pty.expect_n("alpha", 2);
@@ -289,6 +295,28 @@ fn ctrl_z_and_fg_under_a_job_control_shell() {
             pty.text()
         );
     }
+}
+
+/// A run started in the background stops when the command reads the terminal, as any job;
+/// `fg` gives the terminal to the sandbox (not back to the shell that had it at the stop).
+#[test]
+fn a_run_started_in_the_background_gets_the_terminal_on_fg() {
+    let sb = Sandbox::new();
+    sb.settings(OFFLINE);
+    let mut pty = job_control_shell(&sb);
+    // `set -b`: bash reports the job's stop at once, not at the next prompt.
+    pty.send(b"set -b\n");
+    pty.send(format!("{} run -s .srt.json -- cat &\n", env!("CARGO_BIN_EXE_srt")).as_bytes());
+    pty.expect("Stopped");
+    pty.send(b"fg\n");
+    pty.send(b"charlie\n");
+    pty.expect_n("charlie", 2);
+    pty.send(CTRL_D);
+    pty.expect_n("PROMPT> ", 3);
+    pty.send(b"echo status=$?\n");
+    pty.expect("status=0");
+    pty.send(b"exit\n");
+    pty.wait();
 }
 
 /// Without a job-control shell (srt leads the session, so no one could continue its job),

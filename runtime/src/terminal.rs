@@ -73,6 +73,13 @@ pub fn ignore_terminal_output_stops() {
     }
 }
 
+/// Whether process group `group` was made in the sandbox: its leader runs in another PID
+/// namespace than srt (bwrap, the sandbox's own group leader, runs in srt's).
+fn made_in_sandbox(group: libc::pid_t) -> bool {
+    let ns = |pid: &str| std::fs::read_link(format!("/proc/{pid}/ns/pid"));
+    group > 0 && matches!((ns("self"), ns(&group.to_string())), (Ok(a), Ok(b)) if a != b)
+}
+
 /// The sandbox's process group on srt's terminal, from bwrap's start to its end.
 pub struct Handover {
     terminal: Terminal,
@@ -125,9 +132,10 @@ impl Handover {
             }
             return;
         }
-        // The group that had the terminal: the sandbox's, or one the command made (a shell
-        // with job control); it gets it back.
-        let back_to = if holder > 0 && !self.terminal.is_ours() {
+        // The group that had the terminal gets it back if the command made it (a shell with
+        // job control); otherwise the sandbox's group does (it may have stopped in the
+        // background, while the caller's shell held the terminal).
+        let back_to = if made_in_sandbox(holder) {
             holder
         } else {
             self.group
