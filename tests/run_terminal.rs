@@ -36,12 +36,12 @@ struct Pty {
 
 impl Pty {
     fn spawn(cmd: &mut Command) -> Pty {
-        Pty::spawn_with(cmd, true)
+        Pty::spawn_with(cmd, &[0, 1, 2])
     }
 
-    /// With `stdio` false, the terminal is only the controlling terminal: the standard
-    /// streams are whatever `cmd` says.
-    fn spawn_with(cmd: &mut Command, stdio: bool) -> Pty {
+    /// The standard streams numbered in `on_terminal` are the terminal; the others are
+    /// whatever `cmd` says. The terminal is the controlling terminal either way.
+    fn spawn_with(cmd: &mut Command, on_terminal: &[i32]) -> Pty {
         let (mut master, mut slave) = (0, 0);
         // SAFETY: valid out-pointers; no name, default termios and window size.
         let rc = unsafe {
@@ -66,10 +66,15 @@ impl Pty {
             use std::os::fd::AsRawFd;
             slave.as_raw_fd()
         };
-        if stdio {
-            cmd.stdin(Stdio::from(slave.try_clone().unwrap()))
-                .stdout(Stdio::from(slave.try_clone().unwrap()))
-                .stderr(Stdio::from(slave.try_clone().unwrap()));
+        let end = || Stdio::from(slave.try_clone().unwrap());
+        if on_terminal.contains(&0) {
+            cmd.stdin(end());
+        }
+        if on_terminal.contains(&1) {
+            cmd.stdout(end());
+        }
+        if on_terminal.contains(&2) {
+            cmd.stderr(end());
         }
         // SAFETY: setsid and ioctl are async-signal-safe; `tty` is open until exec.
         unsafe {
@@ -118,6 +123,13 @@ impl Pty {
 
     fn expect(&self, needle: &str) {
         self.expect_n(needle, 1);
+    }
+
+    /// The terminal's foreground process group.
+    fn foreground(&self) -> libc::pid_t {
+        use std::os::fd::AsRawFd;
+        // SAFETY: TIOCGPGRP on the master side reports the terminal's foreground group.
+        unsafe { libc::tcgetpgrp(self.master.as_raw_fd()) }
     }
 
     fn send(&mut self, bytes: &[u8]) {
@@ -197,6 +209,8 @@ fn interactive_programs_read_the_terminal() {
             ],
         );
         pty.expect("ready");
+        // srt leads the session: the terminal went from its group to the sandbox's.
+        assert_ne!(pty.foreground(), pty.child.id() as libc::pid_t, "{policy}");
         pty.send(b"hello\n");
         pty.expect_n("hello", 2); // the terminal's echo, then cat's
         pty.send(CTRL_D);
@@ -359,10 +373,10 @@ fn the_terminal_comes_back_to_the_caller() {
     assert_eq!(pty.wait().code(), Some(0), "{}", pty.text());
 }
 
-/// On a terminal that none of srt's standard streams is (`srt run -- make </dev/null >log`),
+/// On a terminal that is neither srt's stdin nor its stdout (`srt run -- make </dev/null >log`),
 /// the terminal's Ctrl-C reaches srt's group and not the sandbox's: srt passes it on.
 #[test]
-fn ctrl_c_is_passed_on_when_no_standard_stream_is_the_terminal() {
+fn ctrl_c_is_passed_on_when_the_terminal_is_not_srts_stdin_or_stdout() {
     for policy in [POLICY, OFFLINE] {
         let sb = Sandbox::new();
         sb.settings(policy);
@@ -376,7 +390,7 @@ fn ctrl_c_is_passed_on_when_no_standard_stream_is_the_terminal() {
         ])
         .stdout(Stdio::null())
         .stderr(Stdio::null());
-        let mut pty = Pty::spawn_with(&mut cmd, false);
+        let mut pty = Pty::spawn_with(&mut cmd, &[]);
         let deadline = Instant::now() + TIMEOUT;
         while !sb.project().join("ready").exists() {
             assert!(
@@ -389,4 +403,23 @@ fn ctrl_c_is_passed_on_when_no_standard_stream_is_the_terminal() {
         assert_eq!(pty.wait().code(), Some(7), "{policy}");
         assert!(sb.project().join("caught").exists(), "{policy}");
     }
+}
+
+/// A terminal that is only srt's stderr (a caller logging there) is not taken: the caller
+/// keeps the foreground, and would otherwise be stopped when it reads its terminal.
+#[test]
+fn stderr_alone_on_the_terminal_does_not_take_it() {
+    let sb = Sandbox::new();
+    sb.settings(OFFLINE);
+    let mut cmd = sb.srt();
+    cmd.args(["run", "-s", ".srt.json", "-c", "touch ready; sleep 1"])
+        .stdout(Stdio::null());
+    let mut pty = Pty::spawn_with(&mut cmd, &[2]);
+    let deadline = Instant::now() + TIMEOUT;
+    while !sb.project().join("ready").exists() {
+        assert!(Instant::now() < deadline, "the command did not start");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert_eq!(pty.foreground(), pty.child.id() as libc::pid_t);
+    assert_eq!(pty.wait().code(), Some(0), "{}", pty.text());
 }

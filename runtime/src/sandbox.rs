@@ -104,7 +104,7 @@ fn signal_set(signals: &[libc::c_int]) -> libc::sigset_t {
 /// Blocks the forwarded signals in this thread (and in every thread started later, the
 /// proxies' included) and starts a thread that forwards them to the init. The sandbox is never
 /// in srt's process group, so whatever srt gets, a terminal's Ctrl-C included (srt's group
-/// holds the terminal when none of its standard streams is it), the sandbox did not get.
+/// holds the terminal when neither its stdin nor its stdout is it), the sandbox did not get.
 fn start_signal_forwarder() {
     let set = signal_set(&FORWARDED);
     // SAFETY: valid set; null old-set.

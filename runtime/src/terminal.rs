@@ -24,19 +24,21 @@ use std::process::ExitStatus;
 /// The signals a terminal sends that would end bwrap: blocked in bwrap on a terminal.
 pub const BLOCKED_IN_BWRAP: [libc::c_int; 3] = [libc::SIGINT, libc::SIGQUIT, libc::SIGHUP];
 
-/// A terminal srt shares with the command: one of srt's standard streams that is its
-/// controlling terminal.
+/// A terminal srt shares with the command: its stdin or stdout, when that is srt's
+/// controlling terminal. stderr alone does not count: a caller that passes on only its stderr
+/// (an agent or a test harness logging to its terminal) has not given srt the terminal, and
+/// taking its foreground would stop the caller when it reads the terminal itself.
 #[derive(Clone, Copy, Debug)]
 pub struct Terminal {
     fd: RawFd,
 }
 
 impl Terminal {
-    /// The first of stdin, stdout and stderr that is this process's controlling terminal.
+    /// stdin, else stdout, when it is this process's controlling terminal.
     pub fn of_standard_streams() -> Option<Terminal> {
         // SAFETY: isatty and tcgetpgrp only query the descriptor; tcgetpgrp fails (ENOTTY)
         // on a terminal that is not the caller's controlling terminal.
-        (0..=2)
+        (0..=1)
             .find(|&fd| unsafe { libc::isatty(fd) == 1 && libc::tcgetpgrp(fd) >= 0 })
             .map(|fd| Terminal { fd })
     }

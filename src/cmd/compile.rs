@@ -41,8 +41,8 @@ pub struct Args {
     /// Linux: the architecture of the seccomp program (default: this machine's).
     #[arg(long, value_enum, value_name = "ARCH")]
     pub arch: Option<Arch>,
-    /// Linux: the plan of a run on a terminal (one of srt's standard streams is its
-    /// controlling terminal): srt's init runs, and the sandbox's group gets the terminal.
+    /// Linux: the plan of a run on a terminal (srt's stdin or stdout is its controlling
+    /// terminal): srt's init runs, and the sandbox's group gets the terminal.
     #[arg(long)]
     pub terminal: bool,
 

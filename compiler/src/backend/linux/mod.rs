@@ -125,7 +125,7 @@ pub struct LinuxOptions {
     pub ssh_proxy_command: Option<String>,
     /// The architecture of the seccomp program.
     pub arch: Arch,
-    /// srt shares a terminal with the command (one of its standard streams is its controlling
+    /// srt shares a terminal with the command (its stdin or stdout is its controlling
     /// terminal). The sandbox runs in its own process group either way; on a terminal that
     /// group is made the terminal's foreground, and srt's init runs as PID 1 even without
     /// proxies: bwrap is kept from the terminal's SIGINT/SIGQUIT/SIGHUP (which would end it
