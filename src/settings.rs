@@ -104,11 +104,6 @@ pub fn resolve_options(place: &Place, file: Option<&Path>) -> srt_compiler::Reso
     }
 }
 
-/// Loads a settings file given on the command line.
-pub fn load(name: &str, path: &Path) -> Result<Loaded, LoadError> {
-    load_file(name, path)
-}
-
 /// Reads and validates the chosen file (the built-in default when there is none).
 pub fn load_choice(choice: &Choice) -> Result<Loaded, LoadError> {
     match choice.path() {

@@ -68,6 +68,7 @@ fn text_lists_mounts_env_and_bpf() {
     for section in [
         "# bwrap arguments",
         "# environment",
+        "# host process",
         "# seccomp (aarch64)",
         "# seccomp BPF",
         "# notes",
@@ -76,6 +77,30 @@ fn text_lists_mounts_env_and_bpf() {
     }
     assert!(t.contains("<- filesystem.allowWrite[0]"));
     assert!(t.contains("ret  KILL_PROCESS"));
+}
+
+/// `--terminal` prints the plan of a run on a terminal, as `srt run` makes it there.
+#[test]
+fn terminal_shows_the_plan_of_a_run_on_a_terminal() {
+    let d = project();
+    let plan = |extra: &[&str]| -> serde_json::Value {
+        let out = Command::cargo_bin("srt")
+            .unwrap()
+            .args(["compile", "--target", "linux", "--format", "json", "-s"])
+            .arg(d.path().join("policy.json"))
+            .args(extra)
+            .output()
+            .unwrap();
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let (plain, terminal) = (plan(&[]), plan(&["--terminal"]));
+    assert_eq!(plain["host_process"]["terminal"], false);
+    assert_eq!(plain["host_process"]["new_process_group"], true);
+    assert_eq!(terminal["host_process"]["terminal"], true);
+    assert_eq!(
+        terminal["host_process"]["blocked_in_bwrap"],
+        serde_json::json!(["SIGINT", "SIGQUIT", "SIGHUP"])
+    );
 }
 
 #[test]

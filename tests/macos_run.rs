@@ -334,6 +334,31 @@ fn without_sandbox_exec_nothing_runs() {
     assert!(!dir.join("argv").exists());
 }
 
+/// A descriptor srt's caller left inheritable reaches neither sandbox-exec nor the command:
+/// only 0-2 (and the descriptor `ls` reads `/dev/fd` through).
+#[test]
+fn inherited_descriptors_stay_out() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let mut fds = [0; 2];
+    // SAFETY: a valid out-array; flags 0 leaves both ends inheritable.
+    assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
+    let listing = dir.join("fds");
+    let status = run(request(
+        dir,
+        ir(dir, &[]),
+        &format!("ls /dev/fd/ > '{}'", listing.display()),
+    ))
+    .unwrap();
+    assert_eq!(status, 0);
+    assert_eq!(read(dir, "fds"), "0\n1\n2\n3\n");
+    // SAFETY: closing the pipe made above.
+    unsafe {
+        libc::close(fds[0]);
+        libc::close(fds[1]);
+    }
+}
+
 #[test]
 fn argv_becomes_quoted_shell_text() {
     let argv: Vec<std::ffi::OsString> = ["printf", "%s\\n", "it's", "a b", "$HOME"]

@@ -71,6 +71,44 @@ fn the_init_is_pid_1_and_bridges_only_when_a_host_may_be_reached() {
     assert!(args.ends_with(&split("--seccomp-fd 7 -- true")));
 }
 
+/// On a terminal srt's init runs without proxies too (it keeps the terminal's signals from
+/// bwrap and relays stops): `--as-pid-1` and the init's binary, but no bridge, no socket
+/// directory and no proxy environment.
+#[test]
+fn a_terminal_run_has_an_init_without_proxies() {
+    let fs = FakeFs::new().dir("/home/dev/project");
+    let offline = r#"{"network":{"allowedDomains":[],"deniedDomains":[]},"filesystem":{"denyRead":[],"allowWrite":[],"denyWrite":[]}}"#;
+    let ir = ir_with(offline, &fs);
+    let facts = HostFacts::gather(&ir, &fs);
+    let mut opts = common::options();
+    opts.terminal = true;
+    let plan = srt_compiler::backend::linux::plan(&ir, &facts, &opts);
+    assert!(plan.init && plan.terminal && !plan.proxies);
+    let tail = TAIL.replace("--cap-drop", "--as-pid-1 --cap-drop");
+    assert_eq!(
+        argv(&plan),
+        split(&format!(
+            "--ro-bind / / --dev /dev --proc /proc {tail} --ro-bind /usr/bin/srt /usr/bin/srt"
+        ))
+    );
+    let args: Vec<String> = plan
+        .bwrap_args_for(Some(7), &["true".into()])
+        .iter()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        args.ends_with(&split("-- /usr/bin/srt __init --seccomp-fd 7 -- true")),
+        "{args:?}"
+    );
+    let names: Vec<&str> = plan.env.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(names, ["SANDBOX_RUNTIME", "TMPDIR"]);
+    let text = plan.render_text(&ir);
+    assert!(
+        text.contains("terminal: the sandbox's group is the terminal's foreground group"),
+        "{text}"
+    );
+}
+
 #[test]
 fn read_only_project_has_no_mounts_but_the_base() {
     let fs = FakeFs::new().dir("/home/dev/project");

@@ -1,6 +1,11 @@
 //! The srt runtime: executes a Linux plan (proxies, the in-sandbox init, seccomp), and
 //! `sandbox-exec` on macOS ([`macos_run`]).
 
+/// Descriptors srt inherited are marked close-on-exec before a run (none reach the sandbox).
+pub mod fds;
+/// Programs srt executes on the host (bubblewrap) must be out of the sandbox's reach.
+#[cfg(target_os = "linux")]
+pub mod host_program;
 #[cfg(target_os = "linux")]
 pub mod init;
 #[cfg(target_os = "linux")]
@@ -16,6 +21,9 @@ mod spawn;
 pub mod state_dir;
 #[cfg(target_os = "linux")]
 pub mod stubs;
+/// The sandbox's own process group, and the terminal handed to it and back.
+#[cfg(target_os = "linux")]
+pub mod terminal;
 
 /// macOS: `sandbox-exec` (built on every OS, so it is type-checked and tested everywhere).
 pub mod macos;

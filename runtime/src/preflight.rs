@@ -4,8 +4,15 @@
 //! Each probe names the cause and the fix; the last one actually starts a sandbox, because
 //! the reliable answer to "do user namespaces work here" is trying one.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
+
+use srt_compiler::Ir;
+
+use crate::host_program::not_installed;
+pub use crate::host_program::{
+    check_out_of_reach, choose_bwrap, find_bwrap, Bwrap, BwrapSource, Refusal, SYSTEM_BWRAP,
+};
 
 /// The oldest bubblewrap srt accepts: `--as-pid-1`, `--info-fd`, `--perms` and `--chmod`
 /// (0.5.0) are needed by the plan.
@@ -57,23 +64,6 @@ impl Check {
             fix: Some(fix.into()),
         }
     }
-}
-
-/// Finds `bwrap`: the settings' `bwrapPath` if given, else `PATH`.
-pub fn find_bwrap(configured: Option<&Path>) -> Option<PathBuf> {
-    if let Some(p) = configured {
-        return is_executable(p).then(|| p.to_path_buf());
-    }
-    std::env::var_os("PATH")?
-        .to_string_lossy()
-        .split(':')
-        .map(|d| Path::new(d).join("bwrap"))
-        .find(|p| is_executable(p))
-}
-
-fn is_executable(p: &Path) -> bool {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
 }
 
 /// `bubblewrap 0.8.0` → (0, 8, 0).
@@ -134,27 +124,45 @@ pub fn diagnose_bwrap_failure(stderr: &str) -> (String, String) {
     }
 }
 
-/// Every probe, in order. `bwrap` is the configured path (`bwrapPath`), if any.
-pub fn checks(configured_bwrap: Option<&Path>) -> Vec<Check> {
+/// Every probe, in order. `configured_bwrap` is `bwrapPath`, if any; with the policy `ir`,
+/// a bwrap its sandbox could replace fails (and is not run).
+pub fn checks(configured_bwrap: Option<&Path>, ir: Option<&Ir>) -> Vec<Check> {
     let mut out = Vec::new();
-    let bwrap = match find_bwrap(configured_bwrap) {
-        Some(b) => {
-            out.push(Check::ok("bubblewrap installed", b.display().to_string()));
-            b
-        }
-        None => {
-            let where_ = configured_bwrap.map_or_else(
-                || "on PATH".to_string(),
-                |p| format!("at {} (bwrapPath)", p.display()),
-            );
-            out.push(Check::fail(
-                "bubblewrap installed",
-                format!("no executable bwrap {where_}"),
-                "install it: `apt-get install bubblewrap` (Debian/Ubuntu), `dnf install bubblewrap` (Fedora), `pacman -S bubblewrap` (Arch)",
-            ));
-            return out;
-        }
+    let Some(found) = find_bwrap(configured_bwrap) else {
+        let refusal = not_installed(configured_bwrap);
+        out.push(Check::fail(
+            "bubblewrap installed",
+            refusal.cause,
+            refusal.fix,
+        ));
+        return out;
     };
+    let detail = format!("{} ({})", found.path.display(), found.why());
+    out.push(match found.source {
+        BwrapSource::Path => Check::warn(
+            "bubblewrap installed",
+            detail,
+            "a bwrap from PATH is only as safe as every directory before it on PATH: install bubblewrap with the system's package manager, or set bwrapPath",
+        ),
+        _ => Check::ok("bubblewrap installed", detail),
+    });
+    if let Some(ir) = ir {
+        match check_out_of_reach(&found, ir) {
+            Ok(()) => out.push(Check::ok(
+                "bubblewrap out of the sandbox's reach",
+                "the policy lets the sandbox write neither bwrap nor a directory on the way to it",
+            )),
+            Err(refusal) => {
+                out.push(Check::fail(
+                    "bubblewrap out of the sandbox's reach",
+                    refusal.cause,
+                    refusal.fix,
+                ));
+                return out;
+            }
+        }
+    }
+    let bwrap = found.path;
     match Command::new(&bwrap).arg("--version").output() {
         Ok(o) => {
             let text = String::from_utf8_lossy(&o.stdout).to_string();
@@ -303,7 +311,7 @@ mod tests {
 
     #[test]
     fn a_missing_configured_bwrap_fails_first() {
-        let checks = checks(Some(Path::new("/nonexistent/bwrap")));
+        let checks = checks(Some(Path::new("/nonexistent/bwrap")), None);
         assert_eq!(checks.len(), 1);
         assert_eq!(checks[0].status, Status::Fail);
         assert!(checks[0].detail.contains("/nonexistent/bwrap"));
@@ -312,7 +320,7 @@ mod tests {
     #[test]
     fn this_machine_can_run_a_sandbox() {
         // CI installs bubblewrap; this is the real probe, not a fake.
-        let checks = checks(None);
+        let checks = checks(None, None);
         let failed: Vec<_> = checks.iter().filter(|c| c.status == Status::Fail).collect();
         assert!(failed.is_empty(), "{failed:#?}");
     }

@@ -32,6 +32,7 @@ use srt_compiler::{Ir, RealFs};
 use crate::preflight;
 use crate::proxy::{ProxyOptions, ProxyServer, ViolationOptions};
 use crate::stubs::{mount_points, RunRecord, StubKind};
+use crate::terminal::{Handover, Terminal};
 
 /// What to run and how.
 pub struct RunRequest {
@@ -84,9 +85,6 @@ const FORWARDED: [libc::c_int; 6] = [
     libc::SIGUSR1,
     libc::SIGUSR2,
 ];
-/// Signals a terminal sends to its foreground process group: the sandboxed command is in it
-/// and has its own copy already, so only copies sent by a process are forwarded.
-const FROM_TERMINAL: [libc::c_int; 2] = [libc::SIGINT, libc::SIGQUIT];
 
 fn signal_set(signals: &[libc::c_int]) -> libc::sigset_t {
     // SAFETY: sigemptyset/sigaddset write only the set.
@@ -101,7 +99,9 @@ fn signal_set(signals: &[libc::c_int]) -> libc::sigset_t {
 }
 
 /// Blocks the forwarded signals in this thread (and in every thread started later, the
-/// proxies' included) and starts a thread that forwards them to the init.
+/// proxies' included) and starts a thread that forwards them to the init. The sandbox is never
+/// in srt's process group, so whatever srt gets, a terminal's Ctrl-C included (srt's group
+/// holds the terminal when neither its stdin nor its stdout is it), the sandbox did not get.
 fn start_signal_forwarder() {
     let set = signal_set(&FORWARDED);
     // SAFETY: valid set; null old-set.
@@ -118,8 +118,7 @@ fn start_signal_forwarder() {
                 continue;
             }
             let pid = INIT_PID.load(Ordering::SeqCst);
-            let from_terminal = info.si_code == libc::SI_KERNEL && FROM_TERMINAL.contains(&sig);
-            if pid > 0 && !from_terminal {
+            if pid > 0 {
                 // SAFETY: plain kill; a vanished pid gives ESRCH.
                 unsafe {
                     libc::kill(pid, sig);
@@ -174,10 +173,12 @@ fn build_plan(
     srt_binary: &Path,
     socket_dir: PathBuf,
     socket_ids: Option<[FileId; 2]>,
+    terminal: bool,
 ) -> LinuxPlan {
     let facts = HostFacts::gather(ir, &RealFs);
     let mut opts = LinuxOptions::new(srt_binary.to_path_buf(), socket_dir);
     opts.proxy_socket_ids = socket_ids;
+    opts.terminal = terminal;
     opts.ssh_proxy_command = Some(format!("{} __proxy-connect %h %p", srt_binary.display()));
     opts.tmpdir = srt_compiler::env::tmpdir_from_env().into();
     plan(ir, &facts, &opts)
@@ -185,16 +186,31 @@ fn build_plan(
 
 /// Runs the command in the sandbox; returns its exit status (128+N when a signal ended it).
 pub fn run(req: RunRequest) -> Result<i32, RunError> {
-    let Some(bwrap) = preflight::find_bwrap(req.bwrap_path.as_deref()) else {
-        let where_ = req.bwrap_path.as_ref().map_or_else(
-            || "on PATH".to_string(),
-            |p| format!("at {} (bwrapPath)", p.display()),
+    // Before srt opens anything of its own: only what srt passes on purpose may cross.
+    crate::fds::close_inherited_on_exec().map_err(|e| RunError::Setup {
+        cause: format!("cannot keep the descriptors srt inherited out of the sandbox: {e}"),
+        fix: "srt needs close_range(2) (Linux 5.11) or a mounted /proc to mark them close-on-exec"
+            .into(),
+    })?;
+    // The one program srt executes on the host; refused if the sandbox could replace it.
+    let bwrap = preflight::choose_bwrap(req.bwrap_path.as_deref(), &req.ir)
+        .map_err(|r| RunError::Preflight {
+            cause: r.cause,
+            fix: format!("{}; `srt doctor` checks the rest", r.fix),
+        })?
+        .path;
+    // srt does not execute itself on the host, but whoever runs `srt` next does: say so when
+    // this run's command could replace it (a project-local install under a write root).
+    if let Some(why) = crate::host_program::within_reach(&req.srt_binary, &req.ir) {
+        eprintln!(
+            "srt: warning: the command could replace this srt ({}): {why}; the next `srt` run would then be its program, outside any sandbox. Install srt where no write root reaches (~/.local/bin, /usr/local/bin).",
+            req.srt_binary.display()
         );
-        return Err(RunError::Preflight {
-            cause: format!("bubblewrap is not installed: no executable bwrap {where_}"),
-            fix: "install it (`apt-get install bubblewrap`, `dnf install bubblewrap`, `pacman -S bubblewrap`); `srt doctor` checks the rest".into(),
-        });
-    };
+    }
+    let terminal = Terminal::of_standard_streams();
+    if terminal.is_some() {
+        crate::terminal::ignore_terminal_output_stops();
+    }
     start_signal_forwarder();
     // The proxies raise srt's open-file limit for their connections; the command gets the
     // limit srt was started with.
@@ -237,7 +253,13 @@ pub fn run(req: RunRequest) -> Result<i32, RunError> {
     // (so no other run removes a stub this plan mounts on meanwhile).
     let mut record = RunRecord::begin(&req.state_dir)?;
     let ir = protect_state_dir(&req.ir, &req.state_dir);
-    let mut plan = build_plan(&ir, &req.srt_binary, socket_dir, socket_ids);
+    let mut plan = build_plan(
+        &ir,
+        &req.srt_binary,
+        socket_dir,
+        socket_ids,
+        terminal.is_some(),
+    );
     if plan.bridges {
         merge_java_tool_options(&mut plan);
     }
@@ -258,7 +280,10 @@ pub fn run(req: RunRequest) -> Result<i32, RunError> {
     let result = record
         .create(&stubs, &mount_points(&plan))
         .map_err(RunError::from)
-        .and_then(|()| spawn_and_wait(&bwrap, &plan, &req.command, have_nofile.then_some(nofile)));
+        .and_then(|()| {
+            let nofile = have_nofile.then_some(nofile);
+            spawn_and_wait(&bwrap, &plan, &req.command, nofile, terminal)
+        });
     record.finish();
     if let Some(p) = proxies {
         p.shutdown();
@@ -298,6 +323,7 @@ fn spawn_and_wait(
     plan: &LinuxPlan,
     command: &[OsString],
     nofile: Option<libc::rlimit>,
+    terminal: Option<Terminal>,
 ) -> Result<i32, RunError> {
     let memfd = seccomp_memfd(&plan.seccomp.to_bytes()).map_err(RunError::Seccomp)?;
     let (mut info_r, info_w) = info_pipe().map_err(RunError::Seccomp)?;
@@ -306,12 +332,20 @@ fn spawn_and_wait(
     args.extend(plan.bwrap_args_for(Some(memfd.as_raw_fd()), command));
     // The command gets the open-file limit srt started with, should the proxies have raised it.
     let restore = nofile.filter(|l| !is_current_nofile(l));
-    let pid = crate::spawn::spawn(bwrap, &args, &plan.env, restore).map_err(|source| {
+    // On a terminal bwrap shares the sandbox's group, the terminal's foreground: it must not
+    // die of the terminal's signals (the init unblocks them for the command).
+    let blocked: &[libc::c_int] = if plan.terminal {
+        &crate::terminal::BLOCKED_IN_BWRAP
+    } else {
+        &[]
+    };
+    let pid = crate::spawn::spawn(bwrap, &args, &plan.env, restore, blocked).map_err(|source| {
         RunError::Spawn {
             bwrap: bwrap.display().to_string(),
             source,
         }
     })?;
+    let handover = terminal.map(|t| Handover::start(t, pid));
     drop(info_w);
     drop(memfd);
     // bwrap writes the sandbox's PID 1 once the sandbox exists; no report means setup failed.
@@ -324,7 +358,14 @@ fn spawn_and_wait(
     if let Some(pid) = init_pid {
         INIT_PID.store(pid, Ordering::SeqCst);
     }
-    let status = crate::spawn::wait(pid).map_err(|source| RunError::Spawn {
+    let status = match &handover {
+        Some(h) => h.wait(),
+        None => crate::spawn::wait(pid),
+    };
+    if let Some(h) = handover {
+        h.finish();
+    }
+    let status = status.map_err(|source| RunError::Spawn {
         bwrap: bwrap.display().to_string(),
         source,
     })?;

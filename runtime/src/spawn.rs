@@ -1,11 +1,12 @@
 //! Starting bubblewrap from srt, and waiting for it.
 //!
-//! srt blocks the signals it forwards (a thread waits for them), and ignores `SIGPIPE` as every
-//! Rust program does; the sandbox must get neither. `std::process::Command` would reset
-//! `SIGPIPE` but not the mask, and a `pre_exec` hook that resets it makes std fork, copying
-//! srt's page tables. So bwrap is started with `posix_spawn` (a vfork), an empty mask and
-//! `SIGPIPE` at its default; only when the command must get back an open-file limit the
-//! proxies raised does srt fork and restore both by hand.
+//! srt blocks the signals it forwards (a thread waits for them), ignores `SIGPIPE` as every
+//! Rust program does, and on a terminal ignores `SIGTTOU`; the sandbox must get none of that.
+//! `std::process::Command` would reset `SIGPIPE` but not the mask, and a `pre_exec` hook that
+//! resets it makes std fork, copying srt's page tables. So bwrap is started with
+//! `posix_spawn` (a vfork), the mask it should have and those signals at their defaults, as
+//! the leader of a new process group (see [`crate::terminal`]); only when the command must get
+//! back an open-file limit the proxies raised does srt fork and do the same by hand.
 
 use std::ffi::{CString, OsString};
 use std::io;
@@ -17,17 +18,27 @@ use std::process::{Command, ExitStatus};
 use nix::spawn::{posix_spawn, PosixSpawnAttr, PosixSpawnFileActions, PosixSpawnFlags};
 use nix::sys::signal::{SigSet, Signal};
 
-/// Starts `program args…` with `env` added to srt's environment; returns its pid. Inherited
+/// Signals srt may ignore that the child gets at their default.
+const RESET: [Signal; 4] = [
+    Signal::SIGPIPE,
+    Signal::SIGTTOU,
+    Signal::SIGTTIN,
+    Signal::SIGTSTP,
+];
+
+/// Starts `program args…` with `env` added to srt's environment, as the leader of a new
+/// process group, with exactly `blocked` blocked; returns its pid (and group). Inherited
 /// descriptors (those without `O_CLOEXEC`) stay open in the child.
 pub fn spawn(
     program: &Path,
     args: &[OsString],
     env: &[(String, String)],
     nofile: Option<libc::rlimit>,
+    blocked: &[libc::c_int],
 ) -> io::Result<libc::pid_t> {
     match nofile {
-        Some(limit) => spawn_with_limit(program, args, env, limit),
-        None => spawn_posix(program, args, env),
+        Some(limit) => spawn_with_limit(program, args, env, limit, blocked),
+        None => spawn_posix(program, args, env, blocked),
     }
 }
 
@@ -44,6 +55,7 @@ fn spawn_posix(
     program: &Path,
     args: &[OsString],
     env: &[(String, String)],
+    blocked: &[libc::c_int],
 ) -> io::Result<libc::pid_t> {
     let mut argv = vec![c_string(program.as_os_str().as_bytes())?];
     for a in args {
@@ -62,12 +74,22 @@ fn spawn_posix(
         envp.push(c_string(format!("{k}={v}").as_bytes())?);
     }
     let mut attr = PosixSpawnAttr::init()?;
-    attr.set_sigmask(&SigSet::empty())?;
+    let mut mask = SigSet::empty();
+    for &sig in blocked {
+        mask.add(Signal::try_from(sig).map_err(io::Error::from)?);
+    }
+    attr.set_sigmask(&mask)?;
     let mut defaults = SigSet::empty();
-    defaults.add(Signal::SIGPIPE);
+    for sig in RESET {
+        defaults.add(sig);
+    }
     attr.set_sigdefault(&defaults)?;
+    // Pid 0: the child's own pid becomes its group.
+    attr.set_pgroup(nix::unistd::Pid::from_raw(0))?;
     attr.set_flags(
-        PosixSpawnFlags::POSIX_SPAWN_SETSIGMASK | PosixSpawnFlags::POSIX_SPAWN_SETSIGDEF,
+        PosixSpawnFlags::POSIX_SPAWN_SETSIGMASK
+            | PosixSpawnFlags::POSIX_SPAWN_SETSIGDEF
+            | PosixSpawnFlags::POSIX_SPAWN_SETPGROUP,
     )?;
     let actions = PosixSpawnFileActions::init()?;
     let pid = posix_spawn(program, &actions, &attr, &argv, &envp)?;
@@ -79,16 +101,29 @@ fn spawn_with_limit(
     args: &[OsString],
     env: &[(String, String)],
     limit: libc::rlimit,
+    blocked: &[libc::c_int],
 ) -> io::Result<libc::pid_t> {
     let mut cmd = Command::new(program);
-    cmd.args(args).envs(env.iter().map(|(k, v)| (k, v)));
+    cmd.args(args)
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .process_group(0);
+    // SAFETY: sigemptyset/sigaddset only write the set.
+    let mask = unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        for &sig in blocked {
+            libc::sigaddset(&mut set, sig);
+        }
+        set
+    };
     // SAFETY: only async-signal-safe calls between fork and exec.
     unsafe {
         cmd.pre_exec(move || {
             libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
-            let mut empty: libc::sigset_t = std::mem::zeroed();
-            libc::sigemptyset(&mut empty);
-            libc::pthread_sigmask(libc::SIG_SETMASK, &empty, std::ptr::null_mut());
+            libc::pthread_sigmask(libc::SIG_SETMASK, &mask, std::ptr::null_mut());
+            for sig in RESET {
+                libc::signal(sig as libc::c_int, libc::SIG_DFL);
+            }
             Ok(())
         });
     }

@@ -21,6 +21,10 @@ pub struct Args {
     /// Linux: the architecture of the seccomp program (default: this machine's).
     #[arg(long, value_enum, value_name = "ARCH")]
     pub arch: Option<Arch>,
+    /// Linux: the plan of a run on a terminal (srt's stdin or stdout is its controlling
+    /// terminal): srt's init runs, and the sandbox's group gets the terminal.
+    #[arg(long)]
+    pub terminal: bool,
 
     // --- macOS (Seatbelt) only ---
     /// Loopback port of srt's proxy, named in the profile (macos; default 3128, or the

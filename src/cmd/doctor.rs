@@ -8,7 +8,8 @@ use crate::output::Format;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Settings file whose `bwrapPath` to check (default: none; bwrap from PATH).
+    /// Settings file whose `bwrapPath` to use, and whose write roots bwrap must lie outside
+    /// (default: none; bwrap from /usr/bin, /usr/local/bin, /bin, else PATH).
     #[arg(short = 's', long = "settings", value_name = "FILE")]
     pub settings: Option<PathBuf>,
     /// Output format.
@@ -19,17 +20,28 @@ pub struct Args {
 #[cfg(target_os = "linux")]
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     use srt_runtime::preflight::{checks, Status};
-    let bwrap_path = match &args.settings {
-        Some(p) => match crate::settings::load(&p.display().to_string(), p) {
-            Ok(l) => l.settings.bwrap_path.map(|b| PathBuf::from(b.value)),
-            Err(e) => {
-                eprintln!("{:?}", miette::Report::new(e));
-                return Ok(ExitCode::from(2));
-            }
+    // With settings, bwrap is also checked against the policy's write roots, as `srt run` does.
+    let resolved = match &args.settings {
+        Some(p) => match crate::settings::load_and_resolve(
+            &crate::flags::SettingsFlags {
+                settings: Some(p.clone()),
+                ..crate::flags::SettingsFlags::default()
+            },
+            srt_compiler::Target::host(),
+        ) {
+            Ok(r) => Some(r),
+            Err(e) => return Ok(crate::settings::report(e)),
         },
         None => None,
     };
-    let checks = checks(bwrap_path.as_deref());
+    let bwrap_path = resolved.as_ref().and_then(|r| {
+        r.loaded
+            .settings
+            .bwrap_path
+            .as_ref()
+            .map(|b| PathBuf::from(&b.value))
+    });
+    let checks = checks(bwrap_path.as_deref(), resolved.as_ref().map(|r| &r.ir));
     let failed = checks.iter().any(|c| c.status == Status::Fail);
     match args.format {
         Format::Json => {

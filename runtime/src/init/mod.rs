@@ -30,6 +30,8 @@ pub enum InitError {
     Supervise(#[from] supervise::SuperviseError),
     #[error("cannot make the init non-dumpable: {0}")]
     Dumpable(std::io::Error),
+    #[error("cannot keep the init's descriptors from the command: {0}")]
+    Descriptors(std::io::Error),
 }
 
 /// Runs the init; returns the exit status to exit with.
@@ -41,12 +43,17 @@ pub fn run(cfg: InitConfig) -> Result<i32, InitError> {
     if unsafe { libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0) } != 0 {
         return Err(InitError::Dumpable(std::io::Error::last_os_error()));
     }
+    // The host passes only what the init needs (the seccomp memfd, read by now); whatever
+    // else bwrap handed on stays with the init.
+    crate::fds::close_inherited_on_exec().map_err(InitError::Descriptors)?;
     supervise::block_signals()?;
     for b in &cfg.bridges {
         bridge::start(b)?;
     }
     let child = supervise::spawn(&cfg.argv, cfg.filter.as_ref())?;
-    Ok(supervise::wait_loop(child))
+    // The same test srt made on the host: the init has srt's standard streams and session.
+    let on_terminal = crate::terminal::Terminal::of_standard_streams().is_some();
+    Ok(supervise::wait_loop(child, on_terminal))
 }
 
 /// Reads a seccomp program (raw `struct sock_filter` array, host byte order) from bytes.

@@ -125,14 +125,18 @@ pub fn spawn(argv: &[OsString], filter: Option<&Filter>) -> Result<u32, Supervis
 }
 
 /// Waits for the command, forwarding signals and reaping orphans, and returns its exit status
-/// as a shell reports it (128+N for death by signal N).
-pub fn wait_loop(child: u32) -> i32 {
+/// as a shell reports it (128+N for death by signal N). With `relay_stops` (on a terminal), a
+/// stop of the command is sent on to the sandbox's whole process group, bwrap included, so
+/// that srt on the host sees the sandbox stop and stops its own job (see
+/// [`crate::terminal`]); once per stop, until the command is continued.
+pub fn wait_loop(child: u32, relay_stops: bool) -> i32 {
     let child = child as libc::pid_t;
     let mut waited: Vec<libc::c_int> = FORWARDED.to_vec();
     waited.push(libc::SIGCHLD);
     let set = signal_set(&waited);
+    let mut stops = relay_stops.then_some(StopRelay { relayed: false });
     loop {
-        if let Some(status) = reap(child) {
+        if let Some(status) = reap(child, stops.as_mut()) {
             return status;
         }
         // SAFETY: info is a plain struct the kernel fills.
@@ -152,14 +156,44 @@ pub fn wait_loop(child: u32) -> i32 {
     }
 }
 
-/// Reaps every exited child; returns the command's status once it has exited.
-fn reap(child: libc::pid_t) -> Option<i32> {
+/// Whether the command's current stop was relayed already.
+struct StopRelay {
+    relayed: bool,
+}
+
+impl StopRelay {
+    fn saw(&mut self, status: libc::c_int) {
+        if libc::WIFCONTINUED(status) {
+            self.relayed = false;
+        } else if libc::WIFSTOPPED(status) && !self.relayed {
+            self.relayed = true;
+            // SAFETY: signals the init's own process group, the sandbox's.
+            unsafe {
+                libc::kill(0, libc::WSTOPSIG(status));
+            }
+        }
+    }
+}
+
+/// Reaps every exited child; returns the command's status once it has exited. With `stops`,
+/// also sees the command stop and continue.
+fn reap(child: libc::pid_t, mut stops: Option<&mut StopRelay>) -> Option<i32> {
+    let flags = match stops {
+        Some(_) => libc::WNOHANG | libc::WUNTRACED | libc::WCONTINUED,
+        None => libc::WNOHANG,
+    };
     loop {
         let mut status = 0;
         // SAFETY: status is a valid out-pointer.
-        let pid = unsafe { libc::waitpid(-1, &mut status, libc::WNOHANG) };
+        let pid = unsafe { libc::waitpid(-1, &mut status, flags) };
         if pid <= 0 {
             return None;
+        }
+        if libc::WIFSTOPPED(status) || libc::WIFCONTINUED(status) {
+            if let (true, Some(relay)) = (pid == child, stops.as_deref_mut()) {
+                relay.saw(status);
+            }
+            continue;
         }
         if pid == child {
             return Some(if libc::WIFEXITED(status) {

@@ -71,6 +71,9 @@ pub enum MacosRunError {
     #[error("cannot install the signal handlers: {0}")]
     #[diagnostic(code(srt::run::macos::signals))]
     Signals(std::io::Error),
+    #[error("cannot keep the descriptors srt inherited out of the sandbox: {0}")]
+    #[diagnostic(code(srt::run::macos::descriptors))]
+    Descriptors(std::io::Error),
     #[error("waiting for the sandboxed command failed: {0}")]
     #[diagnostic(code(srt::run::macos::wait))]
     Wait(std::io::Error),
@@ -131,6 +134,8 @@ pub fn run(req: MacosRunRequest) -> Result<i32, MacosRunError> {
     if !req.sandbox_exec.is_file() {
         return Err(MacosError::Missing(req.sandbox_exec.clone()).into());
     }
+    // Descriptors srt inherited would pass through sandbox-exec to the command.
+    crate::fds::close_inherited_on_exec().map_err(MacosRunError::Descriptors)?;
     let forwarder = signals::Forwarder::install().map_err(MacosRunError::Signals)?;
     let proxies = ProxyServer::start(
         req.ir.clone(),

@@ -35,6 +35,7 @@ pub fn run(args: &super::Args) -> anyhow::Result<ExitCode> {
     let facts = HostFacts::gather(ir, &RealFs);
     let socket_dir = srt_runtime::proxy::socket_parent_for(ir).join(SOCKET_DIR_PLACEHOLDER);
     let mut opts = linux_options(srt_binary()?, socket_dir);
+    opts.terminal = args.terminal;
     if let Some(a) = args.arch {
         opts.arch = match a {
             Arch::X86_64 => srt_compiler::backend::linux::seccomp::Arch::X86_64,

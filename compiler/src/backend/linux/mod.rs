@@ -44,7 +44,12 @@
 //! Run `bwrap <plan.bwrap_args_for(fd, command)>` (that is `<plan.argv()> -- <plan.init_path>
 //! __init [--bridge …] [--seccomp-fd FD] -- <command>`) with `plan.env` set on the bwrap
 //! process (bwrap passes its environment on; the values stay out of `argv`, where other users
-//! could read them). Before spawning, create every [`Stub`] in `plan.stubs` (in
+//! could read them), in a new process group (`kill(0, …)` in the sandbox must reach none of
+//! the caller's processes), with no descriptor but 0-2 and the ones the arguments name. On a
+//! terminal ([`LinuxPlan::terminal`]), start bwrap with SIGINT, SIGQUIT and SIGHUP blocked (the
+//! init unblocks them for the command), make its group the terminal's foreground group while
+//! srt holds it, mirror the sandbox's stops on srt's own job, and give the terminal back at
+//! the end. Before spawning, create every [`Stub`] in `plan.stubs` (in
 //! order, exclusively: `mkdir` / `O_CREAT|O_EXCL`; one that exists by then is not yours, leave
 //! it, unless a live run made it: then rely on it too) and journal each one; after the sandbox
 //! exits, and on the next start if srt was killed, remove those no live run relies on, in
@@ -130,6 +135,13 @@ pub struct LinuxOptions {
     pub ssh_proxy_command: Option<String>,
     /// The architecture of the seccomp program.
     pub arch: Arch,
+    /// srt shares a terminal with the command (its stdin or stdout is its controlling
+    /// terminal). The sandbox runs in its own process group either way; on a terminal that
+    /// group is made the terminal's foreground, and srt's init runs as PID 1 even without
+    /// proxies: bwrap is kept from the terminal's SIGINT/SIGQUIT/SIGHUP (which would end it
+    /// and the sandbox) and the init gives them back to the command, and relays the command's
+    /// stops to srt's job (Ctrl-Z).
+    pub terminal: bool,
 }
 
 impl LinuxOptions {
@@ -145,6 +157,7 @@ impl LinuxOptions {
             tmpdir: PathBuf::from("/tmp/claude"),
             ssh_proxy_command: None,
             arch: Arch::host().unwrap_or(Arch::X86_64),
+            terminal: false,
         }
     }
 }
@@ -256,6 +269,8 @@ pub struct LinuxPlan {
     /// ([`needs_proxies`]). Without it there is no proxy environment: nothing listens on the
     /// ports and nothing points at them. (The init is PID 1 either way; see the module docs.)
     pub bridges: bool,
+    /// The run shares a terminal with the command ([`LinuxOptions::terminal`]).
+    pub terminal: bool,
     /// What bwrap cannot express exactly, as coded notes.
     pub notes: Vec<Diagnostic>,
 }
@@ -474,6 +489,7 @@ pub fn plan(ir: &Ir, facts: &HostFacts, opts: &LinuxOptions) -> LinuxPlan {
         seccomp,
         init_path: opts.srt_binary.clone(),
         bridges,
+        terminal: opts.terminal,
         notes,
     }
 }

@@ -107,6 +107,10 @@ pub(super) fn text(plan: &LinuxPlan, ir: &Ir) -> String {
         words.push("--seccomp-fd FD".into());
         let _ = writeln!(out, "{}", words.join(" "));
     }
+    let _ = writeln!(out, "\n# host process");
+    for line in host_process(plan) {
+        let _ = writeln!(out, "{line}");
+    }
     let s = &plan.seccomp;
     let _ = writeln!(
         out,
@@ -133,6 +137,20 @@ pub(super) fn text(plan: &LinuxPlan, ir: &Ir) -> String {
         let _ = writeln!(out, "note[{}]: {}", n.code, n.message);
     }
     out
+}
+
+/// How srt starts bwrap on the host: what is not a bwrap argument but part of the run.
+fn host_process(plan: &LinuxPlan) -> Vec<&'static str> {
+    let mut lines = vec![
+        "process group: a new one for bwrap and the sandbox; kill(0, ...) in the sandbox reaches none of the caller's processes",
+        "descriptors: 0-2, --info-fd and the seccomp program's fd; srt marks every other one close-on-exec",
+    ];
+    lines.push(if plan.terminal {
+        "terminal: the sandbox's group is the terminal's foreground group; bwrap starts with SIGINT, SIGQUIT and SIGHUP blocked (the init unblocks them for the command); stops are mirrored on srt's job"
+    } else {
+        "terminal: not shared (a run on a terminal gives the sandbox's group the terminal; see --terminal)"
+    });
+    lines
 }
 
 pub(super) fn json(plan: &LinuxPlan, ir: &Ir) -> Value {
@@ -177,5 +195,11 @@ pub(super) fn json(plan: &LinuxPlan, ir: &Ir) -> Value {
         "init": plan.init_path.to_string_lossy(),
         "init_args": plan.init_args(None).iter().map(lossy).collect::<Vec<_>>(),
         "bridges": plan.bridges,
+        "host_process": {
+            "new_process_group": true,
+            "terminal": plan.terminal,
+            "blocked_in_bwrap": if plan.terminal { vec!["SIGINT", "SIGQUIT", "SIGHUP"] } else { vec![] },
+            "notes": host_process(plan),
+        },
     })
 }
