@@ -37,6 +37,11 @@ pub trait FsView {
     fn is_symlink(&self, _path: &Path) -> bool {
         false
     }
+    /// The target of the symlink at `path`, as stored (absolute or relative to its directory),
+    /// or `None` if `path` is not a symlink.
+    fn read_link(&self, _path: &Path) -> Option<PathBuf> {
+        None
+    }
     /// The entries of a directory (any order), or `None` if it cannot be listed. Used by the
     /// Linux backend's one walk (`HostFacts`); a view that cannot list reports nothing.
     fn list(&self, _dir: &Path) -> Option<Vec<DirEntry>> {
@@ -66,6 +71,10 @@ impl FsView for RealFs {
 
     fn is_symlink(&self, path: &Path) -> bool {
         std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink())
+    }
+
+    fn read_link(&self, path: &Path) -> Option<PathBuf> {
+        std::fs::read_link(path).ok()
     }
 
     fn list(&self, dir: &Path) -> Option<Vec<DirEntry>> {
@@ -159,6 +168,10 @@ impl FsView for FakeFs {
 
     fn is_symlink(&self, path: &Path) -> bool {
         self.links.contains_key(path)
+    }
+
+    fn read_link(&self, path: &Path) -> Option<PathBuf> {
+        self.links.get(path).cloned()
     }
 
     fn list(&self, dir: &Path) -> Option<Vec<DirEntry>> {

@@ -24,6 +24,7 @@ const BUILT_INS: &[&str] = &[
     "cwd",
     "proxy-sockets",
     "init",
+    "link-pins",
 ];
 
 fn fixtures(dir: &str) -> Vec<PathBuf> {

@@ -65,6 +65,13 @@ crate::declare_code! {
     /// name of the mandatory denies, that is a symlink. bwrap follows a symlink when it
     /// mounts, so the Linux plan mounts the deny on the file or directory the link leads to.
     ///
+    /// The link itself, where it sits in a directory the command may write, is pinned:
+    /// srt's init mounts it on itself before the command starts (`srt compile` lists it
+    /// under "link pins"), so the command cannot remove or replace it and put a directory of
+    /// its own under the protected name. The same holds for every link on the way to the
+    /// path (a chain, or a linked directory above it) and for a missing protected name
+    /// under a linked directory (its stub goes in the target).
+    ///
     /// ### Why is this bad
     /// The deny is wider than spelled: the target is hidden (or read-only) at its own path
     /// and through every other path that leads to it. That is usually what is meant, but it
@@ -332,5 +339,32 @@ crate::declare_code! {
         kind: Backend,
         level: Note,
         summary: "the policy does not let the command write TMPDIR (/tmp/claude)",
+    }
+}
+
+crate::declare_code! {
+    /// ### What it does
+    /// Refuses a plan where a symlink on the way to a protected path leads nowhere (its
+    /// target does not exist), or cannot be followed (a loop, more than 40 links), in a
+    /// directory the command may write: a `.bashrc` or `.git` left dangling by an earlier
+    /// run, or planted. bwrap cannot mount on such a link, and srt will not create files
+    /// where a link points. `srt run` stops before the command starts, naming the link;
+    /// `srt compile` prints the plan with the error and exits 1.
+    ///
+    /// ### Why is this bad
+    /// Without the mount the protected name would be open: the command could create the
+    /// link's target and so write what the host reads under the protected name.
+    ///
+    /// ### Example
+    /// Bad, when `./.zshrc` is a symlink to `/nowhere/zshrc`:
+    /// ```text
+    /// "allowWrite": ["."]
+    /// ```
+    /// Use instead: remove the link (`rm .zshrc`), or create what it points to.
+    pub DANGLING_SYMLINK {
+        code: "dangling-symlink",
+        kind: Backend,
+        level: Deny,
+        summary: "a symlink where a protected name goes leads nowhere; the run is refused",
     }
 }

@@ -50,6 +50,7 @@ pub static ALL: &[&crate::Lint] = &[
     &UNIX_SOCKET_PATHS_LINUX,
     &TMPDIR_MISSING,
     &TMPDIR_NOT_WRITABLE,
+    &DANGLING_SYMLINK,
     // The macOS profile's errors.
     &SEATBELT_UNREPRESENTABLE,
     &SEATBELT_PATH_NOT_UTF8,

@@ -42,6 +42,8 @@ pub fn run(args: &super::Args) -> anyhow::Result<ExitCode> {
         };
     }
     let mut plan = plan(ir, &facts, &opts);
+    // A plan `srt run` would refuse is printed, with the reason, and fails.
+    let refused = plan.refusals().next().is_some();
     let mut notes = resolved.notes.clone();
     notes.append(&mut plan.notes);
     plan.notes = notes;
@@ -49,5 +51,9 @@ pub fn run(args: &super::Args) -> anyhow::Result<ExitCode> {
         "json" => println!("{}", serde_json::to_string_pretty(&plan.render_json(ir))?),
         _ => print!("{}", plan.render_text(ir)),
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(if refused {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use srt_schema::Diagnostic;
 
 use super::facts::HostFacts;
+use super::links::LinkChain;
 use super::mounts::Mode;
 use super::notes::{self as code, note, note_at};
 use super::StubKind;
@@ -40,6 +41,16 @@ pub(super) struct Gather<'a> {
     pub facts: &'a HostFacts,
     pub notes: &'a mut Vec<Diagnostic>,
     pub out: BTreeMap<PathBuf, Candidate>,
+    /// Protected paths reached through symlinks.
+    pub links: Vec<ThroughLinks>,
+}
+
+/// A protected path and the symlinks on the way to it.
+pub(super) struct ThroughLinks {
+    pub at: PathBuf,
+    pub origin: Origin,
+    pub force: Option<Mode>,
+    pub chain: LinkChain,
 }
 
 impl Gather<'_> {
@@ -59,21 +70,28 @@ impl Gather<'_> {
         }
         let fact = self.facts.fact(at);
         let mut mount = at.to_path_buf();
-        if let Some(real) = fact.real.as_ref().filter(|r| *r != at) {
+        // A deny lands where the path really is, even when it is missing (a stub for
+        // `.git/config` goes in the linked repository, not through the link).
+        let real = if deny {
+            Some(self.facts.real_location(at))
+        } else {
+            fact.real.clone()
+        };
+        if let Some(real) = real.as_ref().filter(|r| *r != at) {
             if !deny {
                 self.notes.push(note_at(&rule.origin, code::SYMLINK_ALLOW_SKIPPED, format!(
                     "{who}: {} is a symlink to {}; binding it would grant the target, so it is left as it is", at.display(), real.display())));
                 return;
             }
-            self.notes.push(note_at(
-                &rule.origin,
-                code::SYMLINK_DENY_TARGET,
-                format!(
-                    "{who}: {} is a symlink; the deny is mounted on its target, {}",
-                    at.display(),
-                    real.display()
-                ),
-            ));
+            let message = format!(
+                "{who}: {} leads through a symlink; the deny is mounted on its target, {}",
+                at.display(),
+                real.display()
+            );
+            if !self.notes.iter().any(|n| n.message == message) {
+                self.notes
+                    .push(note_at(&rule.origin, code::SYMLINK_DENY_TARGET, message));
+            }
             mount = real.clone();
         }
         if fact.kind.is_none() && !deny && rule.origin.span().is_some() {
@@ -86,6 +104,10 @@ impl Gather<'_> {
                     "{who}: {} does not exist, so there is nothing to bind; the command cannot create it", at.display())));
             }
         }
+        if deny && self.through_links(at, &rule.origin, None) {
+            // Through a link that leads nowhere: nothing can be mounted (see `links::pins`).
+            return;
+        }
         self.add(Candidate {
             at: at.to_path_buf(),
             mount,
@@ -94,6 +116,23 @@ impl Gather<'_> {
             missing_kind,
             force: None,
         });
+    }
+
+    /// Records the symlinks on the way to a protected `at`, for the link pins. Returns whether
+    /// one of them leads nowhere (or cannot be followed).
+    fn through_links(&mut self, at: &Path, origin: &Origin, force: Option<Mode>) -> bool {
+        let chain = self.facts.links_to(at);
+        if chain.is_empty() {
+            return false;
+        }
+        let broken = chain.dangling.is_some() || chain.unresolved.is_some();
+        self.links.push(ThroughLinks {
+            at: at.to_path_buf(),
+            origin: origin.clone(),
+            force,
+            chain,
+        });
+        broken
     }
 
     pub fn rule(&mut self, rule: &PathRule, deny: bool) {
@@ -172,6 +211,7 @@ impl Gather<'_> {
             if git_kind == Some(FileKind::File) {
                 // A worktree's or submodule's `.git` file: kept a file, so it cannot become
                 // a directory with hooks.
+                let _ = self.through_links(&dot_git, &origin, Some(Mode::ReadOnly));
                 self.add(Candidate {
                     at: dot_git.clone(),
                     mount: dot_git,

@@ -13,6 +13,8 @@ use crate::glob::GlobRegex;
 use crate::ir::{Ir, PathRule};
 use crate::path::PathPattern;
 
+use super::links::{chain, LinkChain};
+
 /// What is at one path.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct PathFact {
@@ -41,6 +43,9 @@ pub struct HostFacts {
     pub root_entries: Vec<PathBuf>,
     /// How many directories the walk listed (for the benchmark and `--debug`).
     pub dirs_listed: usize,
+    /// For each path above that is reached through a symlink (or is one): the links on the
+    /// way. A missing path's links are those of its ancestors in `paths`.
+    pub links: BTreeMap<PathBuf, LinkChain>,
 }
 
 impl HostFacts {
@@ -174,7 +179,52 @@ impl HostFacts {
         facts.mandatory_found = mandatory.into_iter().collect();
         facts.unlisted.sort();
         facts.unlisted.dedup();
+        facts.links = facts
+            .paths
+            .iter()
+            .filter(|(p, f)| f.symlink || f.real.as_ref().is_some_and(|r| r != *p))
+            .map(|(p, _)| (p.clone(), chain(fs, p)))
+            .filter(|(_, c)| !c.is_empty())
+            .collect();
         facts
+    }
+
+    /// The symlinks on the way to `path`: its own chain, or for a missing path those of its
+    /// nearest existing ancestor and of any dangling link between them.
+    pub fn links_to(&self, path: &Path) -> LinkChain {
+        let mut out = LinkChain::default();
+        for a in path.ancestors() {
+            let Some(fact) = self.paths.get(a) else {
+                continue;
+            };
+            if let Some(c) = self.links.get(a) {
+                out.links.extend(c.links.iter().cloned());
+                out.dangling = out.dangling.or_else(|| c.dangling.clone());
+                out.unresolved = out.unresolved.or_else(|| c.unresolved.clone());
+            }
+            if fact.kind.is_some() {
+                break;
+            }
+        }
+        out
+    }
+
+    /// Where `path` really is: its canonical path, or for a missing path its nearest existing
+    /// ancestor's canonical path with the rest appended.
+    pub fn real_location(&self, path: &Path) -> PathBuf {
+        for a in path.ancestors() {
+            let fact = self.fact(a);
+            if fact.kind.is_some() {
+                let real = fact.real.unwrap_or_else(|| a.to_path_buf());
+                let rest = path.strip_prefix(a).unwrap_or(Path::new(""));
+                return if rest.as_os_str().is_empty() {
+                    real
+                } else {
+                    real.join(rest)
+                };
+            }
+        }
+        path.to_path_buf()
     }
 }
 
@@ -299,7 +349,12 @@ impl Walk<'_> {
                 None => {
                     self.mandatory.insert(path);
                 }
-                Some(rest) if kind == EntryKind::Dir => {
+                // A symlinked `.git` or `.claude` counts when it leads to a directory.
+                Some(rest)
+                    if kind == EntryKind::Dir
+                        || kind == EntryKind::Symlink
+                            && self.fs.kind(&path) == Some(FileKind::Dir) =>
+                {
                     let inner = path.join(rest);
                     // A repository's hooks are denied before there are any (git creates them).
                     if first == ".git" && rest == "hooks" || self.fs.kind(&inner).is_some() {

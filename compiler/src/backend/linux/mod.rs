@@ -58,6 +58,8 @@
 
 mod candidates;
 mod facts;
+mod invocation;
+pub mod links;
 mod mounts;
 pub mod notes;
 mod render;
@@ -95,6 +97,8 @@ pub mod builtin {
     pub const PROXY_SOCKETS: &str = "proxy-sockets";
     /// The `srt` binary, run as the in-sandbox init.
     pub const INIT: &str = "init";
+    /// The init's link pins: the capabilities it makes them with, dropped before the command.
+    pub const LINK_PINS: &str = "link-pins";
 }
 
 /// What the runtime chooses, and the planner cannot know.
@@ -200,6 +204,17 @@ pub enum StubKind {
     Dir,
 }
 
+/// A symlink on the way to a protected path, in a directory the command may write. bwrap's
+/// mounts follow links, so the protection sits on the target; srt's init mounts the link on
+/// itself before the command starts (`open_tree` + `move_mount`, which do not follow it), so
+/// the command cannot remove, rename or replace it (`EBUSY`) and the name keeps leading to
+/// the protected target.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LinkPin {
+    pub path: PathBuf,
+    pub origin: Origin,
+}
+
 /// How the command reaches the network.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct ProxyPlan {
@@ -229,64 +244,17 @@ pub struct LinuxPlan {
     pub seccomp: SeccompProgram,
     /// Where the `srt` binary is inside the sandbox (its host path).
     pub init_path: PathBuf,
-    /// Whether srt's init runs as the sandbox's PID 1: only when the policy allows a host, so
-    /// that the proxies need bridging ([`needs_proxies`]). Without it, bwrap execs the command
-    /// and installs the seccomp program itself (`--seccomp FD`), and there is no proxy
-    /// environment: nothing listens on the ports and nothing points at them.
+    /// Whether srt's init runs as the sandbox's PID 1: when the policy allows a host, so that
+    /// the proxies need bridging ([`needs_proxies`]), or when there are link pins. Without it,
+    /// bwrap execs the command and installs the seccomp program itself (`--seccomp FD`).
     pub init: bool,
+    /// Whether the init bridges the proxies; without it there is no proxy environment:
+    /// nothing listens on the ports and nothing points at them.
+    pub bridges: bool,
+    /// Links the init pins before the command starts (see [`LinkPin`]).
+    pub link_pins: Vec<LinkPin>,
     /// What bwrap cannot express exactly, as coded notes.
     pub notes: Vec<Diagnostic>,
-}
-
-impl LinuxPlan {
-    /// The bwrap arguments (without `bwrap` itself and without the `--` before the init).
-    pub fn argv(&self) -> Vec<OsString> {
-        self.args.iter().flat_map(|a| a.words.clone()).collect()
-    }
-
-    /// The init's arguments after [`LinuxPlan::init_path`]: `__init`, a `--bridge PORT=SOCKET`
-    /// per proxy, and `--seccomp-fd FD` when the runtime passes the program (`seccomp.to_bytes()`
-    /// in a memfd or file) on that inherited descriptor.
-    pub fn init_args(&self, seccomp_fd: Option<i32>) -> Vec<OsString> {
-        let p = &self.proxy;
-        let mut out: Vec<OsString> = vec!["__init".into()];
-        for (port, socket) in [
-            (p.http_port, &p.http_socket),
-            (p.socks_port, &p.socks_socket),
-        ] {
-            let mut bridge = OsString::from(format!("{port}="));
-            bridge.push(socket.as_os_str());
-            out.extend(["--bridge".into(), bridge]);
-        }
-        if let Some(fd) = seccomp_fd {
-            out.extend(["--seccomp-fd".into(), fd.to_string().into()]);
-        }
-        out
-    }
-
-    /// Everything after `bwrap`: `argv() -- init_path init_args(fd) -- command…`, or without an
-    /// init, `argv() --seccomp FD -- command…`.
-    pub fn bwrap_args_for(&self, seccomp_fd: Option<i32>, command: &[OsString]) -> Vec<OsString> {
-        let mut out = self.argv();
-        if self.init {
-            out.push("--".into());
-            out.push(self.init_path.clone().into_os_string());
-            out.extend(self.init_args(seccomp_fd));
-        } else if let Some(fd) = seccomp_fd {
-            out.extend(["--seccomp".into(), fd.to_string().into()]);
-        }
-        out.push("--".into());
-        out.extend(command.iter().cloned());
-        out
-    }
-
-    pub fn render_text(&self, ir: &Ir) -> String {
-        render::text(self, ir)
-    }
-
-    pub fn render_json(&self, ir: &Ir) -> serde_json::Value {
-        render::json(self, ir)
-    }
 }
 
 fn words<I, S>(items: I) -> Vec<OsString>
@@ -308,9 +276,10 @@ pub fn needs_proxies(ir: &Ir) -> bool {
 
 /// Builds the plan. Pure: everything about the host comes from `facts`.
 pub fn plan(ir: &Ir, facts: &HostFacts, opts: &LinuxOptions) -> LinuxPlan {
-    let init = needs_proxies(ir);
+    let bridges = needs_proxies(ir);
     let mut notes = Vec::new();
     let fs = mounts::plan_filesystem(ir, facts, &mut notes);
+    let init = bridges || !fs.link_pins.is_empty();
     let mut args = fs.args;
     let restricted = |name| Origin::BuiltIn(name);
     let process = [
@@ -321,6 +290,13 @@ pub fn plan(ir: &Ir, facts: &HostFacts, opts: &LinuxOptions) -> LinuxPlan {
         // srt's init is PID 1 of the sandbox: it reaps and forwards signals itself.
         (vec!["--as-pid-1"], builtin::INIT),
         (vec!["--cap-drop", "ALL"], builtin::ISOLATION),
+        // The init mounts the link pins (`CAP_SYS_ADMIN` in the sandbox's user namespace),
+        // then drops every capability, the bounding set too (`CAP_SETPCAP`), before the
+        // command starts.
+        (
+            vec!["--cap-add", "CAP_SYS_ADMIN", "--cap-add", "CAP_SETPCAP"],
+            builtin::LINK_PINS,
+        ),
     ];
     let seal_at = args
         .iter()
@@ -328,14 +304,19 @@ pub fn plan(ir: &Ir, facts: &HostFacts, opts: &LinuxOptions) -> LinuxPlan {
         .unwrap_or(args.len());
     let mut tail: Vec<BwrapArg> = args.split_off(seal_at);
     for (w, name) in process {
-        if name == builtin::INIT && !init {
+        if name == builtin::INIT && !init || name == builtin::LINK_PINS && fs.link_pins.is_empty() {
             continue;
         }
+        let effect = if name == builtin::LINK_PINS {
+            "for the init's link pins"
+        } else {
+            "isolation"
+        };
         args.push(BwrapArg {
             words: words(w),
             step: Step::Process,
             origin: restricted(name),
-            effect: "isolation",
+            effect,
         });
     }
     if !ir.fs.disabled && !ir.decide_path(&ir.cwd, crate::Access::Read).allowed {
@@ -371,10 +352,10 @@ pub fn plan(ir: &Ir, facts: &HostFacts, opts: &LinuxOptions) -> LinuxPlan {
         effect: "working directory",
     });
     let init_binds = [
-        (&opts.proxy_socket_dir, builtin::PROXY_SOCKETS),
-        (&opts.srt_binary, builtin::INIT),
+        (&opts.proxy_socket_dir, builtin::PROXY_SOCKETS, bridges),
+        (&opts.srt_binary, builtin::INIT, init),
     ];
-    for (p, name) in init_binds.into_iter().filter(|_| init) {
+    for (p, name, _) in init_binds.into_iter().filter(|b| b.2) {
         args.push(BwrapArg {
             words: vec!["--ro-bind".into(), path_word(p), path_word(p)],
             step: Step::Init,
@@ -413,7 +394,7 @@ pub fn plan(ir: &Ir, facts: &HostFacts, opts: &LinuxOptions) -> LinuxPlan {
         "JAVA_TOOL_OPTIONS".into(),
         crate::env::java_tool_options("localhost", opts.http_port, None),
     ));
-    if !init {
+    if !bridges {
         env.retain(|(k, _)| matches!(k.as_str(), "SANDBOX_RUNTIME" | "TMPDIR"));
     }
     let proxy = ProxyPlan {
@@ -440,6 +421,8 @@ pub fn plan(ir: &Ir, facts: &HostFacts, opts: &LinuxOptions) -> LinuxPlan {
         seccomp,
         init_path: opts.srt_binary.clone(),
         init,
+        bridges,
+        link_pins: fs.link_pins,
         notes,
     }
 }

@@ -9,7 +9,7 @@ use srt_schema::Diagnostic;
 use super::candidates::Gather;
 use super::facts::HostFacts;
 use super::notes::{self as code, note, note_at};
-use super::{builtin, path_word, BwrapArg, Step, Stub, StubKind};
+use super::{builtin, path_word, BwrapArg, LinkPin, Step, Stub, StubKind};
 use crate::decide::Access;
 use crate::fsview::FileKind;
 use crate::ir::{Ir, PathRule};
@@ -19,6 +19,7 @@ use crate::path::PathPattern;
 pub(super) struct FsPlan {
     pub args: Vec<BwrapArg>,
     pub stubs: Vec<Stub>,
+    pub link_pins: Vec<LinkPin>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -144,6 +145,7 @@ pub(super) fn plan_filesystem(ir: &Ir, facts: &HostFacts, notes: &mut Vec<Diagno
         return FsPlan {
             args,
             stubs: Vec::new(),
+            link_pins: Vec::new(),
         };
     }
     // The root itself cannot be hidden (bwrap needs a root); a `denyRead: ["/"]` hides each
@@ -160,6 +162,7 @@ pub(super) fn plan_filesystem(ir: &Ir, facts: &HostFacts, notes: &mut Vec<Diagno
         facts,
         notes,
         out: BTreeMap::new(),
+        links: Vec::new(),
     };
     for e in &facts.root_entries {
         if !["/dev", "/proc", "/sys"].iter().any(|k| e == Path::new(k)) {
@@ -183,6 +186,7 @@ pub(super) fn plan_filesystem(ir: &Ir, facts: &HostFacts, notes: &mut Vec<Diagno
     }
     g.mandatory();
     let candidates = g.out;
+    let link_pins = super::links::pins(ir, &g.links, g.notes);
 
     let mut boundaries: BTreeMap<PathBuf, Boundary> = BTreeMap::new();
     let mut stubs: Vec<Stub> = Vec::new();
@@ -258,6 +262,22 @@ pub(super) fn plan_filesystem(ir: &Ir, facts: &HostFacts, notes: &mut Vec<Diagno
                 .or_insert_with(|| b.origin.clone());
         }
     }
+    // A pinned link's directories, up to the write root, are pinned too: renaming one away
+    // would take the link with it.
+    for (link, origin) in &link_pins {
+        let (_, holder) = inherited(&boundaries, base, link);
+        for a in link.ancestors().skip(1) {
+            if a == holder || a == root {
+                break;
+            }
+            if holder == root && a.parent() == Some(root) {
+                covers.push((a.to_path_buf(), base_origin(Access::Write)));
+                break;
+            }
+            pins.entry(a.to_path_buf())
+                .or_insert_with(|| origin.clone());
+        }
+    }
     for (dir, origin) in covers {
         boundaries.entry(dir).or_insert(Boundary {
             mode: Mode::Writable,
@@ -315,5 +335,13 @@ pub(super) fn plan_filesystem(ir: &Ir, facts: &HostFacts, notes: &mut Vec<Diagno
             ),
         ));
     }
-    FsPlan { args, stubs }
+    let link_pins = link_pins
+        .into_iter()
+        .map(|(path, origin)| LinkPin { path, origin })
+        .collect();
+    FsPlan {
+        args,
+        stubs,
+        link_pins,
+    }
 }

@@ -61,6 +61,8 @@ note_codes! {
     TMPDIR_MISSING = "tmpdir-missing";
     /// The policy does not let the command write `TMPDIR`.
     TMPDIR_NOT_WRITABLE = "tmpdir-not-writable";
+    /// A symlink on the way to a protected path leads nowhere: the run is refused.
+    DANGLING_SYMLINK = "dangling-symlink";
 }
 
 /// A note about the plan as a whole.
@@ -71,6 +73,20 @@ pub(super) fn note(code: NoteCode, message: String) -> Diagnostic {
 /// A note about one rule, labelled at its entry when it has one.
 pub(super) fn note_at(origin: &Origin, code: NoteCode, message: String) -> Diagnostic {
     let d = note(code, message);
+    match origin.span() {
+        Some(span) => d.with_label(span, ""),
+        None => d,
+    }
+}
+
+/// What stops the run (an error in the plan's notes), with the remedy.
+pub(super) fn refusal(
+    origin: &Origin,
+    code: NoteCode,
+    message: String,
+    help: String,
+) -> Diagnostic {
+    let d = Diagnostic::error(code.as_str(), message).with_help(help);
     match origin.span() {
         Some(span) => d.with_label(span, ""),
         None => d,

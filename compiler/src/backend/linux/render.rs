@@ -6,6 +6,8 @@ use std::fmt::Write;
 
 use serde_json::{json, Map, Value};
 
+use srt_schema::Severity;
+
 use super::LinuxPlan;
 use crate::ir::Ir;
 
@@ -45,6 +47,20 @@ pub(super) fn text(plan: &LinuxPlan, ir: &Ir) -> String {
             out,
             "{step:<w_step$}  {args:<w_args$}  {effect:<w_eff$}  <- {origin}"
         );
+    }
+    if !plan.link_pins.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n# link pins: srt's init mounts each symlink on itself before the command starts, then drops every capability"
+        );
+        for pin in &plan.link_pins {
+            let _ = writeln!(
+                out,
+                "--pin-link {}  <- {}",
+                word(&pin.path.clone().into_os_string()),
+                ir.describe(&pin.origin)
+            );
+        }
     }
     let _ = writeln!(out, "\n# environment (set on the bwrap process)");
     for (k, v) in &plan.env {
@@ -113,7 +129,10 @@ pub(super) fn text(plan: &LinuxPlan, ir: &Ir) -> String {
         let _ = writeln!(out, "(none)");
     }
     for n in &plan.notes {
-        let _ = writeln!(out, "note[{}]: {}", n.code, n.message);
+        let _ = writeln!(out, "{}[{}]: {}", n.severity.as_str(), n.code, n.message);
+        if let Some(help) = n.help.as_ref().filter(|_| n.severity == Severity::Error) {
+            let _ = writeln!(out, "  help: {help}");
+        }
     }
     out
 }
@@ -158,5 +177,9 @@ pub(super) fn json(plan: &LinuxPlan, ir: &Ir) -> Value {
         })).collect::<Vec<_>>(),
         "proxy": plan.proxy,
         "init": plan.init.then(|| plan.init_path.to_string_lossy()),
+        "link_pins": plan.link_pins.iter().map(|p| json!({
+            "path": p.path.to_string_lossy(),
+            "origin": ir.describe(&p.origin),
+        })).collect::<Vec<_>>(),
     })
 }
