@@ -10,6 +10,7 @@ pub mod env;
 pub mod fsview;
 pub mod glob;
 pub mod ir;
+mod ir_dump;
 pub mod origin;
 pub mod path;
 

@@ -227,6 +227,18 @@ impl Gather<'_> {
                 "the protected names missing at {} are not stubbed (only the working directory and the home directory get stubs); the command could create them there",
                 unstubbed.iter().map(|r| r.display().to_string()).collect::<Vec<_>>().join(", "))));
         }
+        // Protected paths named outright: a write root inside a protected name, or one that
+        // is the directory part of one (`~/.claude` → `~/.claude/settings.json`).
+        for rule in fs.mandatory_deny.iter() {
+            if let PathPattern::Literal(p) = &rule.pattern {
+                let kind = if MANDATORY_DENY_DIRS.iter().any(|d| p.ends_with(d)) {
+                    StubKind::Dir
+                } else {
+                    StubKind::File
+                };
+                self.path(rule, p, true, kind);
+            }
+        }
         for found in &self.facts.mandatory_found {
             let name = found.file_name().and_then(|n| n.to_str()).unwrap_or("");
             let kind = if name == "hooks" {

@@ -133,6 +133,11 @@ impl HostFacts {
             }
             facts.probe(fs, &dir.join(".git"));
         }
+        for rule in &ir.fs.mandatory_deny {
+            if let PathPattern::Literal(p) = &rule.pattern {
+                facts.probe(fs, p);
+            }
+        }
         if let Some(p) = &ir.settings_path {
             facts.probe(fs, p);
         }

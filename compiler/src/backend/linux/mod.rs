@@ -76,7 +76,7 @@ use crate::ir::Ir;
 use crate::origin::Origin;
 pub use facts::{HostFacts, PathFact};
 use notes::{self as code, note, note_at};
-pub use notes::{NoteCode, NOTE_CODES};
+pub use notes::{NoteCode, NOTE_CODES, REFUSAL_CODES};
 use seccomp::{Arch, SeccompOptions, SeccompProgram};
 
 /// Names of the Linux plan's built-in origins (arguments no rule asked for).

@@ -61,9 +61,14 @@ note_codes! {
     TMPDIR_MISSING = "tmpdir-missing";
     /// The policy does not let the command write `TMPDIR`.
     TMPDIR_NOT_WRITABLE = "tmpdir-not-writable";
-    /// A symlink on the way to a protected path leads nowhere: the run is refused.
-    DANGLING_SYMLINK = "dangling-symlink";
 }
+
+/// A symlink on the way to a protected path leads nowhere: the run is refused.
+pub const DANGLING_SYMLINK: NoteCode = NoteCode("dangling-symlink");
+
+/// Every code of an error in a plan's notes: `srt run` refuses a plan that has one
+/// ([`super::LinuxPlan::refusals`]).
+pub const REFUSAL_CODES: &[&str] = &[DANGLING_SYMLINK.as_str()];
 
 /// A note about the plan as a whole.
 pub(super) fn note(code: NoteCode, message: String) -> Diagnostic {
