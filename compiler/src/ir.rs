@@ -399,6 +399,18 @@ pub fn resolve(
             }
         }
     }
+    // What git reads config, hooks and commands from, in the repositories at the roots.
+    for g in crate::git::protected_paths(fs, &roots, &opts.home, !ir.fs.allow_git_config) {
+        let pattern = PathPattern::Literal(g.path.clone());
+        if ir.fs.mandatory_deny.iter().any(|m| m.pattern == pattern) {
+            continue;
+        }
+        // A directory's spelling ends in `/`, which is how the Linux plan knows its stub kind.
+        let spelled = format!("{}{}", g.path.display(), if g.dir { "/" } else { "" });
+        ir.fs
+            .mandatory_deny
+            .push(builtin_rule(builtin::GIT_FILES, &spelled, g.path));
+    }
     ir.fs.mandatory_deny_roots = roots;
     ir.fs.mandatory_deny_names = names;
 

@@ -8,6 +8,7 @@ pub mod decide;
 pub mod diff;
 pub mod env;
 pub mod fsview;
+pub mod git;
 pub mod glob;
 pub mod ir;
 mod ir_dump;

@@ -27,6 +27,9 @@ pub mod builtin {
     pub const MANDATORY_DENY: &str = "mandatory-deny";
     /// The settings file in use; the sandbox must not rewrite its own policy.
     pub const SETTINGS_FILE: &str = "settings-file";
+    /// The files git reads config, hooks and commands from, found in the repositories at
+    /// the working directory and the write roots (see `crate::git`).
+    pub const GIT_FILES: &str = "git-files";
     /// Nothing in the policy matched; the default for that access applied.
     pub const DEFAULT: &str = "default";
     /// `filesystem.disabled: true` lifts every filesystem rule.
@@ -40,6 +43,9 @@ pub mod builtin {
                 "a mandatory deny: shell rc files, git hooks and config, editor and agent configuration run or are trusted outside the sandbox later, so they are never writable"
             }
             SETTINGS_FILE => "the settings file in use: the sandbox must not rewrite its own policy",
+            GIT_FILES => {
+                "a file git reads config, hooks or commands from (a submodule's or worktree's config, commondir, core.hooksPath, a hook manager's configuration): the host's next git command would run what it says, so it is never writable"
+            }
             FILESYSTEM_DISABLED => "filesystem.disabled is true: no filesystem rule applies",
             _ => "nothing in the policy matched, so the default applied",
         }

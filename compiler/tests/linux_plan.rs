@@ -130,7 +130,10 @@ fn mount_order_follows_the_contract() {
         [
             ".claude/agents",
             ".claude/commands",
+            ".claude/settings.json",
+            ".claude/settings.local.json",
             ".git/config",
+            ".git/config.worktree",
             ".git/hooks",
             "Cargo.lock",
             "sub/Cargo.lock",

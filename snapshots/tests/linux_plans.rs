@@ -25,6 +25,7 @@ const BUILT_INS: &[&str] = &[
     "proxy-sockets",
     "init",
     "link-pins",
+    "git-files",
 ];
 
 fn fixtures(dir: &str) -> Vec<PathBuf> {

@@ -231,7 +231,9 @@ impl Gather<'_> {
         // is the directory part of one (`~/.claude` → `~/.claude/settings.json`).
         for rule in fs.mandatory_deny.iter() {
             if let PathPattern::Literal(p) = &rule.pattern {
-                let kind = if MANDATORY_DENY_DIRS.iter().any(|d| p.ends_with(d)) {
+                let kind = if rule.spelled.ends_with('/')
+                    || MANDATORY_DENY_DIRS.iter().any(|d| p.ends_with(d))
+                {
                     StubKind::Dir
                 } else {
                     StubKind::File
@@ -241,6 +243,20 @@ impl Gather<'_> {
         }
         for found in &self.facts.mandatory_found {
             let name = found.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            if name == ".git" {
+                // A nested repository's `.git` file (a submodule, a worktree): kept a file
+                // that says what it says now.
+                let _ = self.through_links(found, &origin, Some(Mode::ReadOnly));
+                self.add(Candidate {
+                    at: found.clone(),
+                    mount: self.facts.real_location(found),
+                    origin: origin.clone(),
+                    kind: Some(FileKind::File),
+                    missing_kind: StubKind::File,
+                    force: Some(Mode::ReadOnly),
+                });
+                continue;
+            }
             let kind = if name == "hooks" {
                 StubKind::Dir
             } else {

@@ -342,6 +342,11 @@ impl Walk<'_> {
     }
 
     fn mandatory_entry(&mut self, dir: &Path, name: &OsStr, kind: EntryKind) {
+        if name == ".git" && kind == EntryKind::File {
+            // A submodule's or worktree's `.git` file says where git reads config and hooks.
+            self.mandatory.insert(dir.join(name));
+            return;
+        }
         let names = &self.ir.fs.mandatory_deny_names;
         for n in names {
             let mut parts = n.splitn(2, '/');
