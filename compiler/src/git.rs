@@ -357,7 +357,7 @@ mod tests {
         std::fs::write(p.join(".git/worktrees/feat/commondir"), "../..\n").unwrap();
         std::fs::write(p.join(".git/hooks/pre-commit"), "# pre-commit.com\n").unwrap();
         std::fs::write(p.join(".pre-commit-config.yaml"), "repos: []\n").unwrap();
-        let found = protected_paths(&crate::fsview::RealFs, &[p.clone()], &p, true);
+        let found = protected_paths(&crate::fsview::RealFs, std::slice::from_ref(&p), &p, true);
         let rel: Vec<String> = found
             .iter()
             .map(|g| g.path.strip_prefix(&p).unwrap().display().to_string())
@@ -379,7 +379,8 @@ mod tests {
             !rel.iter().any(|r| r == ".git/commondir"),
             "a missing commondir is not stubbed"
         );
-        let without_config = protected_paths(&crate::fsview::RealFs, &[p.clone()], &p, false);
+        let without_config =
+            protected_paths(&crate::fsview::RealFs, std::slice::from_ref(&p), &p, false);
         assert!(!without_config.iter().any(|g| g.path.ends_with("config")));
     }
 }

@@ -162,6 +162,12 @@ const CASES: &[Case] = &[
         labelled: true,
     },
     Case {
+        code: "deny-read-file-replaceable",
+        bad: r#"{"filesystem":{"denyRead":["./app.log"],"allowWrite":["."]}}"#,
+        good: r#"{"filesystem":{"denyRead":["./app.log"],"allowWrite":["./logs"]}}"#,
+        labelled: true,
+    },
+    Case {
         code: "tmpdir-not-writable",
         bad: r#"{"filesystem":{"denyWrite":["/tmp"]}}"#,
         good: r#"{"filesystem":{"denyWrite":["/tmp/cache"]}}"#,

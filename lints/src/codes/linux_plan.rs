@@ -344,6 +344,36 @@ crate::declare_code! {
 
 crate::declare_code! {
     /// ### What it does
+    /// Notes a `denyRead` file (or a file a deny glob matches) that is hidden by a mount on
+    /// the file itself, because the command may write its directory or the directory has
+    /// more than 32 entries (or the plan has rebuilt 64 entries' worth of directories
+    /// already: each entry is a bind mount, about 0.45 ms). A mount stays on the file that existed when the sandbox
+    /// started: when the host replaces it by rename during the run (an editor's atomic save,
+    /// a tool rewriting its credentials file), the new file is not under the mount, and the
+    /// command can read it until the run ends. Where the directory is read-only in the
+    /// sandbox and small enough, srt rebuilds it instead (an empty read-only directory with
+    /// every other entry bound back), and nothing renamed into it later shows: no note then.
+    ///
+    /// ### Why is this bad
+    /// A secret the host rewrites while a long command runs (a refreshed token) is readable.
+    ///
+    /// ### Example
+    /// Bad, where the command may write the project:
+    /// ```text
+    /// "denyRead": ["./.env"], "allowWrite": ["."]
+    /// ```
+    /// Use instead: keep secrets in a directory the command may not write (`~/.config/app`),
+    /// or deny the directory that holds them.
+    pub DENY_READ_FILE_REPLACEABLE {
+        code: "deny-read-file-replaceable",
+        kind: Backend,
+        level: Note,
+        summary: "a denied file is hidden by a mount on the file; a replacement by rename during the run is readable",
+    }
+}
+
+crate::declare_code! {
+    /// ### What it does
     /// Refuses a plan where a symlink on the way to a protected path leads nowhere (its
     /// target does not exist), or cannot be followed (a loop, more than 40 links), in a
     /// directory the command may write: a `.bashrc` or `.git` left dangling by an earlier

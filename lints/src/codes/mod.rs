@@ -50,6 +50,7 @@ pub static ALL: &[&crate::Lint] = &[
     &UNIX_SOCKET_PATHS_LINUX,
     &TMPDIR_MISSING,
     &TMPDIR_NOT_WRITABLE,
+    &DENY_READ_FILE_REPLACEABLE,
     &DANGLING_SYMLINK,
     // The macOS profile's errors.
     &SEATBELT_UNREPRESENTABLE,

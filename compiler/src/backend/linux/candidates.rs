@@ -30,6 +30,10 @@ pub(super) struct Candidate {
     pub missing_kind: StubKind,
     /// A mode that overrides the decision (a `.git` file is kept a file).
     pub force: Option<Mode>,
+    /// Recreate this symlink (an entry of a rebuilt directory) rather than bind it.
+    pub link: Option<PathBuf>,
+    /// An empty directory whose entries are bound back one by one (see `rebuilt`).
+    pub rebuilt: bool,
 }
 
 pub(super) fn is_kernel_fs(p: &Path) -> bool {
@@ -115,6 +119,8 @@ impl Gather<'_> {
             kind: fact.kind,
             missing_kind,
             force: None,
+            link: None,
+            rebuilt: false,
         });
     }
 
@@ -219,6 +225,8 @@ impl Gather<'_> {
                     kind: Some(FileKind::File),
                     missing_kind: StubKind::File,
                     force: Some(Mode::ReadOnly),
+                    link: None,
+                    rebuilt: false,
                 });
             }
         }
@@ -254,6 +262,8 @@ impl Gather<'_> {
                     kind: Some(FileKind::File),
                     missing_kind: StubKind::File,
                     force: Some(Mode::ReadOnly),
+                    link: None,
+                    rebuilt: false,
                 });
                 continue;
             }

@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 
-use crate::fsview::{EntryKind, FileKind, FsView};
+use crate::fsview::{DirEntry, EntryKind, FileKind, FsView};
 use crate::glob::GlobRegex;
 use crate::ir::{Ir, PathRule};
 use crate::path::PathPattern;
@@ -46,6 +46,9 @@ pub struct HostFacts {
     /// For each path above that is reached through a symlink (or is one): the links on the
     /// way. A missing path's links are those of its ancestors in `paths`.
     pub links: BTreeMap<PathBuf, LinkChain>,
+    /// The directories holding a denied file, with their entries, for rebuilding them
+    /// (`None`: too many entries, or not listable). See `rebuilt`.
+    pub rebuildable: BTreeMap<PathBuf, Option<Vec<super::rebuilt::Entry>>>,
 }
 
 impl HostFacts {
@@ -158,15 +161,30 @@ impl HostFacts {
                 facts.probe(fs, &p);
             }
         }
+        // The listings a rebuilt directory needs are kept from the walk, so that no
+        // directory is listed twice (see `rebuilt`).
+        let keep = super::rebuilt::literal_parents(ir, &facts);
+        let deny_globs: BTreeSet<&str> = ir
+            .fs
+            .deny_read
+            .iter()
+            .filter_map(|r| match &r.pattern {
+                PathPattern::Glob { glob, .. } => Some(glob.as_str()),
+                PathPattern::Literal(_) => None,
+            })
+            .collect();
         let mut walk = Walk {
             fs,
             ir,
             jobs: &jobs,
             found: BTreeMap::new(),
             mandatory: BTreeSet::new(),
+            keep: &keep,
+            deny_globs: &deny_globs,
+            kept: BTreeMap::new(),
         };
         facts.dirs_listed = walk.run(&mut facts.unlisted);
-        let (found, mandatory) = (walk.found, walk.mandatory);
+        let (found, mandatory, kept) = (walk.found, walk.mandatory, walk.kept);
         for job in &jobs {
             if let What::Glob(g, _) = &job.what {
                 facts.globs.entry(g.clone()).or_default();
@@ -184,6 +202,7 @@ impl HostFacts {
         facts.mandatory_found = mandatory.into_iter().collect();
         facts.unlisted.sort();
         facts.unlisted.dedup();
+        super::rebuilt::gather(ir, fs, &mut facts, kept);
         facts.links = facts
             .paths
             .iter()
@@ -279,6 +298,11 @@ struct Walk<'a> {
     jobs: &'a [Job],
     found: BTreeMap<String, BTreeSet<PathBuf>>,
     mandatory: BTreeSet<PathBuf>,
+    /// Directories whose listing to keep, and the deny-read globs whose matches' directories
+    /// are kept too.
+    keep: &'a BTreeSet<PathBuf>,
+    deny_globs: &'a BTreeSet<&'a str>,
+    kept: BTreeMap<PathBuf, Vec<DirEntry>>,
 }
 
 impl Walk<'_> {
@@ -317,13 +341,15 @@ impl Walk<'_> {
                 text.push('/');
             }
             let dir_len = text.len();
-            for e in entries {
+            let mut keep = self.keep.contains(&dir);
+            for e in &entries {
                 text.truncate(dir_len);
                 text.push_str(&e.name.to_string_lossy());
                 for job in &active {
                     match &job.what {
                         What::Glob(g, regex) => {
                             if regex.matches_exact(&text) {
+                                keep |= self.deny_globs.contains(g.as_str());
                                 self.found
                                     .entry(g.clone())
                                     .or_default()
@@ -336,6 +362,9 @@ impl Walk<'_> {
                 if e.kind == EntryKind::Dir {
                     stack.push(dir.join(&e.name));
                 }
+            }
+            if keep {
+                self.kept.insert(dir, entries);
             }
         }
         listed

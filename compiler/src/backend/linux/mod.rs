@@ -62,6 +62,7 @@ mod invocation;
 pub mod links;
 mod mounts;
 pub mod notes;
+mod rebuilt;
 mod render;
 pub mod seccomp;
 

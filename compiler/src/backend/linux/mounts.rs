@@ -33,9 +33,12 @@ struct Boundary {
     mode: Mode,
     is_dir: bool,
     origin: Origin,
+    /// A symlink to recreate (`--symlink`), in a rebuilt directory.
+    link: Option<PathBuf>,
+    rebuilt: bool,
 }
 
-fn decide_mode(ir: &Ir, at: &Path) -> Mode {
+pub(super) fn decide_mode(ir: &Ir, at: &Path) -> Mode {
     if !ir.decide_path(at, Access::Read).allowed {
         Mode::Hidden
     } else if ir.decide_path(at, Access::Write).allowed {
@@ -80,6 +83,18 @@ fn step_of(b: &Boundary, parent: Mode) -> Step {
 fn mount_arg(path: &Path, b: &Boundary, step: Step) -> BwrapArg {
     let p = path_word(path);
     let (words, effect) = match b.mode {
+        _ if b.link.is_some() => (
+            vec![
+                "--symlink".into(),
+                b.link.clone().unwrap_or_default().into_os_string(),
+                p,
+            ],
+            "symlink (as on the host)",
+        ),
+        Mode::Hidden if b.rebuilt => (
+            vec!["--perms".into(), "0555".into(), "--tmpfs".into(), p],
+            "rebuilt (entries bound back)",
+        ),
         Mode::Writable => (vec!["--bind".into(), p.clone(), p], "writable"),
         Mode::ReadOnly => (vec!["--ro-bind".into(), p.clone(), p], "read-only"),
         Mode::Hidden if b.is_dir => (
@@ -185,6 +200,7 @@ pub(super) fn plan_filesystem(ir: &Ir, facts: &HostFacts, notes: &mut Vec<Diagno
         g.rule(r, true);
     }
     g.mandatory();
+    g.rebuild_dirs();
     let candidates = g.out;
     let link_pins = super::links::pins(ir, &g.links, g.notes);
 
@@ -195,12 +211,16 @@ pub(super) fn plan_filesystem(ir: &Ir, facts: &HostFacts, notes: &mut Vec<Diagno
             continue;
         }
         let mode = c.force.unwrap_or_else(|| decide_mode(ir, &c.at));
-        let (parent, _) = inherited(&boundaries, base, mount);
-        if mode == parent {
+        let (parent, holder) = inherited(&boundaries, base, mount);
+        // In a rebuilt directory every entry gets its own mount, a hidden one too.
+        let in_rebuilt = mount.parent() == Some(holder.as_path())
+            && boundaries.get(&holder).is_some_and(|b| b.rebuilt);
+        if mode == parent && !in_rebuilt {
             continue;
         }
         let origin = deciding_origin(ir, &c.at, mode, parent, &c.origin);
         let is_dir = match c.kind {
+            _ if c.link.is_some() => false,
             Some(k) => k == FileKind::Dir,
             None => {
                 // Missing: only a name the command could create needs a stub.
@@ -236,6 +256,8 @@ pub(super) fn plan_filesystem(ir: &Ir, facts: &HostFacts, notes: &mut Vec<Diagno
                 mode,
                 is_dir,
                 origin,
+                link: c.link.clone(),
+                rebuilt: c.rebuilt,
             },
         );
     }
@@ -283,6 +305,8 @@ pub(super) fn plan_filesystem(ir: &Ir, facts: &HostFacts, notes: &mut Vec<Diagno
             mode: Mode::Writable,
             is_dir: true,
             origin,
+            link: None,
+            rebuilt: false,
         });
     }
     for (p, origin) in &pins {

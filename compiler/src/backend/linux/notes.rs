@@ -61,6 +61,8 @@ note_codes! {
     TMPDIR_MISSING = "tmpdir-missing";
     /// The policy does not let the command write `TMPDIR`.
     TMPDIR_NOT_WRITABLE = "tmpdir-not-writable";
+    /// A denied file is hidden by a mount on the file: a replacement by rename shows.
+    DENY_READ_FILE_REPLACEABLE = "deny-read-file-replaceable";
 }
 
 /// A symlink on the way to a protected path leads nowhere: the run is refused.
