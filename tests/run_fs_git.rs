@@ -181,3 +181,25 @@ fn hook_manager_configuration_is_protected() {
     );
     assert_eq!(ok(&out), "pre-commit-denied\nlefthook-denied\nother-ok\n");
 }
+
+/// A nested repository the scan finds (`vendor/lib`, its own `.git`) gets the same: here its
+/// `core.hooksPath` inside its working tree.
+#[test]
+fn a_nested_repositorys_hooks_path_is_protected() {
+    let sb = Sandbox::new();
+    sb.settings(WRITE_DOT);
+    let lib = sb.project().join("vendor/lib");
+    std::fs::create_dir_all(lib.join("githooks")).unwrap();
+    git_ok(&lib, &["init", "-q"]);
+    git_ok(&lib, &["config", "core.hooksPath", "githooks"]);
+    let marker = sb.root.path().join("MARK");
+    let out = sb.run(&format!(
+        "printf '#!/bin/sh\\ntouch {}\\n' > vendor/lib/githooks/pre-commit 2>/dev/null || echo nested-hookspath-denied",
+        marker.display()
+    ));
+    assert_eq!(ok(&out), "nested-hookspath-denied\n");
+    std::fs::write(lib.join("f"), "x").unwrap();
+    git_ok(&lib, &["add", "f"]);
+    let _ = git(&lib, &["commit", "-q", "-m", "x"]);
+    assert_no_marker(&marker, "git commit in the nested repository");
+}

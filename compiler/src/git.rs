@@ -63,8 +63,11 @@ struct Finder<'a> {
     fs: &'a dyn FsView,
     home: &'a Path,
     with_config: bool,
+    /// Look for hook managers (reads the hooks); only at the roots' repositories.
+    managers: bool,
     out: Vec<GitPath>,
     modules: usize,
+    listed: usize,
 }
 
 /// The protected git paths of the repositories at or around `roots`. `with_config` is false
@@ -75,12 +78,35 @@ pub fn protected_paths(
     home: &Path,
     with_config: bool,
 ) -> Vec<GitPath> {
+    find(fs, roots, home, with_config, true).0
+}
+
+/// The same for the nested repositories the Linux scan finds, without reading their hooks;
+/// also returns how many directories it listed.
+pub fn protected_paths_nested(
+    fs: &dyn FsView,
+    trees: &[PathBuf],
+    home: &Path,
+    with_config: bool,
+) -> (Vec<GitPath>, usize) {
+    find(fs, trees, home, with_config, false)
+}
+
+fn find(
+    fs: &dyn FsView,
+    roots: &[PathBuf],
+    home: &Path,
+    with_config: bool,
+    managers: bool,
+) -> (Vec<GitPath>, usize) {
     let mut f = Finder {
         fs,
         home,
         with_config,
+        managers,
         out: Vec::new(),
         modules: 0,
+        listed: 0,
     };
     let mut trees: Vec<PathBuf> = Vec::new();
     for root in roots {
@@ -99,7 +125,7 @@ pub fn protected_paths(
     }
     f.out.sort_by(|a, b| a.path.cmp(&b.path));
     f.out.dedup_by(|a, b| a.path == b.path);
-    f.out
+    (f.out, f.listed)
 }
 
 impl Finder<'_> {
@@ -170,7 +196,9 @@ impl Finder<'_> {
                     hook_dirs.push(h);
                 }
             }
-            self.hook_managers(&hook_dirs, w);
+            if self.managers {
+                self.hook_managers(&hook_dirs, w);
+            }
         }
         if depth < 3 {
             self.nested(&g.join("modules"), depth, true);
@@ -190,6 +218,10 @@ impl Finder<'_> {
     /// Submodules' git directories (`modules/NAME`, where NAME may have slashes: any
     /// directory holding a `HEAD` is one), or linked worktrees' (`worktrees/NAME`).
     fn nested(&mut self, dir: &Path, depth: usize, modules: bool) {
+        if self.fs.kind(dir) != Some(FileKind::Dir) {
+            return;
+        }
+        self.listed += 1;
         let Some(entries) = self.fs.list(dir) else {
             return;
         };
@@ -234,6 +266,10 @@ impl Finder<'_> {
     fn hook_managers(&mut self, hook_dirs: &[PathBuf], w: &Path) {
         let mut text = String::new();
         for dir in hook_dirs {
+            if self.fs.kind(dir) != Some(FileKind::Dir) {
+                continue;
+            }
+            self.listed += 1;
             let Some(entries) = self.fs.list(dir) else {
                 continue;
             };

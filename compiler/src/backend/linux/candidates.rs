@@ -274,6 +274,22 @@ impl Gather<'_> {
             };
             self.path(&rule, found, true, kind);
         }
+        // Git's files in the nested repositories the scan found: the IR knows only the
+        // repositories at the roots, so these are kept read-only here.
+        let git_origin = Origin::BuiltIn(ir_builtin::GIT_FILES);
+        for g in &self.facts.nested_git {
+            let _ = self.through_links(&g.path, &git_origin, Some(Mode::ReadOnly));
+            self.add(Candidate {
+                at: g.path.clone(),
+                mount: self.facts.real_location(&g.path),
+                origin: git_origin.clone(),
+                kind: self.facts.fact(&g.path).kind,
+                missing_kind: if g.dir { StubKind::Dir } else { StubKind::File },
+                force: Some(Mode::ReadOnly),
+                link: None,
+                rebuilt: false,
+            });
+        }
         if fs
             .mandatory_deny_roots
             .iter()

@@ -49,6 +49,9 @@ pub struct HostFacts {
     /// The directories holding a denied file, with their entries, for rebuilding them
     /// (`None`: too many entries, or not listable). See `rebuilt`.
     pub rebuildable: BTreeMap<PathBuf, Option<Vec<super::rebuilt::Entry>>>,
+    /// What git reads config, hooks and commands from in the nested repositories the scan
+    /// found (see [`crate::git`]).
+    pub nested_git: Vec<crate::git::GitPath>,
 }
 
 impl HostFacts {
@@ -200,6 +203,7 @@ impl HostFacts {
             facts.probe(fs, m);
         }
         facts.mandatory_found = mandatory.into_iter().collect();
+        facts.nested_git(ir, fs);
         facts.unlisted.sort();
         facts.unlisted.dedup();
         super::rebuilt::gather(ir, fs, &mut facts, kept);
@@ -211,6 +215,36 @@ impl HostFacts {
             .filter(|(_, c)| !c.is_empty())
             .collect();
         facts
+    }
+
+    /// What git reads config, hooks and commands from in the nested repositories the scan
+    /// found (those at the roots are in the IR already, see [`crate::git`]).
+    fn nested_git(&mut self, ir: &Ir, fs: &dyn FsView) {
+        let mut trees: Vec<PathBuf> = Vec::new();
+        for m in &self.mandatory_found {
+            let tree = if m.ends_with(".git/hooks") {
+                m.parent().and_then(Path::parent)
+            } else if m.file_name().is_some_and(|n| n == ".git") {
+                m.parent()
+            } else {
+                None
+            };
+            if let Some(t) = tree.filter(|t| !ir.fs.mandatory_deny_roots.iter().any(|r| r == t)) {
+                if !trees.iter().any(|x| x == t) {
+                    trees.push(t.to_path_buf());
+                }
+            }
+        }
+        if trees.is_empty() {
+            return;
+        }
+        let (found, listed) =
+            crate::git::protected_paths_nested(fs, &trees, &ir.home, !ir.fs.allow_git_config);
+        self.dirs_listed += listed;
+        for g in found {
+            self.probe(fs, &g.path);
+            self.nested_git.push(g);
+        }
     }
 
     /// The symlinks on the way to `path`: its own chain, or for a missing path those of its

@@ -218,7 +218,13 @@ pub(super) fn plan_filesystem(ir: &Ir, facts: &HostFacts, notes: &mut Vec<Diagno
         if mode == parent && !in_rebuilt {
             continue;
         }
-        let origin = deciding_origin(ir, &c.at, mode, parent, &c.origin);
+        // A forced mode (a `.git` file, git's files in a nested repository, a rebuilt
+        // directory's entries) is there because of the candidate's own origin.
+        let origin = if c.force.is_some() {
+            c.origin.clone()
+        } else {
+            deciding_origin(ir, &c.at, mode, parent, &c.origin)
+        };
         let is_dir = match c.kind {
             _ if c.link.is_some() => false,
             Some(k) => k == FileKind::Dir,
