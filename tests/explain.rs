@@ -181,10 +181,11 @@ fn target_linux_says_what_the_plan_cannot_express_for_the_deciding_rule() {
     // Without --target, or for macOS (whose profile matches the decision exactly), no notes.
     assert!(notes(&["--path", "a.pem", "--access", "read"]).is_empty());
     assert!(notes(&["--path", "a.pem", "--access", "read", "--target", "macos"]).is_empty());
-    // Once a match exists the plan mounts over it; what remains is that later files are not covered.
+    // Once a match exists the plan mounts over it; what remains is that later files are not
+    // covered, and (the command may write its directory) that a replacement by rename shows.
     std::fs::write(dir.path().join("a.pem"), "k").unwrap();
     assert_eq!(
         notes(&["--path", "a.pem", "--access", "read", "--target", "linux"]),
-        ["deny-glob-existing-only"]
+        ["deny-glob-existing-only", "deny-read-file-replaceable"]
     );
 }

@@ -151,3 +151,31 @@ fn without_settings_there_is_no_network_and_no_writes() {
     assert!(!sb.project().join("x").exists());
     assert!(text(&out.stderr).is_empty(), "{}", text(&out.stderr));
 }
+
+/// A `denyRead` entry with a NUL in it names no path the kernel can have: it used to be
+/// accepted and deny nothing. It is a validation error now, so the run does not start.
+#[test]
+fn a_path_entry_with_nul_is_an_error_not_a_silent_no_op() {
+    let sb = Sandbox::new();
+    std::fs::write(sb.project().join("secret.txt"), "SECRET").unwrap();
+    for entry in [
+        r#""secret.txt\u0000""#,
+        r#"{"path":"secret.txt\u0000x","literal":true}"#,
+    ] {
+        sb.settings(&format!(
+            r#"{{"network":{{"allowedDomains":[],"deniedDomains":[]}},
+             "filesystem":{{"denyRead":[{entry}],"allowRead":[],"allowWrite":[],"denyWrite":[]}}}}"#
+        ));
+        let out = sb.run("cat secret.txt");
+        assert!(
+            !text(&out.stdout).contains("SECRET"),
+            "{entry}: the secret was read"
+        );
+        assert_eq!(out.status.code(), Some(1), "{entry}: {}", text(&out.stderr));
+        assert!(
+            text(&out.stderr).contains("NUL"),
+            "{entry}: {}",
+            text(&out.stderr)
+        );
+    }
+}

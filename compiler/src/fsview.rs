@@ -37,6 +37,16 @@ pub trait FsView {
     fn is_symlink(&self, _path: &Path) -> bool {
         false
     }
+    /// The target of the symlink at `path`, as stored (absolute or relative to its directory),
+    /// or `None` if `path` is not a symlink.
+    fn read_link(&self, _path: &Path) -> Option<PathBuf> {
+        None
+    }
+    /// The start of a file's text (at most `limit` bytes, lossily decoded), or `None` if it
+    /// cannot be read. Used to find what git reads (`gitdir:`, `commondir`, `core.hooksPath`).
+    fn read_head(&self, _path: &Path, _limit: usize) -> Option<String> {
+        None
+    }
     /// The entries of a directory (any order), or `None` if it cannot be listed. Used by the
     /// Linux backend's one walk (`HostFacts`); a view that cannot list reports nothing.
     fn list(&self, _dir: &Path) -> Option<Vec<DirEntry>> {
@@ -77,6 +87,21 @@ impl FsView for RealFs {
     fn link_count(&self, path: &Path) -> Option<u64> {
         use std::os::unix::fs::MetadataExt;
         std::fs::metadata(path).ok().map(|m| m.nlink())
+    }
+
+    fn read_link(&self, path: &Path) -> Option<PathBuf> {
+        std::fs::read_link(path).ok()
+    }
+
+    fn read_head(&self, path: &Path, limit: usize) -> Option<String> {
+        use std::io::Read;
+        let file = std::fs::File::open(path).ok()?;
+        if !file.metadata().ok()?.is_file() {
+            return None;
+        }
+        let mut bytes = Vec::new();
+        file.take(limit as u64).read_to_end(&mut bytes).ok()?;
+        Some(String::from_utf8_lossy(&bytes).into_owned())
     }
 
     fn list(&self, dir: &Path) -> Option<Vec<DirEntry>> {
@@ -184,6 +209,10 @@ impl FsView for FakeFs {
         self.entries
             .contains_key(&real)
             .then(|| self.link_counts.get(&real).copied().unwrap_or(1))
+    }
+
+    fn read_link(&self, path: &Path) -> Option<PathBuf> {
+        self.links.get(path).cloned()
     }
 
     fn list(&self, dir: &Path) -> Option<Vec<DirEntry>> {

@@ -36,7 +36,7 @@ pub struct HostRule {
 
 /// Names that are never writable, wherever they appear under a write root or the cwd,
 /// because something outside the sandbox later runs or trusts them.
-pub const MANDATORY_DENY_FILES: [&str; 9] = [
+pub const MANDATORY_DENY_FILES: [&str; 11] = [
     ".gitconfig",
     ".gitmodules",
     ".bashrc",
@@ -46,6 +46,9 @@ pub const MANDATORY_DENY_FILES: [&str; 9] = [
     ".profile",
     ".ripgreprc",
     ".mcp.json",
+    // Claude Code runs the hooks these name, on the host, the next time it starts there.
+    ".claude/settings.json",
+    ".claude/settings.local.json",
 ];
 pub const MANDATORY_DENY_DIRS: [&str; 5] = [
     ".vscode",
@@ -368,6 +371,46 @@ pub fn resolve(
             }
         }
     }
+    // A write root that is the directory part of a protected name (`allowWrite: ["~/.claude"]`
+    // for Claude Code's own state, or `[".git"]`): the globs above start below the root, so
+    // deny the rest of the name inside it (`~/.claude/settings.json`, `.git/hooks`).
+    for rule in &ir.fs.allow_write {
+        if !matches!(rule.origin, Origin::Policy { .. }) || rule.pattern.is_glob() {
+            continue;
+        }
+        let base = rule.pattern.base();
+        for name in &names {
+            let Some((dir, rest)) = name.split_once('/') else {
+                continue;
+            };
+            if base.file_name() != Some(std::ffi::OsStr::new(dir)) {
+                continue;
+            }
+            let protected = base.join(rest);
+            let already = ir
+                .fs
+                .mandatory_deny
+                .iter()
+                .any(|m| m.pattern == PathPattern::Literal(protected.clone()));
+            if !already {
+                ir.fs
+                    .mandatory_deny
+                    .push(builtin_rule(builtin::MANDATORY_DENY, name, protected));
+            }
+        }
+    }
+    // What git reads config, hooks and commands from, in the repositories at the roots.
+    for g in crate::git::protected_paths(fs, &roots, &opts.home, !ir.fs.allow_git_config) {
+        let pattern = PathPattern::Literal(g.path.clone());
+        if ir.fs.mandatory_deny.iter().any(|m| m.pattern == pattern) {
+            continue;
+        }
+        // A directory's spelling ends in `/`, which is how the Linux plan knows its stub kind.
+        let spelled = format!("{}{}", g.path.display(), if g.dir { "/" } else { "" });
+        ir.fs
+            .mandatory_deny
+            .push(builtin_rule(builtin::GIT_FILES, &spelled, g.path));
+    }
     ir.fs.mandatory_deny_roots = roots;
     ir.fs.mandatory_deny_names = names;
 
@@ -462,83 +505,5 @@ impl Ir {
         let s = path.to_string_lossy();
         let abs = crate::path::absolutize(&s, &self.cwd, &self.home);
         crate::path::lexical_normalize(Path::new(&abs))
-    }
-}
-
-impl Ir {
-    /// A stable, readable listing of every rule and its origin (for snapshots and `--debug`).
-    pub fn dump(&self) -> String {
-        use std::fmt::Write;
-        let mut out = String::new();
-        let _ = writeln!(
-            out,
-            "cwd: {}\nhome: {}",
-            self.cwd.display(),
-            self.home.display()
-        );
-        if let Some(p) = &self.settings_path {
-            let _ = writeln!(out, "settings: {}", p.display());
-        }
-        let path_section = |out: &mut String, title: &str, rules: &[PathRule]| {
-            let _ = writeln!(out, "{title}:");
-            for r in rules {
-                let kind = if r.pattern.is_glob() { "glob" } else { "path" };
-                let _ = write!(
-                    out,
-                    "  {kind} {}  <- {}",
-                    r.pattern.display(),
-                    self.describe(&r.origin)
-                );
-                if r.origin.span().is_some() && r.spelled != r.pattern.display() {
-                    let _ = write!(out, " as {:?}", r.spelled);
-                }
-                if let Some(t) = &r.symlink_not_followed {
-                    let _ = write!(out, " (symlink to {} not followed)", t.display());
-                }
-                out.push('\n');
-            }
-        };
-        if self.fs.disabled {
-            out.push_str("filesystem: disabled\n");
-        }
-        path_section(&mut out, "deny read", &self.fs.deny_read);
-        path_section(&mut out, "allow read", &self.fs.allow_read);
-        path_section(&mut out, "allow write", &self.fs.allow_write);
-        path_section(&mut out, "deny write", &self.fs.deny_write);
-        let _ = writeln!(
-            out,
-            "mandatory deny: {} names under {} (search depth {})",
-            self.fs.mandatory_deny_names.join(" "),
-            self.fs
-                .mandatory_deny_roots
-                .iter()
-                .map(|r| r.display().to_string())
-                .collect::<Vec<_>>()
-                .join(", "),
-            self.fs.mandatory_deny_search_depth
-        );
-        let host_section = |out: &mut String, title: &str, rules: &[HostRule]| {
-            let _ = writeln!(out, "{title}:");
-            for r in rules {
-                let _ = writeln!(out, "  {}  <- {}", r.pattern, self.describe(&r.origin));
-            }
-        };
-        host_section(&mut out, "denied hosts", &self.net.denied);
-        host_section(&mut out, "allowed hosts", &self.net.allowed);
-        for (k, v) in &self.net.denied_reasons {
-            let _ = writeln!(out, "  reason for {k}: {v}");
-        }
-        if !self.net.allow_unix_sockets.is_empty() {
-            path_section(&mut out, "unix sockets", &self.net.allow_unix_sockets);
-        }
-        let n = &self.net;
-        let p = &self.process;
-        let _ = writeln!(
-            out,
-            "options: allowAllUnixSockets={} allowLocalBinding={} httpProxyPort={:?} socksProxyPort={:?} weakerNested={} weakerNetwork={} nestedUserNs={} appleEvents={} pty={}",
-            n.allow_all_unix_sockets, n.allow_local_binding, n.http_proxy_port, n.socks_proxy_port,
-            p.weaker_nested_sandbox, p.weaker_network_isolation, p.allow_nested_user_namespaces, p.allow_apple_events, p.allow_pty
-        );
-        out
     }
 }

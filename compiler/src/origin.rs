@@ -30,6 +30,9 @@ pub mod builtin {
     /// srt's own state directory (run records, the stub lock), when a write root covers it:
     /// a command that could write there could make the next run delete the user's files.
     pub const STATE_DIR: &str = "srt-state";
+    /// The files git reads config, hooks and commands from, found in the repositories at
+    /// the working directory and the write roots (see `crate::git`).
+    pub const GIT_FILES: &str = "git-files";
     /// Nothing in the policy matched; the default for that access applied.
     pub const DEFAULT: &str = "default";
     /// `filesystem.disabled: true` lifts every filesystem rule.
@@ -44,6 +47,9 @@ pub mod builtin {
             }
             SETTINGS_FILE => "the settings file in use: the sandbox must not rewrite its own policy",
             STATE_DIR => "srt's state directory (run records, the stub lock): the sandbox must not write what srt's cleanup trusts",
+            GIT_FILES => {
+                "a file git reads config, hooks or commands from (a submodule's or worktree's config, commondir, core.hooksPath, a hook manager's configuration): the host's next git command would run what it says, so it is never writable"
+            }
             FILESYSTEM_DISABLED => "filesystem.disabled is true: no filesystem rule applies",
             _ => "nothing in the policy matched, so the default applied",
         }

@@ -168,8 +168,8 @@ fn path_table() {
         (
             "/home/dev/project/.claude/settings.json",
             Write,
-            true,
-            "filesystem.allowWrite",
+            false,
+            "mandatory-deny",
         ),
         (
             "/home/dev/project/.vscode/settings.json",

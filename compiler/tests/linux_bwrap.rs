@@ -162,7 +162,8 @@ probe settings sh -c 'echo x >> .srt.json'
 probe bashrc sh -c 'echo x > .bashrc'
 probe vscode mkdir .vscode/x
 probe claude_commands mkdir -p .claude/commands/x
-probe claude_other sh -c 'echo x > .claude/settings.json'
+probe claude_settings sh -c 'echo x > .claude/settings.json'
+probe claude_other sh -c 'echo x > .claude/notes.md'
 probe hooks sh -c 'echo x > .git/hooks/pre-commit'
 probe git_config sh -c 'echo x >> .git/config'
 probe rename_git mv .git moved
@@ -172,7 +173,7 @@ probe list_secret sh -c 'test -z \"$(ls -A secret)\"'
 probe write_secret sh -c 'echo x > secret/new'
 probe chmod_secret chmod 777 secret
 probe read_src cat src/main.rs
-rm -f new.txt out/new.txt .claude/settings.json
+rm -f new.txt out/new.txt .claude/notes.md
 "
     );
     let r = sb.run(&plan, &script);
@@ -187,6 +188,7 @@ rm -f new.txt out/new.txt .claude/settings.json
         ("bashrc", "denied"),
         ("vscode", "denied"),
         ("claude_commands", "denied"),
+        ("claude_settings", "denied"),
         ("claude_other", "ok"),
         ("hooks", "denied"),
         ("git_config", "denied"),

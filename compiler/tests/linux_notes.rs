@@ -162,6 +162,12 @@ const CASES: &[Case] = &[
         labelled: true,
     },
     Case {
+        code: "deny-read-file-replaceable",
+        bad: r#"{"filesystem":{"denyRead":["./app.log"],"allowWrite":["."]}}"#,
+        good: r#"{"filesystem":{"denyRead":["./app.log"],"allowWrite":["./logs"]}}"#,
+        labelled: true,
+    },
+    Case {
         code: "tmpdir-not-writable",
         bad: r#"{"filesystem":{"denyWrite":["/tmp"]}}"#,
         good: r#"{"filesystem":{"denyWrite":["/tmp/cache"]}}"#,
@@ -251,6 +257,31 @@ fn every_note_fires_where_its_page_says_and_its_remedy_silences_it() {
         .iter()
         .any(|n| n.code == "walk-incomplete"));
     fired.insert("walk-incomplete");
+
+    // A dangling link where a protected name goes, in a directory the command may write, to a
+    // target the command could create.
+    let dangling = host().link(format!("{CWD}/.zshrc"), format!("{CWD}/zshrc-target"));
+    let refused = notes(json, &dangling);
+    let n = refused
+        .iter()
+        .find(|n| n.code == "dangling-symlink")
+        .unwrap();
+    assert_eq!(n.severity, srt_schema::Severity::Error);
+    assert!(n.message.contains("/home/dev/project/.zshrc"), "{n:?}");
+    assert!(n
+        .help
+        .as_deref()
+        .unwrap_or("")
+        .contains("rm /home/dev/project/.zshrc"));
+    let read_only = r#"{"filesystem":{"allowWrite":[]}}"#;
+    assert!(!notes(read_only, &dangling)
+        .iter()
+        .any(|n| n.code == "dangling-symlink"));
+
+    assert_eq!(
+        srt_compiler::backend::linux::REFUSAL_CODES,
+        ["dangling-symlink"]
+    );
 
     let all: BTreeSet<&str> = NOTE_CODES.iter().copied().collect();
     assert_eq!(fired, all, "a code has no case here");

@@ -71,9 +71,9 @@ fn the_init_is_pid_1_and_bridges_only_when_a_host_may_be_reached() {
     assert!(args.ends_with(&split("--seccomp-fd 7 -- true")));
 }
 
-/// On a terminal srt's init runs without proxies too (it keeps the terminal's signals from
-/// bwrap and relays stops): `--as-pid-1` and the init's binary, but no bridge, no socket
-/// directory and no proxy environment.
+/// On a terminal without proxies the init (PID 1 of every sandbox) keeps the terminal's
+/// signals from bwrap and relays stops: `--as-pid-1` and the init's binary, but no bridge, no
+/// socket directory and no proxy environment.
 #[test]
 fn a_terminal_run_has_an_init_without_proxies() {
     let fs = FakeFs::new().dir("/home/dev/project");
@@ -83,13 +83,10 @@ fn a_terminal_run_has_an_init_without_proxies() {
     let mut opts = common::options();
     opts.terminal = true;
     let plan = srt_compiler::backend::linux::plan(&ir, &facts, &opts);
-    assert!(plan.init && plan.terminal && !plan.proxies);
-    let tail = TAIL.replace("--cap-drop", "--as-pid-1 --cap-drop");
+    assert!(plan.terminal && !plan.bridges);
     assert_eq!(
         argv(&plan),
-        split(&format!(
-            "--ro-bind / / --dev /dev --proc /proc {tail} --ro-bind /usr/bin/srt /usr/bin/srt"
-        ))
+        split(&format!("--ro-bind / / --dev /dev --proc /proc {TAIL}"))
     );
     let args: Vec<String> = plan
         .bwrap_args_for(Some(7), &["true".into()])
@@ -169,7 +166,10 @@ fn mount_order_follows_the_contract() {
         [
             ".claude/agents",
             ".claude/commands",
+            ".claude/settings.json",
+            ".claude/settings.local.json",
             ".git/config",
+            ".git/config.worktree",
             ".git/hooks",
             "Cargo.lock",
             "sub/Cargo.lock",

@@ -162,6 +162,7 @@ proptest! {
             if got == State::Kernel {
                 continue;
             }
+
             prop_assert_eq!(got, decided(&ir, p), "path {} with policy {}\nargv {:?}", p.display(), json, plan.argv());
         }
     }

@@ -7,7 +7,7 @@
 use std::collections::{BTreeSet, HashSet};
 use std::path::Path;
 
-use srt_compiler::backend::linux::NOTE_CODES;
+use srt_compiler::backend::linux::{NOTE_CODES, REFUSAL_CODES};
 use srt_compiler::backend::macos::ERROR_CODES;
 use srt_compiler::{FakeFs, ResolveOptions};
 use srt_lints::{check, registry, Kind, Level, LevelConfig, Target};
@@ -169,7 +169,13 @@ fn every_code_the_front_end_emits_is_registered() {
     }
     assert!(found.len() >= 10, "found only {found:?}");
     // The backends' codes, which they list themselves.
-    found.extend(NOTE_CODES.iter().chain(ERROR_CODES).map(|c| c.to_string()));
+    found.extend(
+        NOTE_CODES
+            .iter()
+            .chain(REFUSAL_CODES)
+            .chain(ERROR_CODES)
+            .map(|c| c.to_string()),
+    );
     // Codes the bad fixtures produce.
     for entry in std::fs::read_dir(root.join("snapshots/policies/bad")).unwrap() {
         let path = entry.unwrap().path();
@@ -195,6 +201,7 @@ fn the_backend_codes_are_exactly_the_backends_lists() {
         .iter()
         .map(|c| (*c, Level::Note))
         .chain(ERROR_CODES.iter().map(|c| (*c, Level::Deny)))
+        .chain(REFUSAL_CODES.iter().map(|c| (*c, Level::Deny)))
         .collect();
     assert_eq!(registered, listed);
 }

@@ -71,6 +71,9 @@ pub enum RunError {
     #[error("cannot sandbox: {cause}")]
     #[diagnostic(code(srt::run::sandbox_setup), help("{fix}"))]
     Setup { cause: String, fix: String },
+    #[error("srt refuses to run: {cause}")]
+    #[diagnostic(code(srt::run::refused), help("{fix}"))]
+    Refused { cause: String, fix: String },
 }
 
 /// The init's host pid, for the signal forwarder (0 until the sandbox has started).
@@ -260,6 +263,17 @@ pub fn run(req: RunRequest) -> Result<i32, RunError> {
         socket_ids,
         terminal.is_some(),
     );
+    if let Some(refusal) = plan.refusals().next() {
+        let err = RunError::Refused {
+            cause: refusal.message.clone(),
+            fix: refusal.help.clone().unwrap_or_default(),
+        };
+        record.finish();
+        if let Some(p) = proxies {
+            p.shutdown();
+        }
+        return Err(err);
+    }
     if plan.bridges {
         merge_java_tool_options(&mut plan);
     }

@@ -418,6 +418,7 @@ fn path_entry_checks(root: &Json, diags: &mut Vec<Diagnostic>) {
                         .with_label(item.span, "empty path")
                         .with_help("write \".\" for the current directory"),
                 ),
+                JsonKind::String(s) if s.contains('\0') => diags.push(nul_in_path(&name, item.span)),
                 JsonKind::String(s) => {
                     if is_deny && has_glob(s) && (s.starts_with('/') || s.starts_with('~')) && s.ends_with('/') {
                         let trimmed = s.trim_end_matches('/');
@@ -446,6 +447,16 @@ fn path_entry_checks(root: &Json, diags: &mut Vec<Diagnostic>) {
     }
 }
 
+/// A path with a NUL names nothing the kernel can open: a deny would deny nothing.
+fn nul_in_path(name: &str, span: Span) -> Diagnostic {
+    Diagnostic::error(
+        "invalid-path-entry",
+        format!("{name}: a path cannot contain a NUL character (\\u0000); as written the entry names no file, so it would protect nothing"),
+    )
+    .with_label(span, "NUL in the path")
+    .with_help("remove the \\u0000 from the entry")
+}
+
 fn literal_entry_checks(name: &str, item: &Json, members: &[Member], diags: &mut Vec<Diagnostic>) {
     for m in members {
         match m.key.value.as_str() {
@@ -454,6 +465,9 @@ fn literal_entry_checks(name: &str, item: &Json, members: &[Member], diags: &mut
                     Diagnostic::error("empty-path", format!("{name}.path: path cannot be empty"))
                         .with_label(m.value.span, "empty path"),
                 ),
+                JsonKind::String(s) if s.contains('\0') => {
+                    diags.push(nul_in_path(&format!("{name}.path"), m.value.span));
+                }
                 JsonKind::String(_) => {}
                 _ => diags.push(
                     Diagnostic::error(

@@ -66,6 +66,8 @@ pub enum Difference {
     SettingsFileNotWritable,
     /// Among the read rules that match, the most specific decides, wherever it sits.
     MostSpecificReadRuleWins,
+    /// Claude Code's `.claude/settings.json` and `settings.local.json` are protected names.
+    ClaudeSettingsNotWritable,
 }
 
 impl Difference {
@@ -79,6 +81,7 @@ impl Difference {
             Difference::MandatoryDirectoryItself => "### A mandatory directory is denied itself",
             Difference::SettingsFileNotWritable => "### The settings file is not writable",
             Difference::MostSpecificReadRuleWins => "### The most specific read rule wins",
+            Difference::ClaudeSettingsNotWritable => "### Claude Code's settings are not writable",
         }
     }
 
@@ -90,6 +93,7 @@ impl Difference {
             Difference::MandatoryDirectoryItself => "mandatory-directory-itself",
             Difference::SettingsFileNotWritable => "settings-file-not-writable",
             Difference::MostSpecificReadRuleWins => "most-specific-read-rule-wins",
+            Difference::ClaudeSettingsNotWritable => "claude-settings-not-writable",
         }
     }
 }
@@ -199,7 +203,6 @@ pub fn rows(proxy_ports: &dyn Fn(&str) -> u16) -> Vec<Row> {
             (w, "/Users/dev/project/a/.idea/workspace.xml", false),
             (w, "/Users/dev/project/.claude/commands/x.md", false),
             (w, "/Users/dev/project/.claude/agents/x.md", false),
-            (w, "/Users/dev/project/.claude/settings.json", writable_cwd),
             (w, "/Users/dev/project/.git/hooks/pre-commit", false),
             (w, "/Users/dev/project/.git/config", false),
             (w, "/Users/dev/project/.git/HEAD", writable_cwd),
@@ -212,6 +215,11 @@ pub fn rows(proxy_ports: &dyn Fn(&str) -> u16) -> Vec<Row> {
             (u, "/Users/", false),
         ] {
             add(cfg, file(op, path), both, both, None);
+        }
+        for name in ["settings.json", "settings.local.json"] {
+            let path = format!("/Users/dev/project/.claude/{name}");
+            let d = writable_cwd.then_some(ClaudeSettingsNotWritable);
+            add(cfg, file(w, &path), writable_cwd, false, d);
         }
         // A nested `.vscode` directory: the npm srt denies what is inside it, srt the
         // directory too.
@@ -457,6 +465,12 @@ pub fn classify(ir: &Ir, req: &Request, npm: bool) -> Option<Difference> {
     }
     if writing && npm && ir.settings_path.as_deref() == Some(path) {
         return Some(Difference::SettingsFileNotWritable);
+    }
+    let claude_settings = [".claude/settings.json", ".claude/settings.local.json"]
+        .iter()
+        .any(|n| path.ends_with(n));
+    if writing && npm && claude_settings {
+        return Some(Difference::ClaudeSettingsNotWritable);
     }
     None
 }

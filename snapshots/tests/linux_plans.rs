@@ -25,6 +25,8 @@ const BUILT_INS: &[&str] = &[
     "proxy-sockets",
     "init",
     "srt-state",
+    "link-pins",
+    "git-files",
 ];
 
 fn fixtures(dir: &str) -> Vec<PathBuf> {

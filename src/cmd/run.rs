@@ -205,6 +205,9 @@ fn run_sandboxed(
 /// `srt __init`: run by bubblewrap as PID 1 inside the sandbox (see `srt_runtime::init`).
 #[derive(Debug, clap::Args)]
 pub struct InitArgs {
+    /// Mount this symlink on itself before the command starts, so it cannot be replaced.
+    #[arg(long = "pin-link", value_name = "PATH")]
+    pub link_pins: Vec<PathBuf>,
     /// Listen on 127.0.0.1:PORT (and [::1]:PORT) and relay to the Unix socket SOCKET, which
     /// must be a socket of this user with device DEV and inode INO (checked before the command
     /// starts; connections then go through the descriptor opened for the check).
@@ -250,6 +253,7 @@ pub fn init(args: InitArgs) -> anyhow::Result<ExitCode> {
         None => None,
     };
     let status = run(InitConfig {
+        link_pins: args.link_pins,
         bridges,
         filter,
         argv: args.argv,

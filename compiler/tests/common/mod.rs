@@ -66,16 +66,22 @@ pub fn simulate(plan: &LinuxPlan) -> Vec<(PathBuf, State)> {
                 assert_eq!(w[1], w[2]);
                 (&w[2], State::Writable)
             }
+            // A rebuilt directory (around a denied file) is readable, with its entries bound
+            // back one by one; a new name in it cannot be created: read-only.
+            "--perms" if a.effect.starts_with("rebuilt") => (&w[3], State::ReadOnly),
             "--perms" => {
                 assert_eq!(w[2], "--tmpfs");
                 (&w[3], State::Hidden)
             }
             "--dev" | "--proc" => (&w[1], State::Kernel),
+            // A symlink recreated in a rebuilt directory: it reads as its target, read-only
+            // at its own name.
+            "--symlink" => (&w[2], State::ReadOnly),
             "--remount-ro" => {
                 // Non-recursive: only an empty directory of our own is sealed.
                 assert!(table
                     .iter()
-                    .any(|(p, s)| p == Path::new(&w[1]) && *s == State::Hidden));
+                    .any(|(p, s)| p == Path::new(&w[1]) && *s != State::Writable));
                 continue;
             }
             _ => continue,

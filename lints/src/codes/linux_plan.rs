@@ -65,6 +65,13 @@ crate::declare_code! {
     /// name of the mandatory denies, that is a symlink. bwrap follows a symlink when it
     /// mounts, so the Linux plan mounts the deny on the file or directory the link leads to.
     ///
+    /// The link itself, where it sits in a directory the command may write, is pinned:
+    /// srt's init mounts it on itself before the command starts (`srt compile` lists it
+    /// under "link pins"), so the command cannot remove or replace it and put a directory of
+    /// its own under the protected name. The same holds for every link on the way to the
+    /// path (a chain, or a linked directory above it) and for a missing protected name
+    /// under a linked directory (its stub goes in the target).
+    ///
     /// ### Why is this bad
     /// The deny is wider than spelled: the target is hidden (or read-only) at its own path
     /// and through every other path that leads to it. That is usually what is meant, but it
@@ -363,5 +370,65 @@ crate::declare_code! {
         kind: Backend,
         level: Note,
         summary: "a denied file has other hard links, through which it can still be read or written",
+    }
+}
+
+crate::declare_code! {
+    /// ### What it does
+    /// Notes a `denyRead` file (or a file a deny glob matches) that is hidden by a mount on
+    /// the file itself, because the command may write its directory or the directory has
+    /// more than 32 entries (or the plan has rebuilt 64 entries' worth of directories
+    /// already: each entry is a bind mount, about 0.45 ms). A mount stays on the file that existed when the sandbox
+    /// started: when the host replaces it by rename during the run (an editor's atomic save,
+    /// a tool rewriting its credentials file), the new file is not under the mount, and the
+    /// command can read it until the run ends. Where the directory is read-only in the
+    /// sandbox and small enough, srt rebuilds it instead (an empty read-only directory with
+    /// every other entry bound back), and nothing renamed into it later shows: no note then.
+    ///
+    /// ### Why is this bad
+    /// A secret the host rewrites while a long command runs (a refreshed token) is readable.
+    ///
+    /// ### Example
+    /// Bad, where the command may write the project:
+    /// ```text
+    /// "denyRead": ["./.env"], "allowWrite": ["."]
+    /// ```
+    /// Use instead: keep secrets in a directory the command may not write (`~/.config/app`),
+    /// or deny the directory that holds them.
+    pub DENY_READ_FILE_REPLACEABLE {
+        code: "deny-read-file-replaceable",
+        kind: Backend,
+        level: Note,
+        summary: "a denied file is hidden by a mount on the file; a replacement by rename during the run is readable",
+    }
+}
+
+crate::declare_code! {
+    /// ### What it does
+    /// Refuses a plan where a symlink on the way to a protected path leads nowhere (its
+    /// target does not exist) to a place the command could create, or cannot be followed (a
+    /// loop, more than 40 links), in a directory the command may write: a `.bashrc` or `.git`
+    /// left dangling by an earlier run, or planted. bwrap cannot mount on such a link, and srt
+    /// will not create files where a link points. `srt run` stops before the command starts,
+    /// naming the link; `srt compile` prints the plan with the error and exits 1. A link whose
+    /// target the command cannot create (its directory is read-only in the sandbox, as spelled
+    /// and as resolved) is not refused: it is pinned, and the name leads nowhere for the whole
+    /// run (anyone can leave such a link under a shared write root such as `/tmp`).
+    ///
+    /// ### Why is this bad
+    /// Without the mount the protected name would be open: the command could create the
+    /// link's target and so write what the host reads under the protected name.
+    ///
+    /// ### Example
+    /// Bad, when `./.zshrc` is a symlink to `/nowhere/zshrc`:
+    /// ```text
+    /// "allowWrite": ["."]
+    /// ```
+    /// Use instead: remove the link (`rm .zshrc`), or create what it points to.
+    pub DANGLING_SYMLINK {
+        code: "dangling-symlink",
+        kind: Backend,
+        level: Deny,
+        summary: "a symlink where a protected name goes leads nowhere; the run is refused",
     }
 }

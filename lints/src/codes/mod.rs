@@ -51,6 +51,8 @@ pub static ALL: &[&crate::Lint] = &[
     &TMPDIR_MISSING,
     &TMPDIR_NOT_WRITABLE,
     &DENY_HARD_LINKED,
+    &DENY_READ_FILE_REPLACEABLE,
+    &DANGLING_SYMLINK,
     // The macOS profile's errors.
     &SEATBELT_UNREPRESENTABLE,
     &SEATBELT_PATH_NOT_UTF8,

@@ -206,7 +206,8 @@ crate::declare_code! {
     /// ### What it does
     /// Rejects a malformed filesystem entry: a `{ "path", "literal" }` object with
     /// `literal` other than `true` or a missing member, a deny glob ending in `/` (which can
-    /// match no path), or a glob srt cannot translate.
+    /// match no path), a path with a NUL character (`\u0000`, which no file name can hold),
+    /// or a glob srt cannot translate.
     ///
     /// ### Why is this bad
     /// The entry cannot do what it says; a deny that matches nothing fails open.

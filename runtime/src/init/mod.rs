@@ -6,6 +6,7 @@
 //! process, and exits with the command's status.
 
 pub mod bridge;
+pub mod pins;
 pub mod supervise;
 
 use std::ffi::OsString;
@@ -17,6 +18,8 @@ pub use supervise::Filter;
 
 /// What the init does, as the host tells it on the command line.
 pub struct InitConfig {
+    /// Symlinks to mount on themselves before anything else (see [`pins`]).
+    pub link_pins: Vec<std::path::PathBuf>,
     pub bridges: Vec<Bridge>,
     pub filter: Option<Filter>,
     pub argv: Vec<OsString>,
@@ -32,10 +35,16 @@ pub enum InitError {
     Dumpable(std::io::Error),
     #[error("cannot keep the init's descriptors from the command: {0}")]
     Descriptors(std::io::Error),
+    #[error("{0}; the command was not started")]
+    Pins(#[from] pins::PinError),
 }
 
 /// Runs the init; returns the exit status to exit with.
 pub fn run(cfg: InitConfig) -> Result<i32, InitError> {
+    // First, while this is the only thread: the link pins, then every capability dropped
+    // (bounding and ambient sets too), so neither the bridges nor the command hold any.
+    pins::pin_links(&cfg.link_pins)?;
+    pins::drop_all_capabilities()?;
     // The init keeps AF_UNIX (its bridge needs it) while the command is filtered: a command
     // that could ptrace the init, read its memory or take its descriptors would get AF_UNIX
     // back. Non-dumpable processes refuse all of that to same-uid peers.

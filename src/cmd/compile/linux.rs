@@ -43,6 +43,8 @@ pub fn run(args: &super::Args) -> anyhow::Result<ExitCode> {
         };
     }
     let mut plan = plan(ir, &facts, &opts);
+    // A plan `srt run` would refuse is printed, with the reason, and fails.
+    let refused = plan.refusals().next().is_some();
     let mut notes = resolved.notes.clone();
     notes.append(&mut plan.notes);
     plan.notes = notes;
@@ -51,5 +53,9 @@ pub fn run(args: &super::Args) -> anyhow::Result<ExitCode> {
         _ => plan.render_text(ir),
     };
     crate::output::stdout(&text);
-    Ok(ExitCode::SUCCESS)
+    Ok(if refused {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }

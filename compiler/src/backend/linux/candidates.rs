@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use srt_schema::Diagnostic;
 
 use super::facts::HostFacts;
+use super::links::LinkChain;
 use super::mounts::Mode;
 use super::notes::{self as code, note, note_at};
 use super::StubKind;
@@ -29,6 +30,10 @@ pub(super) struct Candidate {
     pub missing_kind: StubKind,
     /// A mode that overrides the decision (a `.git` file is kept a file).
     pub force: Option<Mode>,
+    /// Recreate this symlink (an entry of a rebuilt directory) rather than bind it.
+    pub link: Option<PathBuf>,
+    /// An empty directory whose entries are bound back one by one (see `rebuilt`).
+    pub rebuilt: bool,
 }
 
 pub(super) fn is_kernel_fs(p: &Path) -> bool {
@@ -40,6 +45,16 @@ pub(super) struct Gather<'a> {
     pub facts: &'a HostFacts,
     pub notes: &'a mut Vec<Diagnostic>,
     pub out: BTreeMap<PathBuf, Candidate>,
+    /// Protected paths reached through symlinks.
+    pub links: Vec<ThroughLinks>,
+}
+
+/// A protected path and the symlinks on the way to it.
+pub(super) struct ThroughLinks {
+    pub at: PathBuf,
+    pub origin: Origin,
+    pub force: Option<Mode>,
+    pub chain: LinkChain,
 }
 
 impl Gather<'_> {
@@ -59,21 +74,28 @@ impl Gather<'_> {
         }
         let fact = self.facts.fact(at);
         let mut mount = at.to_path_buf();
-        if let Some(real) = fact.real.as_ref().filter(|r| *r != at) {
+        // A deny lands where the path really is, even when it is missing (a stub for
+        // `.git/config` goes in the linked repository, not through the link).
+        let real = if deny {
+            Some(self.facts.real_location(at))
+        } else {
+            fact.real.clone()
+        };
+        if let Some(real) = real.as_ref().filter(|r| *r != at) {
             if !deny {
                 self.notes.push(note_at(&rule.origin, code::SYMLINK_ALLOW_SKIPPED, format!(
                     "{who}: {} is a symlink to {}; binding it would grant the target, so it is left as it is", at.display(), real.display())));
                 return;
             }
-            self.notes.push(note_at(
-                &rule.origin,
-                code::SYMLINK_DENY_TARGET,
-                format!(
-                    "{who}: {} is a symlink; the deny is mounted on its target, {}",
-                    at.display(),
-                    real.display()
-                ),
-            ));
+            let message = format!(
+                "{who}: {} leads through a symlink; the deny is mounted on its target, {}",
+                at.display(),
+                real.display()
+            );
+            if !self.notes.iter().any(|n| n.message == message) {
+                self.notes
+                    .push(note_at(&rule.origin, code::SYMLINK_DENY_TARGET, message));
+            }
             mount = real.clone();
         }
         if fact.kind.is_none() && !deny && rule.origin.span().is_some() {
@@ -86,6 +108,10 @@ impl Gather<'_> {
                     "{who}: {} does not exist, so there is nothing to bind; the command cannot create it", at.display())));
             }
         }
+        if deny && self.through_links(at, &rule.origin, None) {
+            // Through a link that leads nowhere: nothing can be mounted (see `links::pins`).
+            return;
+        }
         self.add(Candidate {
             at: at.to_path_buf(),
             mount,
@@ -93,7 +119,26 @@ impl Gather<'_> {
             kind: fact.kind,
             missing_kind,
             force: None,
+            link: None,
+            rebuilt: false,
         });
+    }
+
+    /// Records the symlinks on the way to a protected `at`, for the link pins. Returns whether
+    /// one of them leads nowhere (or cannot be followed).
+    fn through_links(&mut self, at: &Path, origin: &Origin, force: Option<Mode>) -> bool {
+        let chain = self.facts.links_to(at);
+        if chain.is_empty() {
+            return false;
+        }
+        let broken = chain.dangling.is_some() || chain.unresolved.is_some();
+        self.links.push(ThroughLinks {
+            at: at.to_path_buf(),
+            origin: origin.clone(),
+            force,
+            chain,
+        });
+        broken
     }
 
     pub fn rule(&mut self, rule: &PathRule, deny: bool) {
@@ -172,6 +217,7 @@ impl Gather<'_> {
             if git_kind == Some(FileKind::File) {
                 // A worktree's or submodule's `.git` file: kept a file, so it cannot become
                 // a directory with hooks.
+                let _ = self.through_links(&dot_git, &origin, Some(Mode::ReadOnly));
                 self.add(Candidate {
                     at: dot_git.clone(),
                     mount: dot_git,
@@ -179,6 +225,8 @@ impl Gather<'_> {
                     kind: Some(FileKind::File),
                     missing_kind: StubKind::File,
                     force: Some(Mode::ReadOnly),
+                    link: None,
+                    rebuilt: false,
                 });
             }
         }
@@ -187,14 +235,60 @@ impl Gather<'_> {
                 "the protected names missing at {} are not stubbed (only the working directory and the home directory get stubs); the command could create them there",
                 unstubbed.iter().map(|r| r.display().to_string()).collect::<Vec<_>>().join(", "))));
         }
+        // Protected paths named outright: a write root inside a protected name, or one that
+        // is the directory part of one (`~/.claude` → `~/.claude/settings.json`).
+        for rule in fs.mandatory_deny.iter() {
+            if let PathPattern::Literal(p) = &rule.pattern {
+                let kind = if rule.spelled.ends_with('/')
+                    || MANDATORY_DENY_DIRS.iter().any(|d| p.ends_with(d))
+                {
+                    StubKind::Dir
+                } else {
+                    StubKind::File
+                };
+                self.path(rule, p, true, kind);
+            }
+        }
         for found in &self.facts.mandatory_found {
             let name = found.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            if name == ".git" {
+                // A nested repository's `.git` file (a submodule, a worktree): kept a file
+                // that says what it says now.
+                let _ = self.through_links(found, &origin, Some(Mode::ReadOnly));
+                self.add(Candidate {
+                    at: found.clone(),
+                    mount: self.facts.real_location(found),
+                    origin: origin.clone(),
+                    kind: Some(FileKind::File),
+                    missing_kind: StubKind::File,
+                    force: Some(Mode::ReadOnly),
+                    link: None,
+                    rebuilt: false,
+                });
+                continue;
+            }
             let kind = if name == "hooks" {
                 StubKind::Dir
             } else {
                 kind_of(name)
             };
             self.path(&rule, found, true, kind);
+        }
+        // Git's files in the nested repositories the scan found: the IR knows only the
+        // repositories at the roots, so these are kept read-only here.
+        let git_origin = Origin::BuiltIn(ir_builtin::GIT_FILES);
+        for g in &self.facts.nested_git {
+            let _ = self.through_links(&g.path, &git_origin, Some(Mode::ReadOnly));
+            self.add(Candidate {
+                at: g.path.clone(),
+                mount: self.facts.real_location(&g.path),
+                origin: git_origin.clone(),
+                kind: self.facts.fact(&g.path).kind,
+                missing_kind: if g.dir { StubKind::Dir } else { StubKind::File },
+                force: Some(Mode::ReadOnly),
+                link: None,
+                rebuilt: false,
+            });
         }
         if fs
             .mandatory_deny_roots

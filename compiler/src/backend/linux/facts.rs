@@ -8,10 +8,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 
-use crate::fsview::{EntryKind, FileKind, FsView};
+use crate::fsview::{DirEntry, EntryKind, FileKind, FsView};
 use crate::glob::GlobRegex;
 use crate::ir::{Ir, PathRule};
 use crate::path::PathPattern;
+
+use super::links::{chain, LinkChain};
 
 /// What is at one path.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -43,6 +45,15 @@ pub struct HostFacts {
     pub root_entries: Vec<PathBuf>,
     /// How many directories the walk listed (for the benchmark and `--debug`).
     pub dirs_listed: usize,
+    /// For each path above that is reached through a symlink (or is one): the links on the
+    /// way. A missing path's links are those of its ancestors in `paths`.
+    pub links: BTreeMap<PathBuf, LinkChain>,
+    /// The directories holding a denied file, with their entries, for rebuilding them
+    /// (`None`: too many entries, or not listable). See `rebuilt`.
+    pub rebuildable: BTreeMap<PathBuf, Option<Vec<super::rebuilt::Entry>>>,
+    /// What git reads config, hooks and commands from in the nested repositories the scan
+    /// found (see [`crate::git`]).
+    pub nested_git: Vec<crate::git::GitPath>,
 }
 
 impl HostFacts {
@@ -134,6 +145,11 @@ impl HostFacts {
             }
             facts.probe(fs, &dir.join(".git"));
         }
+        for rule in &ir.fs.mandatory_deny {
+            if let PathPattern::Literal(p) = &rule.pattern {
+                facts.probe(fs, p);
+            }
+        }
         if let Some(p) = &ir.settings_path {
             facts.probe(fs, p);
         }
@@ -154,15 +170,30 @@ impl HostFacts {
                 facts.probe(fs, &p);
             }
         }
+        // The listings a rebuilt directory needs are kept from the walk, so that no
+        // directory is listed twice (see `rebuilt`).
+        let keep = super::rebuilt::literal_parents(ir, &facts);
+        let deny_globs: BTreeSet<&str> = ir
+            .fs
+            .deny_read
+            .iter()
+            .filter_map(|r| match &r.pattern {
+                PathPattern::Glob { glob, .. } => Some(glob.as_str()),
+                PathPattern::Literal(_) => None,
+            })
+            .collect();
         let mut walk = Walk {
             fs,
             ir,
             jobs: &jobs,
             found: BTreeMap::new(),
             mandatory: BTreeSet::new(),
+            keep: &keep,
+            deny_globs: &deny_globs,
+            kept: BTreeMap::new(),
         };
         facts.dirs_listed = walk.run(&mut facts.unlisted);
-        let (found, mandatory) = (walk.found, walk.mandatory);
+        let (found, mandatory, kept) = (walk.found, walk.mandatory, walk.kept);
         for job in &jobs {
             if let What::Glob(g, _) = &job.what {
                 facts.globs.entry(g.clone()).or_default();
@@ -178,9 +209,89 @@ impl HostFacts {
             facts.probe(fs, m);
         }
         facts.mandatory_found = mandatory.into_iter().collect();
+        facts.nested_git(ir, fs);
         facts.unlisted.sort();
         facts.unlisted.dedup();
+        super::rebuilt::gather(ir, fs, &mut facts, kept);
+        facts.links = facts
+            .paths
+            .iter()
+            .filter(|(p, f)| f.symlink || f.real.as_ref().is_some_and(|r| r != *p))
+            .map(|(p, _)| (p.clone(), chain(fs, p)))
+            .filter(|(_, c)| !c.is_empty())
+            .collect();
         facts
+    }
+
+    /// What git reads config, hooks and commands from in the nested repositories the scan
+    /// found (those at the roots are in the IR already, see [`crate::git`]).
+    fn nested_git(&mut self, ir: &Ir, fs: &dyn FsView) {
+        let mut trees: Vec<PathBuf> = Vec::new();
+        for m in &self.mandatory_found {
+            let tree = if m.ends_with(".git/hooks") {
+                m.parent().and_then(Path::parent)
+            } else if m.file_name().is_some_and(|n| n == ".git") {
+                m.parent()
+            } else {
+                None
+            };
+            if let Some(t) = tree.filter(|t| !ir.fs.mandatory_deny_roots.iter().any(|r| r == t)) {
+                if !trees.iter().any(|x| x == t) {
+                    trees.push(t.to_path_buf());
+                }
+            }
+        }
+        if trees.is_empty() {
+            return;
+        }
+        let (found, listed) =
+            crate::git::protected_paths_nested(fs, &trees, &ir.home, !ir.fs.allow_git_config);
+        self.dirs_listed += listed;
+        for g in found {
+            self.probe(fs, &g.path);
+            self.nested_git.push(g);
+        }
+    }
+
+    /// The symlinks on the way to `path`: its own chain, or for a missing path those of its
+    /// nearest existing ancestor and of any dangling link between them.
+    pub fn links_to(&self, path: &Path) -> LinkChain {
+        let mut out = LinkChain::default();
+        for a in path.ancestors() {
+            let Some(fact) = self.paths.get(a) else {
+                continue;
+            };
+            if let Some(c) = self.links.get(a) {
+                out.links.extend(c.links.iter().cloned());
+                if out.dangling.is_none() && c.dangling.is_some() {
+                    out.dangling = c.dangling.clone();
+                    out.dangling_target_dir = c.dangling_target_dir.clone();
+                }
+                out.unresolved = out.unresolved.or_else(|| c.unresolved.clone());
+            }
+            if fact.kind.is_some() {
+                break;
+            }
+        }
+        out
+    }
+
+    /// Where `path` really is: its canonical path, or for a missing path its nearest existing
+    /// ancestor's canonical path with the rest appended.
+    pub fn real_location(&self, path: &Path) -> PathBuf {
+        for a in path.ancestors() {
+            let fact = self.fact(a);
+            if fact.kind.is_some() {
+                let real = fact.real.unwrap_or_else(|| a.to_path_buf());
+                let rest = path.strip_prefix(a).unwrap_or(Path::new(""));
+                return if rest.as_os_str().is_empty() {
+                    real
+                } else {
+                    real.join(rest)
+                };
+            }
+        }
+        path.to_path_buf()
     }
 }
 
@@ -230,6 +341,11 @@ struct Walk<'a> {
     jobs: &'a [Job],
     found: BTreeMap<String, BTreeSet<PathBuf>>,
     mandatory: BTreeSet<PathBuf>,
+    /// Directories whose listing to keep, and the deny-read globs whose matches' directories
+    /// are kept too.
+    keep: &'a BTreeSet<PathBuf>,
+    deny_globs: &'a BTreeSet<&'a str>,
+    kept: BTreeMap<PathBuf, Vec<DirEntry>>,
 }
 
 impl Walk<'_> {
@@ -268,13 +384,15 @@ impl Walk<'_> {
                 text.push('/');
             }
             let dir_len = text.len();
-            for e in entries {
+            let mut keep = self.keep.contains(&dir);
+            for e in &entries {
                 text.truncate(dir_len);
                 text.push_str(&e.name.to_string_lossy());
                 for job in &active {
                     match &job.what {
                         What::Glob(g, regex) => {
                             if regex.matches_exact(&text) {
+                                keep |= self.deny_globs.contains(g.as_str());
                                 self.found
                                     .entry(g.clone())
                                     .or_default()
@@ -288,11 +406,19 @@ impl Walk<'_> {
                     stack.push(dir.join(&e.name));
                 }
             }
+            if keep {
+                self.kept.insert(dir, entries);
+            }
         }
         listed
     }
 
     fn mandatory_entry(&mut self, dir: &Path, name: &OsStr, kind: EntryKind) {
+        if name == ".git" && kind == EntryKind::File {
+            // A submodule's or worktree's `.git` file says where git reads config and hooks.
+            self.mandatory.insert(dir.join(name));
+            return;
+        }
         let names = &self.ir.fs.mandatory_deny_names;
         for n in names {
             let mut parts = n.splitn(2, '/');
@@ -305,7 +431,12 @@ impl Walk<'_> {
                 None => {
                     self.mandatory.insert(path);
                 }
-                Some(rest) if kind == EntryKind::Dir => {
+                // A symlinked `.git` or `.claude` counts when it leads to a directory.
+                Some(rest)
+                    if kind == EntryKind::Dir
+                        || kind == EntryKind::Symlink
+                            && self.fs.kind(&path) == Some(FileKind::Dir) =>
+                {
                     let inner = path.join(rest);
                     // A repository's hooks are denied before there are any (git creates them).
                     if first == ".git" && rest == "hooks" || self.fs.kind(&inner).is_some() {

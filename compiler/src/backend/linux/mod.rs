@@ -70,8 +70,11 @@
 mod candidates;
 mod facts;
 mod hard_links;
+mod invocation;
+pub mod links;
 mod mounts;
 pub mod notes;
+mod rebuilt;
 mod render;
 pub mod seccomp;
 
@@ -86,7 +89,7 @@ use crate::ir::Ir;
 use crate::origin::Origin;
 pub use facts::{HostFacts, PathFact};
 use notes::{self as code, note, note_at};
-pub use notes::{NoteCode, NOTE_CODES};
+pub use notes::{NoteCode, NOTE_CODES, REFUSAL_CODES};
 use seccomp::{Arch, SeccompOptions, SeccompProgram};
 
 /// Names of the Linux plan's built-in origins (arguments no rule asked for).
@@ -107,6 +110,8 @@ pub mod builtin {
     pub const PROXY_SOCKETS: &str = "proxy-sockets";
     /// The `srt` binary, run as the in-sandbox init.
     pub const INIT: &str = "init";
+    /// The init's link pins: the capabilities it makes them with, dropped before the command.
+    pub const LINK_PINS: &str = "link-pins";
 }
 
 /// What the runtime chooses, and the planner cannot know.
@@ -233,6 +238,17 @@ pub struct FileId {
     pub ino: u64,
 }
 
+/// A symlink on the way to a protected path, in a directory the command may write. bwrap's
+/// mounts follow links, so the protection sits on the target; srt's init mounts the link on
+/// itself before the command starts (`open_tree` + `move_mount`, which do not follow it), so
+/// the command cannot remove, rename or replace it (`EBUSY`) and the name keeps leading to
+/// the protected target.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LinkPin {
+    pub path: PathBuf,
+    pub origin: Origin,
+}
+
 /// How the command reaches the network.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct ProxyPlan {
@@ -271,59 +287,10 @@ pub struct LinuxPlan {
     pub bridges: bool,
     /// The run shares a terminal with the command ([`LinuxOptions::terminal`]).
     pub terminal: bool,
+    /// Links the init pins before the command starts (see [`LinkPin`]).
+    pub link_pins: Vec<LinkPin>,
     /// What bwrap cannot express exactly, as coded notes.
     pub notes: Vec<Diagnostic>,
-}
-
-impl LinuxPlan {
-    /// The bwrap arguments (without `bwrap` itself and without the `--` before the init).
-    pub fn argv(&self) -> Vec<OsString> {
-        self.args.iter().flat_map(|a| a.words.clone()).collect()
-    }
-
-    /// The init's arguments after [`LinuxPlan::init_path`]: `__init`, a
-    /// `--bridge PORT=DEV:INO:SOCKET` per proxy (when it [bridges](LinuxPlan::bridges) them), and
-    /// `--seccomp-fd FD` when the runtime passes the program (`seccomp.to_bytes()` in a memfd or
-    /// file) on that inherited descriptor. The init checks each socket's identity before the
-    /// command starts and then connects through the descriptor it checked, never the path;
-    /// without identities (`srt compile`) the words read `DEV:INO`, which the init refuses.
-    pub fn init_args(&self, seccomp_fd: Option<i32>) -> Vec<OsString> {
-        let p = &self.proxy;
-        let mut out: Vec<OsString> = vec!["__init".into()];
-        let bridges = [
-            (p.http_port, p.http_socket_id, &p.http_socket),
-            (p.socks_port, p.socks_socket_id, &p.socks_socket),
-        ];
-        for (port, id, socket) in bridges.into_iter().filter(|_| self.bridges) {
-            let id = id.map_or_else(|| "DEV:INO".to_string(), |i| format!("{}:{}", i.dev, i.ino));
-            let mut bridge = OsString::from(format!("{port}={id}:"));
-            bridge.push(socket.as_os_str());
-            out.extend(["--bridge".into(), bridge]);
-        }
-        if let Some(fd) = seccomp_fd {
-            out.extend(["--seccomp-fd".into(), fd.to_string().into()]);
-        }
-        out
-    }
-
-    /// Everything after `bwrap`: `argv() -- init_path init_args(fd) -- command…`.
-    pub fn bwrap_args_for(&self, seccomp_fd: Option<i32>, command: &[OsString]) -> Vec<OsString> {
-        let mut out = self.argv();
-        out.push("--".into());
-        out.push(self.init_path.clone().into_os_string());
-        out.extend(self.init_args(seccomp_fd));
-        out.push("--".into());
-        out.extend(command.iter().cloned());
-        out
-    }
-
-    pub fn render_text(&self, ir: &Ir) -> String {
-        render::text(self, ir)
-    }
-
-    pub fn render_json(&self, ir: &Ir) -> serde_json::Value {
-        render::json(self, ir)
-    }
 }
 
 fn words<I, S>(items: I) -> Vec<OsString>
@@ -368,6 +335,13 @@ pub fn plan(ir: &Ir, facts: &HostFacts, opts: &LinuxOptions) -> LinuxPlan {
         // itself, and the command can neither trace it nor stop it (see the module docs).
         (vec!["--as-pid-1"], builtin::INIT),
         (vec!["--cap-drop", "ALL"], builtin::ISOLATION),
+        // The init mounts the link pins (`CAP_SYS_ADMIN` in the sandbox's user namespace),
+        // then drops every capability, the bounding set too (`CAP_SETPCAP`), before the
+        // command starts.
+        (
+            vec!["--cap-add", "CAP_SYS_ADMIN", "--cap-add", "CAP_SETPCAP"],
+            builtin::LINK_PINS,
+        ),
     ];
     let seal_at = args
         .iter()
@@ -375,11 +349,19 @@ pub fn plan(ir: &Ir, facts: &HostFacts, opts: &LinuxOptions) -> LinuxPlan {
         .unwrap_or(args.len());
     let mut tail: Vec<BwrapArg> = args.split_off(seal_at);
     for (w, name) in process {
+        if name == builtin::LINK_PINS && fs.link_pins.is_empty() {
+            continue;
+        }
+        let effect = if name == builtin::LINK_PINS {
+            "for the init's link pins"
+        } else {
+            "isolation"
+        };
         args.push(BwrapArg {
             words: words(w),
             step: Step::Process,
             origin: restricted(name),
-            effect: "isolation",
+            effect,
         });
     }
     if !ir.fs.disabled && !ir.decide_path(&ir.cwd, crate::Access::Read).allowed {
@@ -415,13 +397,10 @@ pub fn plan(ir: &Ir, facts: &HostFacts, opts: &LinuxOptions) -> LinuxPlan {
         effect: "working directory",
     });
     let init_binds = [
-        (&opts.proxy_socket_dir, builtin::PROXY_SOCKETS),
-        (&opts.srt_binary, builtin::INIT),
+        (&opts.proxy_socket_dir, builtin::PROXY_SOCKETS, bridges),
+        (&opts.srt_binary, builtin::INIT, true),
     ];
-    for (p, name) in init_binds
-        .into_iter()
-        .filter(|(_, name)| bridges || *name != builtin::PROXY_SOCKETS)
-    {
+    for (p, name, _) in init_binds.into_iter().filter(|b| b.2) {
         args.push(BwrapArg {
             words: vec!["--ro-bind".into(), path_word(p), path_word(p)],
             step: Step::Init,
@@ -490,6 +469,7 @@ pub fn plan(ir: &Ir, facts: &HostFacts, opts: &LinuxOptions) -> LinuxPlan {
         init_path: opts.srt_binary.clone(),
         bridges,
         terminal: opts.terminal,
+        link_pins: fs.link_pins,
         notes,
     }
 }

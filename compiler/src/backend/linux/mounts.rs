@@ -9,7 +9,7 @@ use srt_schema::Diagnostic;
 use super::candidates::Gather;
 use super::facts::HostFacts;
 use super::notes::{self as code, note, note_at};
-use super::{builtin, path_word, BwrapArg, Step, Stub, StubKind};
+use super::{builtin, path_word, BwrapArg, LinkPin, Step, Stub, StubKind};
 use crate::decide::Access;
 use crate::fsview::FileKind;
 use crate::ir::{Ir, PathRule};
@@ -19,6 +19,7 @@ use crate::path::PathPattern;
 pub(super) struct FsPlan {
     pub args: Vec<BwrapArg>,
     pub stubs: Vec<Stub>,
+    pub link_pins: Vec<LinkPin>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -32,9 +33,12 @@ struct Boundary {
     mode: Mode,
     is_dir: bool,
     origin: Origin,
+    /// A symlink to recreate (`--symlink`), in a rebuilt directory.
+    link: Option<PathBuf>,
+    rebuilt: bool,
 }
 
-fn decide_mode(ir: &Ir, at: &Path) -> Mode {
+pub(super) fn decide_mode(ir: &Ir, at: &Path) -> Mode {
     if !ir.decide_path(at, Access::Read).allowed {
         Mode::Hidden
     } else if ir.decide_path(at, Access::Write).allowed {
@@ -79,6 +83,18 @@ fn step_of(b: &Boundary, parent: Mode) -> Step {
 fn mount_arg(path: &Path, b: &Boundary, step: Step) -> BwrapArg {
     let p = path_word(path);
     let (words, effect) = match b.mode {
+        _ if b.link.is_some() => (
+            vec![
+                "--symlink".into(),
+                b.link.clone().unwrap_or_default().into_os_string(),
+                p,
+            ],
+            "symlink (as on the host)",
+        ),
+        Mode::Hidden if b.rebuilt => (
+            vec!["--perms".into(), "0555".into(), "--tmpfs".into(), p],
+            "rebuilt (entries bound back)",
+        ),
         Mode::Writable => (vec!["--bind".into(), p.clone(), p], "writable"),
         Mode::ReadOnly => (vec!["--ro-bind".into(), p.clone(), p], "read-only"),
         Mode::Hidden if b.is_dir => (
@@ -144,6 +160,7 @@ pub(super) fn plan_filesystem(ir: &Ir, facts: &HostFacts, notes: &mut Vec<Diagno
         return FsPlan {
             args,
             stubs: Vec::new(),
+            link_pins: Vec::new(),
         };
     }
     // The root itself cannot be hidden (bwrap needs a root); a `denyRead: ["/"]` hides each
@@ -160,6 +177,7 @@ pub(super) fn plan_filesystem(ir: &Ir, facts: &HostFacts, notes: &mut Vec<Diagno
         facts,
         notes,
         out: BTreeMap::new(),
+        links: Vec::new(),
     };
     for e in &facts.root_entries {
         if !["/dev", "/proc", "/sys"].iter().any(|k| e == Path::new(k)) {
@@ -182,7 +200,9 @@ pub(super) fn plan_filesystem(ir: &Ir, facts: &HostFacts, notes: &mut Vec<Diagno
         g.rule(r, true);
     }
     g.mandatory();
+    g.rebuild_dirs();
     let candidates = g.out;
+    let link_pins = super::links::pins(ir, &g.links, g.notes);
 
     let mut boundaries: BTreeMap<PathBuf, Boundary> = BTreeMap::new();
     let mut stubs: Vec<Stub> = Vec::new();
@@ -191,12 +211,22 @@ pub(super) fn plan_filesystem(ir: &Ir, facts: &HostFacts, notes: &mut Vec<Diagno
             continue;
         }
         let mode = c.force.unwrap_or_else(|| decide_mode(ir, &c.at));
-        let (parent, _) = inherited(&boundaries, base, mount);
-        if mode == parent {
+        let (parent, holder) = inherited(&boundaries, base, mount);
+        // In a rebuilt directory every entry gets its own mount, a hidden one too.
+        let in_rebuilt = mount.parent() == Some(holder.as_path())
+            && boundaries.get(&holder).is_some_and(|b| b.rebuilt);
+        if mode == parent && !in_rebuilt {
             continue;
         }
-        let origin = deciding_origin(ir, &c.at, mode, parent, &c.origin);
+        // A forced mode (a `.git` file, git's files in a nested repository, a rebuilt
+        // directory's entries) is there because of the candidate's own origin.
+        let origin = if c.force.is_some() {
+            c.origin.clone()
+        } else {
+            deciding_origin(ir, &c.at, mode, parent, &c.origin)
+        };
         let is_dir = match c.kind {
+            _ if c.link.is_some() => false,
             Some(k) => k == FileKind::Dir,
             None => {
                 // Missing: only a name the command could create needs a stub.
@@ -232,6 +262,8 @@ pub(super) fn plan_filesystem(ir: &Ir, facts: &HostFacts, notes: &mut Vec<Diagno
                 mode,
                 is_dir,
                 origin,
+                link: c.link.clone(),
+                rebuilt: c.rebuilt,
             },
         );
     }
@@ -258,11 +290,29 @@ pub(super) fn plan_filesystem(ir: &Ir, facts: &HostFacts, notes: &mut Vec<Diagno
                 .or_insert_with(|| b.origin.clone());
         }
     }
+    // A pinned link's directories, up to the write root, are pinned too: renaming one away
+    // would take the link with it.
+    for (link, origin) in &link_pins {
+        let (_, holder) = inherited(&boundaries, base, link);
+        for a in link.ancestors().skip(1) {
+            if a == holder || a == root {
+                break;
+            }
+            if holder == root && a.parent() == Some(root) {
+                covers.push((a.to_path_buf(), base_origin(Access::Write)));
+                break;
+            }
+            pins.entry(a.to_path_buf())
+                .or_insert_with(|| origin.clone());
+        }
+    }
     for (dir, origin) in covers {
         boundaries.entry(dir).or_insert(Boundary {
             mode: Mode::Writable,
             is_dir: true,
             origin,
+            link: None,
+            rebuilt: false,
         });
     }
     for (p, origin) in &pins {
@@ -315,5 +365,13 @@ pub(super) fn plan_filesystem(ir: &Ir, facts: &HostFacts, notes: &mut Vec<Diagno
             ),
         ));
     }
-    FsPlan { args, stubs }
+    let link_pins = link_pins
+        .into_iter()
+        .map(|(path, origin)| LinkPin { path, origin })
+        .collect();
+    FsPlan {
+        args,
+        stubs,
+        link_pins,
+    }
 }

@@ -63,7 +63,16 @@ note_codes! {
     TMPDIR_NOT_WRITABLE = "tmpdir-not-writable";
     /// A denied regular file has other hard links, which the deny does not cover.
     DENY_HARD_LINKED = "deny-hard-linked";
+    /// A denied file is hidden by a mount on the file: a replacement by rename shows.
+    DENY_READ_FILE_REPLACEABLE = "deny-read-file-replaceable";
 }
+
+/// A symlink on the way to a protected path leads nowhere: the run is refused.
+pub const DANGLING_SYMLINK: NoteCode = NoteCode("dangling-symlink");
+
+/// Every code of an error in a plan's notes: `srt run` refuses a plan that has one
+/// ([`super::LinuxPlan::refusals`]).
+pub const REFUSAL_CODES: &[&str] = &[DANGLING_SYMLINK.as_str()];
 
 /// A note about the plan as a whole.
 pub(super) fn note(code: NoteCode, message: String) -> Diagnostic {
@@ -73,6 +82,20 @@ pub(super) fn note(code: NoteCode, message: String) -> Diagnostic {
 /// A note about one rule, labelled at its entry when it has one.
 pub(super) fn note_at(origin: &Origin, code: NoteCode, message: String) -> Diagnostic {
     let d = note(code, message);
+    match origin.span() {
+        Some(span) => d.with_label(span, ""),
+        None => d,
+    }
+}
+
+/// What stops the run (an error in the plan's notes), with the remedy.
+pub(super) fn refusal(
+    origin: &Origin,
+    code: NoteCode,
+    message: String,
+    help: String,
+) -> Diagnostic {
+    let d = Diagnostic::error(code.as_str(), message).with_help(help);
     match origin.span() {
         Some(span) => d.with_label(span, ""),
         None => d,

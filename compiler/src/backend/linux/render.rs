@@ -6,6 +6,8 @@ use std::fmt::Write;
 
 use serde_json::{json, Map, Value};
 
+use srt_schema::Severity;
+
 use super::LinuxPlan;
 use crate::ir::Ir;
 
@@ -45,6 +47,20 @@ pub(super) fn text(plan: &LinuxPlan, ir: &Ir) -> String {
             out,
             "{step:<w_step$}  {args:<w_args$}  {effect:<w_eff$}  <- {origin}"
         );
+    }
+    if !plan.link_pins.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n# link pins: srt's init mounts each symlink on itself before the command starts, then drops every capability"
+        );
+        for pin in &plan.link_pins {
+            let _ = writeln!(
+                out,
+                "--pin-link {}  <- {}",
+                word(&pin.path.clone().into_os_string()),
+                ir.describe(&pin.origin)
+            );
+        }
     }
     let _ = writeln!(out, "\n# environment (set on the bwrap process)");
     for (k, v) in &plan.env {
@@ -134,7 +150,10 @@ pub(super) fn text(plan: &LinuxPlan, ir: &Ir) -> String {
         let _ = writeln!(out, "(none)");
     }
     for n in &plan.notes {
-        let _ = writeln!(out, "note[{}]: {}", n.code, n.message);
+        let _ = writeln!(out, "{}[{}]: {}", n.severity.as_str(), n.code, n.message);
+        if let Some(help) = n.help.as_ref().filter(|_| n.severity == Severity::Error) {
+            let _ = writeln!(out, "  help: {help}");
+        }
     }
     out
 }
@@ -195,6 +214,10 @@ pub(super) fn json(plan: &LinuxPlan, ir: &Ir) -> Value {
         "init": plan.init_path.to_string_lossy(),
         "init_args": plan.init_args(None).iter().map(lossy).collect::<Vec<_>>(),
         "bridges": plan.bridges,
+        "link_pins": plan.link_pins.iter().map(|p| json!({
+            "path": p.path.to_string_lossy(),
+            "origin": ir.describe(&p.origin),
+        })).collect::<Vec<_>>(),
         "host_process": {
             "new_process_group": true,
             "terminal": plan.terminal,
