@@ -3,6 +3,7 @@
 //!
 //! Pure: no process spawning; the filesystem is reached only through [`FsView`].
 
+pub mod audit;
 pub mod backend;
 pub mod decide;
 pub mod diff;

@@ -31,6 +31,8 @@ pub mod builtin {
     pub const DEFAULT: &str = "default";
     /// `filesystem.disabled: true` lifts every filesystem rule.
     pub const FILESYSTEM_DISABLED: &str = "filesystem-disabled";
+    /// What the end-of-run audit looks for beyond the mandatory denies.
+    pub const AUDIT: &str = "audit";
 
     /// What a built-in rule is, in a sentence, for `explain`.
     pub fn describe(name: &str) -> &'static str {
@@ -41,6 +43,7 @@ pub mod builtin {
             }
             SETTINGS_FILE => "the settings file in use: the sandbox must not rewrite its own policy",
             FILESYSTEM_DISABLED => "filesystem.disabled is true: no filesystem rule applies",
+            AUDIT => "the end-of-run audit: what it reports when the run created or changed it",
             _ => "nothing in the policy matched, so the default applied",
         }
     }

@@ -69,6 +69,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 use srt_schema::Diagnostic;
 
+use crate::audit::AuditPlan;
 use crate::env::{proxy_env, ProxyEnv};
 use crate::ir::Ir;
 use crate::origin::Origin;
@@ -236,6 +237,8 @@ pub struct LinuxPlan {
     pub init: bool,
     /// What bwrap cannot express exactly, as coded notes.
     pub notes: Vec<Diagnostic>,
+    /// What the runtime audits after the command ends: the writable binds' trees.
+    pub audit: AuditPlan,
 }
 
 impl LinuxPlan {
@@ -432,6 +435,16 @@ pub fn plan(ir: &Ir, facts: &HostFacts, opts: &LinuxOptions) -> LinuxPlan {
             allow_nested_user_namespaces: ir.process.allow_nested_user_namespaces,
         },
     );
+    let audit = AuditPlan::from_bwrap_binds(
+        ir,
+        args.iter()
+            .filter(|a| a.effect == "writable" && a.words.first().is_some_and(|w| w == "--bind"))
+            .filter_map(|a| {
+                a.words
+                    .get(1)
+                    .map(|src| (Path::new(src.as_os_str()), &a.origin))
+            }),
+    );
     LinuxPlan {
         args,
         env,
@@ -441,5 +454,6 @@ pub fn plan(ir: &Ir, facts: &HostFacts, opts: &LinuxOptions) -> LinuxPlan {
         init_path: opts.srt_binary.clone(),
         init,
         notes,
+        audit,
     }
 }

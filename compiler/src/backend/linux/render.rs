@@ -115,6 +115,8 @@ pub(super) fn text(plan: &LinuxPlan, ir: &Ir) -> String {
     for n in &plan.notes {
         let _ = writeln!(out, "note[{}]: {}", n.code, n.message);
     }
+    out.push('\n');
+    out.push_str(&plan.audit.render_text(ir));
     out
 }
 
@@ -158,5 +160,6 @@ pub(super) fn json(plan: &LinuxPlan, ir: &Ir) -> Value {
         })).collect::<Vec<_>>(),
         "proxy": plan.proxy,
         "init": plan.init.then(|| plan.init_path.to_string_lossy()),
+        "audit": plan.audit.render_json(ir),
     })
 }
