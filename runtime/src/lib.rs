@@ -1,6 +1,8 @@
 //! The srt runtime: executes a Linux plan (proxies, the in-sandbox init, seccomp), and
 //! `sandbox-exec` on macOS ([`macos_run`]).
 
+/// The end-of-run audit of what the run left where the command could write.
+pub mod audit;
 #[cfg(target_os = "linux")]
 pub mod init;
 #[cfg(target_os = "linux")]

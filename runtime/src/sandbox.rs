@@ -7,7 +7,8 @@
 //! 3. record, then create, the plan's host stubs;
 //! 4. hand the seccomp program to the init through an inherited memfd, spawn
 //!    `bwrap <plan> -- srt __init … -- <command>` with the plan's environment;
-//! 5. forward the signals srt receives to the sandbox's PID 1 (the init), wait, and clean up.
+//! 5. forward the signals srt receives to the sandbox's PID 1 (the init), wait, and clean up;
+//! 6. audit what the run left under the write roots ([`crate::audit`]) and report it.
 //!
 //! A policy that reaches no host needs no proxies and so no bridges: srt's init would only
 //! reap, forward signals and install the filter, which bubblewrap does itself. Their plan has
@@ -216,6 +217,8 @@ pub fn run(req: RunRequest) -> Result<i32, RunError> {
             fix: "install it (`apt-get install bubblewrap`, `dnf install bubblewrap`, `pacman -S bubblewrap`); `srt doctor` checks the rest".into(),
         });
     };
+    // Before anything the command could write: the audit reports what changed after this.
+    let since = crate::audit::Since::now();
     start_signal_forwarder();
     cleanup_stale(&req.state_dir);
     // The proxies raise srt's open-file limit for their connections; the command gets the
@@ -269,6 +272,11 @@ pub fn run(req: RunRequest) -> Result<i32, RunError> {
     record.finish();
     if let Some(p) = proxies {
         p.shutdown();
+    }
+    // After the stubs are gone and the proxies quiet: the block follows the command's output.
+    if result.is_ok() {
+        crate::audit::audit(&plan.audit, since, &req.ir.home)
+            .emit(req.violations.jsonl.as_deref(), req.debug);
     }
     result
 }
