@@ -17,20 +17,21 @@
 //! quarantine), and the command's exit status stays the command's.
 
 mod finding;
+mod followups;
 mod fsio;
 mod gitconfig;
+mod gitdir;
+mod pool;
 mod walk;
 
-use std::collections::{BTreeSet, VecDeque};
+use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime};
 
 use srt_compiler::audit::AuditPlan;
-use srt_compiler::path::lexical_normalize;
 
 pub use finding::{printable, Finding, What};
-use walk::{collect_paths, ConfigSeen, Walker};
 
 use crate::proxy::violation::rfc3339;
 
@@ -78,14 +79,12 @@ pub struct AuditReport {
 /// paths.
 pub fn audit(plan: &AuditPlan, since: Since, home: &Path) -> AuditReport {
     let started = Instant::now();
-    let mut w = Walker::new(plan, since.0);
-    if plan.skipped.is_none() {
-        for root in &plan.roots {
-            w.root(&root.path);
-        }
-        second_pass(&mut w, plan, home);
-    }
-    let mut findings = std::mem::take(&mut w.findings.list);
+    let walked = if plan.skipped.is_none() {
+        pool::walk(plan, since.0, home)
+    } else {
+        pool::Walked::default()
+    };
+    let mut findings = walked.findings;
     // A config reported for what it sets needs no second line for being a protected name.
     let settings: BTreeSet<PathBuf> = findings
         .iter()
@@ -96,160 +95,12 @@ pub fn audit(plan: &AuditPlan, since: Since, home: &Path) -> AuditReport {
         .retain(|f| !(matches!(f.what, What::ProtectedName { .. }) && settings.contains(&f.path)));
     AuditReport {
         findings,
-        dropped: w.findings.dropped,
+        dropped: walked.dropped,
         skipped: plan.skipped,
         roots: plan.roots.len(),
-        entries: w.entries,
-        dirs: w.dirs,
+        entries: walked.entries,
+        dirs: walked.dirs,
         elapsed: started.elapsed(),
-    }
-}
-
-/// A path git names in a config (`~/`, absolute, or relative to `base`), normalised.
-fn git_path(value: &str, base: &Path, home: &Path) -> Option<PathBuf> {
-    let p = if value == "~" {
-        home.to_path_buf()
-    } else if let Some(rest) = value.strip_prefix("~/") {
-        home.join(rest)
-    } else if value.starts_with('~') || value.is_empty() {
-        // `~user/…`: another user's home, which the command cannot write.
-        return None;
-    } else {
-        base.join(value)
-    };
-    Some(lexical_normalize(&p))
-}
-
-fn under_root(plan: &AuditPlan, p: &Path) -> bool {
-    let inside = |p: &Path| plan.roots.iter().any(|r| p.starts_with(&r.path));
-    inside(p) || std::fs::canonicalize(p).is_ok_and(|real| inside(&real))
-}
-
-/// After the walk: the hooks in `core.hooksPath` directories, the files configs include, and
-/// the user's global git configs.
-fn second_pass(w: &mut Walker<'_>, plan: &AuditPlan, home: &Path) {
-    let xdg = std::env::var_os("XDG_CONFIG_HOME")
-        .filter(|v| !v.is_empty())
-        .map_or_else(|| home.join(".config"), PathBuf::from);
-    let mut includes: VecDeque<(PathBuf, u32)> = VecDeque::new();
-    let mut hooks_dirs: BTreeSet<PathBuf> = BTreeSet::new();
-    let mut configs = std::mem::take(&mut w.configs);
-    for global in [home.join(".gitconfig"), xdg.join("git/config")] {
-        if let Some(seen) = read_config(w, plan, &global, home) {
-            configs.push(seen);
-        }
-    }
-    let mut visited: BTreeSet<PathBuf> = configs.iter().map(|c| c.file.clone()).collect();
-    let queue_from = |c: &ConfigSeen, depth: u32, includes: &mut VecDeque<(PathBuf, u32)>| {
-        let base = c.file.parent().unwrap_or(Path::new("/"));
-        for inc in &c.includes {
-            if let Some(p) = git_path(inc, base, home) {
-                includes.push_back((p, depth + 1));
-            }
-        }
-    };
-    for c in &configs {
-        for h in &c.hooks_paths {
-            if let Some(p) = git_path(h, &c.hooks_base, home) {
-                hooks_dirs.insert(p);
-            }
-        }
-        queue_from(c, 0, &mut includes);
-    }
-    let mut followed = 0usize;
-    while let Some((file, depth)) = includes.pop_front() {
-        if !visited.insert(file.clone()) {
-            continue;
-        }
-        followed += 1;
-        if followed > plan.limits.max_includes || depth > 10 {
-            w.findings.push(
-                &file,
-                What::Incomplete {
-                    reason: format!(
-                        "more than {} included git config files, or includes nested more than 10 deep",
-                        plan.limits.max_includes
-                    ),
-                },
-            );
-            break;
-        }
-        if let Some(seen) = read_config(w, plan, &file, home) {
-            for h in &seen.hooks_paths {
-                if let Some(p) = git_path(h, Path::new("/"), home).filter(|p| p.is_absolute()) {
-                    hooks_dirs.insert(p);
-                }
-            }
-            queue_from(&seen, depth, &mut includes);
-        }
-    }
-    for dir in hooks_dirs {
-        if under_root(plan, &dir) {
-            hooks_dir(w, &dir);
-        }
-    }
-}
-
-/// Reads a config named by a path (a global one, or an included one): reports what it sets
-/// when it lies under a root and changed during the run.
-fn read_config(
-    w: &mut Walker<'_>,
-    plan: &AuditPlan,
-    file: &Path,
-    home: &Path,
-) -> Option<ConfigSeen> {
-    let c = fsio::read_path(file, plan.limits.max_file_bytes).ok()?;
-    if c.meta.kind != fsio::Kind::File {
-        return None;
-    }
-    let parsed = gitconfig::parse(&c.bytes);
-    let changed = w.changed(&c.meta) && under_root(plan, file);
-    w.config_entries(file, &parsed, changed, c.truncated);
-    let mut seen = ConfigSeen {
-        file: file.to_path_buf(),
-        // A global relative hooksPath is relative to each repository: only absolute ones and
-        // `~/` are followed from here.
-        hooks_base: home.to_path_buf(),
-        hooks_paths: Vec::new(),
-        includes: Vec::new(),
-    };
-    collect_paths(&parsed, &mut seen);
-    Some(seen)
-}
-
-/// Reports the hooks in a `core.hooksPath` directory created or changed during the run.
-fn hooks_dir(w: &mut Walker<'_>, dir: &Path) {
-    use std::os::fd::AsFd;
-    const MAX_HOOKS: usize = 10_000;
-    let Ok(fd) = fsio::open_dir_path(dir) else {
-        return;
-    };
-    let Ok(mut listing) = nix::dir::Dir::from_fd(fd) else {
-        return;
-    };
-    let mut names = Vec::new();
-    for e in listing.iter().flatten().take(MAX_HOOKS) {
-        let n = e.file_name();
-        if n.to_bytes() != b"." && n.to_bytes() != b".." && !n.to_bytes().ends_with(b".sample") {
-            names.push(n.to_owned());
-        }
-    }
-    for name in names {
-        let Ok(meta) = fsio::stat_at(listing.as_fd(), &name) else {
-            continue;
-        };
-        let inert =
-            meta.kind == fsio::Kind::Dir || (meta.kind == fsio::Kind::File && meta.size == 0);
-        if w.changed(&meta) && !inert {
-            use std::os::unix::ffi::OsStrExt;
-            let path = dir.join(std::ffi::OsStr::from_bytes(name.to_bytes()));
-            w.findings.push(
-                &path,
-                What::Hook {
-                    hooks_path: dir.to_path_buf(),
-                },
-            );
-        }
     }
 }
 
