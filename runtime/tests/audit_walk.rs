@@ -141,10 +141,16 @@ fn bare_repositories_pointers_and_moved_protected_directories() {
     std::os::unix::fs::symlink("/tmp/elsewhere", pr.p("w/.git")).unwrap();
     pr.write("repo2/.git/commondir", "/tmp/evil-common\n");
     pr.write("sub/.bashrc", "");
+    // Looking like a bare repository (HEAD, objects) hides nothing below it.
+    pr.write("decoy/HEAD", "x");
+    pr.write("decoy/objects/x", "x");
+    pr.write("decoy/refs/p/.vscode/tasks.json", "{}");
     let r = pr.audit(&plan, since);
     assert_eq!(
         found(&r),
         [
+            (pr.p("decoy"), "bare-repository"),
+            (pr.p("decoy/refs/p/.vscode/tasks.json"), "protected-name"),
             (pr.p("evil.git"), "bare-repository"),
             (pr.p("evil.git/config"), "git-setting"),
             (pr.p("packages/x/.vscode"), "protected-name"),

@@ -30,7 +30,9 @@ impl Walker<'_> {
     }
 
     /// A git directory: is it new, what its configs set, where `commondir` points, and its
-    /// hooks. Returns whether something was reported.
+    /// hooks. The other directories among `special` go to `rest`, to be walked (git's storage
+    /// not, when `skip_storage`). Returns whether something was reported.
+    #[allow(clippy::too_many_arguments)]
     pub(super) fn git_dir(
         &mut self,
         fd: BorrowedFd<'_>,
@@ -38,7 +40,9 @@ impl Walker<'_> {
         depth: u32,
         ctx: Ctx,
         own_is_dot_git: bool,
+        skip_storage: bool,
         special: &[(CString, Option<Kind>)],
+        rest: &mut Vec<CString>,
     ) -> bool {
         let mut reported = false;
         let has = |n: &[u8]| special.iter().any(|(s, _)| s.to_bytes() == n);
@@ -88,12 +92,8 @@ impl Walker<'_> {
                     reported |=
                         self.candidate(fd, path, depth, Ctx::Plain, name, Cand::Name(protected));
                 }
-                _ if GIT_STORAGE.contains(&b) => {}
-                _ if *kind == Some(Kind::Dir) || kind.is_none() => {
-                    if let Some(r) = self.descend(fd, path, depth, name, Ctx::InGitDir) {
-                        reported |= r.reported;
-                    }
-                }
+                _ if skip_storage && GIT_STORAGE.contains(&b) => {}
+                _ if *kind == Some(Kind::Dir) || kind.is_none() => rest.push(name.clone()),
                 _ => {}
             }
         }

@@ -143,6 +143,16 @@ fn match_name(
     })
 }
 
+/// A directory another user owns that neither our group nor others may write or enter: the
+/// command (our user, without capabilities) could not have put anything in it either, so not
+/// being able to list it hides nothing (`/tmp/systemd-private-…` under an `allowWrite` of
+/// `/tmp`). One we own, or may enter, is reported: the command could have made it unreadable.
+fn out_of_reach(path: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::symlink_metadata(path)
+        .is_ok_and(|m| m.uid() != nix::unistd::geteuid().as_raw() && m.mode() & 0o033 == 0)
+}
+
 pub(super) fn push_name(path: &mut PathBuf, name: &CStr) {
     path.push(OsStr::from_bytes(name.to_bytes()));
 }
@@ -177,6 +187,9 @@ impl<'s> Walker<'s> {
     }
 
     pub(super) fn unreadable(&mut self, path: &Path, e: Errno) {
+        if matches!(e, Errno::EACCES | Errno::EPERM) && out_of_reach(path) {
+            return;
+        }
         self.findings.push(
             path,
             What::Unreadable {
@@ -250,8 +263,13 @@ impl<'s> Walker<'s> {
         let mut count = 0u64;
         let mut over = false;
         let (names, stack) = (&shared.names, &self.stack);
+        // Under a root of `/`: the kernel's filesystems are not the host's files.
+        let at_slash = matches!(stack.as_slice(), [only] if only == b"/");
         let listed = self.lister.list(&dir, |name, kind| {
             let b = name.to_bytes();
+            if at_slash && matches!(b, b"proc" | b"sys" | b"dev") {
+                return true;
+            }
             count += 1;
             if count > budget {
                 over = true;
@@ -292,13 +310,32 @@ impl<'s> Walker<'s> {
         let is_git_dir = !matches!(ctx, Ctx::Protected { .. })
             && (own_is_dot_git || head && (objects || commondir));
         let fd = dir.as_fd();
+        // Below a `.git` (its submodules' and worktrees' git directories), nothing is a
+        // repository of its own. A directory that only looks like a bare repository does not
+        // make what is below it part of one.
         let sub_ctx = match ctx {
-            Ctx::Protected { .. } => ctx,
-            _ if is_git_dir => Ctx::InGitDir,
+            Ctx::Protected { .. } | Ctx::InGitDir => ctx,
+            _ if own_is_dot_git => Ctx::InGitDir,
             _ => ctx,
         };
         if is_git_dir {
-            out.reported |= self.git_dir(fd, path, depth, ctx, own_is_dot_git, &special);
+            // A repository's object store, refs and logs hold nothing git runs, and are most of
+            // a large repository. A directory that only looks like a bare repository is walked
+            // in full: looking like one must not hide anything.
+            let skip_storage = own_is_dot_git || ctx == Ctx::InGitDir;
+            if skip_storage {
+                subdirs.retain(|n| !GIT_STORAGE.contains(&n.to_bytes()));
+            }
+            out.reported |= self.git_dir(
+                fd,
+                path,
+                depth,
+                ctx,
+                own_is_dot_git,
+                skip_storage,
+                &special,
+                &mut subdirs,
+            );
         } else {
             // Not a git directory: these are ordinary names.
             for (name, kind) in special {
@@ -358,7 +395,9 @@ impl<'s> Walker<'s> {
                     self.stack.pop();
                     Some(r)
                 }
-                Err(Errno::ENOENT) => None,
+                // Gone, or not a directory (a type the listing did not give, or a symlink,
+                // which is not followed): nothing below it.
+                Err(Errno::ENOENT | Errno::ENOTDIR | Errno::ELOOP) => None,
                 Err(e) => {
                     self.unreadable(path, e);
                     None
