@@ -65,11 +65,13 @@ impl Findings {
             What::GitSetting { key, .. } => key.clone(),
             _ => String::new(),
         };
-        if !self.seen.insert((path.to_path_buf(), what.code(), key)) {
-            return;
-        }
+        // Past the bound nothing more is kept, not even for telling duplicates apart: a
+        // run that made a million protected names costs a counter, not a million paths.
         if self.list.len() >= self.max {
             self.dropped += 1;
+            return;
+        }
+        if !self.seen.insert((path.to_path_buf(), what.code(), key)) {
             return;
         }
         self.list.push(Finding {
