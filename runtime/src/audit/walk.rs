@@ -425,12 +425,7 @@ impl<'s> Walker<'s> {
             Err(Errno::ENOENT) => return false,
             Err(e) => {
                 push_name(path, name);
-                self.findings.push(
-                    path,
-                    What::Unreadable {
-                        error: errno_text(e),
-                    },
-                );
+                self.unreadable(path, e);
                 path.pop();
                 return true;
             }
