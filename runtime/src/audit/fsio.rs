@@ -245,6 +245,13 @@ pub(crate) fn read_at(dir: BorrowedFd<'_>, name: &CStr, limit: u64) -> Result<Co
 /// Reads at most `limit` bytes of the regular file at `path`, following symlinks as git does
 /// for included files (reading is all the audit does with them).
 pub(crate) fn read_path(path: &Path, limit: u64) -> Result<Contents, Errno> {
+    // The path may come from a hostile config: only a regular file is opened at all (opening
+    // a device can do something).
+    let meta = std::fs::metadata(path)
+        .map_err(|e| Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO)))?;
+    if !meta.is_file() {
+        return Err(Errno::EINVAL);
+    }
     let fd = openat(
         AT_FDCWD,
         path,
