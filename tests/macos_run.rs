@@ -379,3 +379,36 @@ fn argv_becomes_quoted_shell_text() {
         Err(MacosRunError::NotUtf8 { index: 1 })
     ));
 }
+
+/// The macOS run audits like the Linux one: what the command left under a write rule's path
+/// that something outside the sandbox runs is reported (here in the violations file).
+#[test]
+fn the_run_is_audited_after_the_command() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let project = dir.join("project");
+    std::fs::create_dir_all(&project).unwrap();
+    let mut req = request(
+        dir,
+        ir(dir, &[]),
+        &format!(
+            "mkdir -p '{0}/pkg/.vscode' && echo '{{}}' > '{0}/pkg/.vscode/tasks.json'",
+            project.display()
+        ),
+    );
+    let log = dir.join("violations.jsonl");
+    req.violations.jsonl = Some(log.clone());
+    assert_eq!(run(req).unwrap(), 0);
+    let objects: Vec<serde_json::Value> = std::fs::read_to_string(&log)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let audit: Vec<_> = objects.iter().filter(|o| o["kind"] == "audit").collect();
+    assert_eq!(audit.len(), 1, "{objects:#?}");
+    assert_eq!(audit[0]["finding"], "protected-name");
+    assert_eq!(
+        audit[0]["path"],
+        project.join("pkg/.vscode/tasks.json").to_str().unwrap()
+    );
+}

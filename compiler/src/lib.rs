@@ -5,6 +5,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod audit;
 pub mod backend;
 pub mod decide;
 pub mod diff;

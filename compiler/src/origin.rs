@@ -37,6 +37,8 @@ pub mod builtin {
     pub const DEFAULT: &str = "default";
     /// `filesystem.disabled: true` lifts every filesystem rule.
     pub const FILESYSTEM_DISABLED: &str = "filesystem-disabled";
+    /// What the end-of-run audit looks for beyond the mandatory denies.
+    pub const AUDIT: &str = "audit";
 
     /// What a built-in rule is, in a sentence, for `explain`.
     pub fn describe(name: &str) -> &'static str {
@@ -51,6 +53,7 @@ pub mod builtin {
                 "a file git reads config, hooks or commands from (a submodule's or worktree's config, commondir, core.hooksPath, a hook manager's configuration): the host's next git command would run what it says, so it is never writable"
             }
             FILESYSTEM_DISABLED => "filesystem.disabled is true: no filesystem rule applies",
+            AUDIT => "the end-of-run audit: what it reports when the run created or changed it",
             _ => "nothing in the policy matched, so the default applied",
         }
     }

@@ -1,6 +1,8 @@
 //! The srt runtime: executes a Linux plan (proxies, the in-sandbox init, seccomp), and
 //! `sandbox-exec` on macOS ([`macos_run`]).
 
+/// The end-of-run audit of what the run left where the command could write.
+pub mod audit;
 /// Descriptors srt inherited are marked close-on-exec before a run (none reach the sandbox).
 pub mod fds;
 /// Programs srt executes on the host (bubblewrap) must be out of the sandbox's reach.

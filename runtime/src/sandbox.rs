@@ -7,7 +7,8 @@
 //! 3. record, then create, the plan's host stubs;
 //! 4. hand the seccomp program to the init through an inherited memfd, spawn
 //!    `bwrap <plan> -- srt __init … -- <command>` with the plan's environment;
-//! 5. forward the signals srt receives to the sandbox's PID 1 (the init), wait, and clean up.
+//! 5. forward the signals srt receives to the sandbox's PID 1 (the init), wait, and clean up;
+//! 6. audit what the run left under the write roots ([`crate::audit`]) and report it.
 //!
 //! A policy that reaches no host needs no proxies and so no bridges ([`LinuxPlan::bridges`]),
 //! but srt's init is still PID 1: bwrap's own PID 1 is dumpable, so the command could stop it
@@ -214,6 +215,8 @@ pub fn run(req: RunRequest) -> Result<i32, RunError> {
     if terminal.is_some() {
         crate::terminal::ignore_terminal_output_stops();
     }
+    // Before anything the command could write: the audit reports what changed after this.
+    let since = crate::audit::Since::now();
     start_signal_forwarder();
     // The proxies raise srt's open-file limit for their connections; the command gets the
     // limit srt was started with.
@@ -301,6 +304,11 @@ pub fn run(req: RunRequest) -> Result<i32, RunError> {
     record.finish();
     if let Some(p) = proxies {
         p.shutdown();
+    }
+    // After the stubs are gone and the proxies quiet: the block follows the command's output.
+    if result.is_ok() {
+        crate::audit::audit(&plan.audit, since, &req.ir.home)
+            .emit(req.violations.jsonl.as_deref(), req.debug);
     }
     result
 }

@@ -9,7 +9,8 @@
 //! 5. build the environment: the proxy variables with the credentials, `JAVA_TOOL_OPTIONS`,
 //!    and `GIT_SSH_COMMAND` through `srt __proxy-connect … --proxy 127.0.0.1:PORT`;
 //! 6. `sandbox-exec -p PROFILE /bin/sh -c COMMAND` ([`crate::macos::spawn`]), wait, shut the
-//!    proxies down, and return the command's status (128+N when signal N ended it).
+//!    proxies down, and return the command's status (128+N when signal N ended it);
+//! 7. audit what the run left under the write rules' paths ([`crate::audit`]), as on Linux.
 //!
 //! Compiled and tested on every OS: the tests run it on Linux against a stand-in for
 //! `sandbox-exec`, which checks what srt passes and then runs the command *without* a sandbox.
@@ -136,6 +137,8 @@ pub fn run(req: MacosRunRequest) -> Result<i32, MacosRunError> {
     }
     // Descriptors srt inherited would pass through sandbox-exec to the command.
     crate::fds::close_inherited_on_exec().map_err(MacosRunError::Descriptors)?;
+    // Before anything the command could write: the audit reports what changed after this.
+    let since = crate::audit::Since::now();
     let forwarder = signals::Forwarder::install().map_err(MacosRunError::Signals)?;
     let proxies = ProxyServer::start(
         req.ir.clone(),
@@ -149,6 +152,11 @@ pub fn run(req: MacosRunRequest) -> Result<i32, MacosRunError> {
     let result = run_with_proxies(&req, &proxies, &forwarder);
     proxies.shutdown();
     drop(forwarder);
+    if result.is_ok() {
+        let plan = srt_compiler::audit::AuditPlan::from_write_rules(&req.ir);
+        crate::audit::audit(&plan, since, &req.ir.home)
+            .emit(req.violations.jsonl.as_deref(), req.debug);
+    }
     result
 }
 

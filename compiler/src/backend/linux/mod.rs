@@ -84,6 +84,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 use srt_schema::Diagnostic;
 
+use crate::audit::AuditPlan;
 use crate::env::{proxy_env, ProxyEnv};
 use crate::ir::Ir;
 use crate::origin::Origin;
@@ -291,6 +292,8 @@ pub struct LinuxPlan {
     pub link_pins: Vec<LinkPin>,
     /// What bwrap cannot express exactly, as coded notes.
     pub notes: Vec<Diagnostic>,
+    /// What the runtime audits after the command ends: the writable binds' trees.
+    pub audit: AuditPlan,
 }
 
 fn words<I, S>(items: I) -> Vec<OsString>
@@ -460,6 +463,16 @@ pub fn plan(ir: &Ir, facts: &HostFacts, opts: &LinuxOptions) -> LinuxPlan {
             allow_nested_user_namespaces: ir.process.allow_nested_user_namespaces,
         },
     );
+    let audit = AuditPlan::from_bwrap_binds(
+        ir,
+        args.iter()
+            .filter(|a| a.effect == "writable" && a.words.first().is_some_and(|w| w == "--bind"))
+            .filter_map(|a| {
+                a.words
+                    .get(1)
+                    .map(|src| (Path::new(src.as_os_str()), &a.origin))
+            }),
+    );
     LinuxPlan {
         args,
         env,
@@ -471,5 +484,6 @@ pub fn plan(ir: &Ir, facts: &HostFacts, opts: &LinuxOptions) -> LinuxPlan {
         terminal: opts.terminal,
         link_pins: fs.link_pins,
         notes,
+        audit,
     }
 }

@@ -155,6 +155,8 @@ pub(super) fn text(plan: &LinuxPlan, ir: &Ir) -> String {
             let _ = writeln!(out, "  help: {help}");
         }
     }
+    out.push('\n');
+    out.push_str(&plan.audit.render_text(ir));
     out
 }
 
@@ -224,5 +226,6 @@ pub(super) fn json(plan: &LinuxPlan, ir: &Ir) -> Value {
             "blocked_in_bwrap": if plan.terminal { vec!["SIGINT", "SIGQUIT", "SIGHUP"] } else { vec![] },
             "notes": host_process(plan),
         },
+        "audit": plan.audit.render_json(ir),
     })
 }
