@@ -12,6 +12,7 @@ pub mod glob;
 pub mod ir;
 pub mod origin;
 pub mod path;
+pub mod secrets;
 
 pub use decide::{Access, HostDecision, HostReason, PathDecision};
 pub use fsview::{DirEntry, EntryKind, FakeFs, FileKind, FsView, RealFs};

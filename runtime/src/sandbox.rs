@@ -71,6 +71,9 @@ pub enum RunError {
     #[error("cannot sandbox: {cause}")]
     #[diagnostic(code(srt::run::sandbox_setup), help("{fix}"))]
     Setup { cause: String, fix: String },
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Secrets(#[from] crate::secrets::run::PrepareError),
 }
 
 /// The init's host pid, for the signal forwarder (0 until the sandbox has started).
@@ -201,9 +204,11 @@ fn build_plan(
     srt_binary: &Path,
     socket_dir: PathBuf,
     socket_ids: Option<[FileId; 2]>,
+    secrets: &crate::secrets::run::Prepared,
 ) -> LinuxPlan {
     let facts = HostFacts::gather(ir, &RealFs);
     let mut opts = LinuxOptions::new(srt_binary.to_path_buf(), socket_dir);
+    opts.secrets = secrets.options.clone();
     opts.proxy_socket_ids = socket_ids;
     opts.ssh_proxy_command = Some(format!("{} __proxy-connect %h %p", srt_binary.display()));
     opts.tmpdir = srt_compiler::env::tmpdir_from_env().into();
@@ -232,6 +237,23 @@ pub fn run(req: RunRequest) -> Result<i32, RunError> {
     // SAFETY: getrlimit fills the struct.
     let have_nofile = unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut nofile) } == 0;
 
+    // Credentials and TLS termination: the secrets live in this process's memory only, so it
+    // must not be dumpable (no core file, no ptrace by this user's other processes).
+    let secrets_parent = crate::proxy::socket_parent_for(&req.ir);
+    if crate::secrets::run::needed(&req.ir) {
+        // SAFETY: prctl with integer arguments only.
+        unsafe {
+            libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0);
+        }
+    }
+    let secrets =
+        crate::secrets::run::prepare(&req.ir, &secrets_parent, needs_proxies(&req.ir), &|name| {
+            std::env::var_os(name)
+                .map(|v| std::os::unix::ffi::OsStrExt::as_bytes(v.as_os_str()).to_vec())
+        })?;
+    for w in &secrets.warnings {
+        eprintln!("srt: warning: {w}");
+    }
     // The proxies are needed only when something may be reached.
     let proxies = if !needs_proxies(&req.ir) {
         None
@@ -240,7 +262,9 @@ pub fn run(req: RunRequest) -> Result<i32, RunError> {
             violations: req.violations.clone(),
             resolver: Arc::new(crate::proxy::PinnedResolver::new(&req.resolve)),
             // Where the command can rename no directory above the sockets (issue 10, item 4).
-            socket_parent: Some(crate::proxy::socket_parent_for(&req.ir)),
+            socket_parent: Some(secrets_parent.clone()),
+            tls: secrets.tls.clone(),
+            registry: secrets.registry.clone(),
             ..ProxyOptions::default()
         };
         Some(ProxyServer::start(req.ir.clone(), opts)?)
@@ -264,7 +288,7 @@ pub fn run(req: RunRequest) -> Result<i32, RunError> {
     // (so no other run removes a stub this plan mounts on meanwhile).
     let mut record = RunRecord::begin(&req.state_dir)?;
     let ir = protect_state_dir(&req.ir, &req.state_dir);
-    let mut plan = build_plan(&ir, &req.srt_binary, socket_dir, socket_ids);
+    let mut plan = build_plan(&ir, &req.srt_binary, socket_dir, socket_ids, &secrets);
     if plan.init {
         merge_java_tool_options(&mut plan);
     }
@@ -290,6 +314,7 @@ pub fn run(req: RunRequest) -> Result<i32, RunError> {
     if let Some(p) = proxies {
         p.shutdown();
     }
+    drop(secrets);
     result
 }
 
@@ -334,7 +359,8 @@ fn spawn_and_wait(
     args.extend(plan.bwrap_args_for(Some(memfd.as_raw_fd()), command));
     // The command gets the open-file limit srt started with, should the proxies have raised it.
     let restore = nofile.filter(|l| !is_current_nofile(l));
-    let pid = crate::spawn::spawn(bwrap, &args, &plan.env, restore).map_err(|source| {
+    let unset: Vec<String> = plan.env_unset.iter().map(|(k, _)| k.clone()).collect();
+    let pid = crate::spawn::spawn(bwrap, &args, &plan.env, &unset, restore).map_err(|source| {
         RunError::Spawn {
             bwrap: bwrap.display().to_string(),
             source,

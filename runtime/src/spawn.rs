@@ -17,17 +17,19 @@ use std::process::{Command, ExitStatus};
 use nix::spawn::{posix_spawn, PosixSpawnAttr, PosixSpawnFileActions, PosixSpawnFlags};
 use nix::sys::signal::{SigSet, Signal};
 
-/// Starts `program args…` with `env` added to srt's environment; returns its pid. Inherited
-/// descriptors (those without `O_CLOEXEC`) stay open in the child.
+/// Starts `program args…` with `env` added to srt's environment and the variables in `unset`
+/// removed from it; returns its pid. Inherited descriptors (those without `O_CLOEXEC`) stay
+/// open in the child.
 pub fn spawn(
     program: &Path,
     args: &[OsString],
     env: &[(String, String)],
+    unset: &[String],
     nofile: Option<libc::rlimit>,
 ) -> io::Result<libc::pid_t> {
     match nofile {
-        Some(limit) => spawn_with_limit(program, args, env, limit),
-        None => spawn_posix(program, args, env),
+        Some(limit) => spawn_with_limit(program, args, env, unset, limit),
+        None => spawn_posix(program, args, env, unset),
     }
 }
 
@@ -44,6 +46,7 @@ fn spawn_posix(
     program: &Path,
     args: &[OsString],
     env: &[(String, String)],
+    unset: &[String],
 ) -> io::Result<libc::pid_t> {
     let mut argv = vec![c_string(program.as_os_str().as_bytes())?];
     for a in args {
@@ -51,7 +54,9 @@ fn spawn_posix(
     }
     let mut envp = Vec::new();
     for (k, v) in std::env::vars_os() {
-        if !env.iter().any(|(name, _)| k.as_bytes() == name.as_bytes()) {
+        let replaced = env.iter().any(|(name, _)| k.as_bytes() == name.as_bytes());
+        let withheld = unset.iter().any(|name| k.as_bytes() == name.as_bytes());
+        if !replaced && !withheld {
             let mut kv = k.as_bytes().to_vec();
             kv.push(b'=');
             kv.extend_from_slice(v.as_bytes());
@@ -78,9 +83,13 @@ fn spawn_with_limit(
     program: &Path,
     args: &[OsString],
     env: &[(String, String)],
+    unset: &[String],
     limit: libc::rlimit,
 ) -> io::Result<libc::pid_t> {
     let mut cmd = Command::new(program);
+    for name in unset {
+        cmd.env_remove(name);
+    }
     cmd.args(args).envs(env.iter().map(|(k, v)| (k, v)));
     // SAFETY: only async-signal-safe calls between fork and exec.
     unsafe {

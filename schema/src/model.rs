@@ -67,6 +67,9 @@ pub struct OtherKey {
     pub path: String,
     pub key: Span,
     pub value: Spanned<serde_json::Value>,
+    /// The value as parsed, with a span on every member and element (for rules that need to
+    /// point inside it, such as `credentials` entries).
+    pub json: crate::json::Json,
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]

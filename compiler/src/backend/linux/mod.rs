@@ -62,6 +62,7 @@ mod mounts;
 pub mod notes;
 mod render;
 pub mod seccomp;
+mod secrets;
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -76,6 +77,10 @@ pub use facts::{HostFacts, PathFact};
 use notes::{self as code, note, note_at};
 pub use notes::{NoteCode, NOTE_CODES};
 use seccomp::{Arch, SeccompOptions, SeccompProgram};
+pub use secrets::{
+    MaskedCredentials, SecretsOptions, CA_BUNDLE_PLACEHOLDER, CA_TRUST_VARS,
+    MASKED_COPY_PLACEHOLDER, SENTINEL_PLACEHOLDER,
+};
 
 /// Names of the Linux plan's built-in origins (arguments no rule asked for).
 pub mod builtin {
@@ -123,6 +128,8 @@ pub struct LinuxOptions {
     pub ssh_proxy_command: Option<String>,
     /// The architecture of the seccomp program.
     pub arch: Arch,
+    /// The run CA's bundle and the masked credentials (see [`SecretsOptions`]).
+    pub secrets: SecretsOptions,
 }
 
 impl LinuxOptions {
@@ -138,6 +145,7 @@ impl LinuxOptions {
             tmpdir: PathBuf::from("/tmp/claude"),
             ssh_proxy_command: None,
             arch: Arch::host().unwrap_or(Arch::X86_64),
+            secrets: SecretsOptions::default(),
         }
     }
 }
@@ -153,6 +161,7 @@ pub enum Step {
     ReadReopen,
     WriteDeny,
     SettingsFile,
+    Credential,
     Process,
     Init,
     Seal,
@@ -168,6 +177,7 @@ impl Step {
             Step::ReadReopen => "read-reopen",
             Step::WriteDeny => "write-deny",
             Step::SettingsFile => "settings-file",
+            Step::Credential => "credential",
             Step::Process => "process",
             Step::Init => "init",
             Step::Seal => "seal",
@@ -239,6 +249,8 @@ pub struct LinuxPlan {
     pub args: Vec<BwrapArg>,
     /// The command's environment additions, in order.
     pub env: Vec<(String, String)>,
+    /// Variables removed from the command's environment (denied credentials), with why.
+    pub env_unset: Vec<(String, Origin)>,
     pub stubs: Vec<Stub>,
     pub proxy: ProxyPlan,
     /// The filter for the command (not the init).
@@ -390,6 +402,8 @@ pub fn plan(ir: &Ir, facts: &HostFacts, opts: &LinuxOptions) -> LinuxPlan {
         origin: restricted(builtin::CWD),
         effect: "working directory",
     });
+    let secrets = secrets::plan(ir, &opts.secrets, init);
+    args.extend(secrets.args);
     let init_binds = [
         (&opts.proxy_socket_dir, builtin::PROXY_SOCKETS),
         (&opts.srt_binary, builtin::INIT),
@@ -436,6 +450,7 @@ pub fn plan(ir: &Ir, facts: &HostFacts, opts: &LinuxOptions) -> LinuxPlan {
     if !init {
         env.retain(|(k, _)| matches!(k.as_str(), "SANDBOX_RUNTIME" | "TMPDIR"));
     }
+    env.extend(secrets.env);
     let proxy = ProxyPlan {
         socket_dir: opts.proxy_socket_dir.clone(),
         http_socket: opts.proxy_socket_dir.join("http.sock"),
@@ -457,6 +472,7 @@ pub fn plan(ir: &Ir, facts: &HostFacts, opts: &LinuxOptions) -> LinuxPlan {
     LinuxPlan {
         args,
         env,
+        env_unset: secrets.env_unset,
         stubs: fs.stubs,
         proxy,
         seccomp,
