@@ -1,0 +1,157 @@
+//! `network.tlsTerminate` and `credentials` in `srt run`: real bubblewrap, real proxies, real
+//! clients (curl, Python, Node, git) inside, and a real HTTPS origin on the host's loopback
+//! with its own test CA (passed as `extraCaCertPaths`). The origin records what it receives.
+
+#![cfg(target_os = "linux")]
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic
+
+mod common;
+#[path = "common/tls_origin.rs"]
+mod tls_origin;
+
+use common::{ok, text, Sandbox};
+use tls_origin::Origin;
+
+/// A GitHub-shaped token and a file secret, long enough to keep their shape when masked.
+const TOKEN: &str = "ghp_R3alS3cretTok3nV4lue0123456789ABCDEF";
+const FILE_SECRET: &str = "sk-ant-api03-REALfileSECRETvalue0123456789abcdefXYZ";
+const DENIED: &str = "denied-credential-value-0123456789";
+
+fn policy(origin: &Origin, extra: &str) -> String {
+    format!(
+        r#"{{"network":{{"allowedDomains":["origin.test","other.test","127.0.0.1:{port}"],"deniedDomains":[],
+   "tlsTerminate":{{"extraCaCertPaths":["{ca}"]{extra}}}}},
+ "filesystem":{{"denyRead":[],"allowRead":[],"allowWrite":["."],"denyWrite":[]}},
+ "credentials":{{
+   "envVars":[{{"name":"TOKEN","mode":"mask","injectHosts":["origin.test"]}},
+              {{"name":"DENIED_TOKEN","mode":"deny"}}],
+   "files":[{{"path":"~/.api-key","mode":"mask","injectHosts":["origin.test"]}}]}}}}"#,
+        port = origin.port,
+        ca = origin.ca_pem.display(),
+    )
+}
+
+fn srt_run(sb: &Sandbox, extra_args: &[&str], script: &str) -> std::process::Output {
+    let mut c = sb.srt();
+    c.env("TOKEN", TOKEN).env("DENIED_TOKEN", DENIED).args([
+        "run",
+        "-s",
+        ".srt.json",
+        "--resolve",
+        "origin.test=127.0.0.1",
+        "--resolve",
+        "other.test=127.0.0.1",
+    ]);
+    c.args(extra_args).args(["-c", script]).output().unwrap()
+}
+
+fn setup() -> (Sandbox, Origin) {
+    let sb = Sandbox::new();
+    let origin = Origin::start(sb.root.path(), &["origin.test", "other.test"]);
+    std::fs::write(sb.home().join(".api-key"), format!("{FILE_SECRET}\n")).unwrap();
+    sb.settings(&policy(&origin, ""));
+    (sb, origin)
+}
+
+/// Inside: only sentinels (same length and prefix), the denied variable absent. Outside: the
+/// inject host gets the real values in a header and in the body, not in the URL; another
+/// allowed host gets the sentinels. No srt output, log or violation record holds a real value.
+#[test]
+fn masked_credentials_reach_only_their_inject_hosts() {
+    let (sb, origin) = setup();
+    let violations = sb.root.path().join("violations.jsonl");
+    let p = origin.port;
+    let script = format!(
+        "echo \"env=$TOKEN\"; echo \"file=$(cat ~/.api-key)\"; echo \"denied=${{DENIED_TOKEN-absent}}\"; \
+         curl -sS -H \"Authorization: Bearer $TOKEN\" -H \"X-Key: $(cat ~/.api-key)\" \
+              --data \"token=$TOKEN&key=$(cat ~/.api-key)\" \"https://origin.test:{p}/p/$TOKEN?q=$TOKEN\"; \
+         curl -sS -H \"Authorization: Bearer $TOKEN\" --data \"token=$TOKEN\" https://other.test:{p}/other; \
+         curl -sS -o /dev/null -w '%{{http_code}}\\n' https://denied.test:{p}/ 2>&1; true"
+    );
+    let out = srt_run(
+        &sb,
+        &["-d", "--violations", violations.to_str().unwrap()],
+        &script,
+    );
+    let stdout = ok(&out);
+    let stderr = text(&out.stderr);
+    let line = |k: &str| {
+        stdout
+            .lines()
+            .find_map(|l| l.strip_prefix(k))
+            .unwrap_or_default()
+            .to_string()
+    };
+    let (env, file) = (line("env="), line("file="));
+    assert_eq!(env.len(), TOKEN.len(), "{stdout}");
+    assert!(env.starts_with("ghp_") && env != TOKEN, "{env}");
+    assert_eq!(file.len(), FILE_SECRET.len(), "{stdout}");
+    assert!(file.starts_with("sk-ant-api03-") && file != FILE_SECRET, "{file}");
+    assert_eq!(line("denied="), "absent");
+
+    let seen = origin.requests();
+    let to = |path: &str| seen.iter().find(|s| s.line.contains(path)).cloned().unwrap();
+    let inject = to("/p/");
+    assert_eq!(inject.header("authorization"), Some(&*format!("Bearer {TOKEN}")));
+    assert_eq!(inject.header("x-key"), Some(FILE_SECRET));
+    assert_eq!(
+        String::from_utf8_lossy(&inject.body),
+        format!("token={TOKEN}&key={FILE_SECRET}")
+    );
+    // The request target is not rewritten (as in the npm srt).
+    assert!(inject.line.contains(&format!("/p/{env}?q={env}")), "{}", inject.line);
+    assert_eq!(inject.sni.as_deref(), Some("origin.test"));
+    let other = to("/other");
+    assert_eq!(other.header("authorization"), Some(&*format!("Bearer {env}")));
+    assert_eq!(String::from_utf8_lossy(&other.body), format!("token={env}"));
+
+    // No real value in anything srt wrote: stdout, stderr (with -d), the violations file.
+    let record = std::fs::read_to_string(&violations).unwrap_or_default();
+    assert!(record.contains("denied.test"), "{record}");
+    for secret in [TOKEN, FILE_SECRET, DENIED] {
+        for (what, s) in [("stdout", &stdout), ("stderr", &stderr), ("violations", &record)] {
+            assert!(!s.contains(secret), "{what} holds a secret:\n{s}");
+        }
+    }
+    // The other host never saw a real value either.
+    assert!(!other.all().contains(TOKEN) && !other.all().contains(FILE_SECRET));
+    assert!(sb.leftovers().is_empty(), "{:?}", sb.leftovers());
+}
+
+/// The usual clients trust the run CA with no flag: curl, Python's urllib and requests, git,
+/// and Node (through a CONNECT it opens itself: Node 20's fetch reads no proxy variable).
+#[test]
+fn clients_trust_the_run_ca_without_flags() {
+    let (sb, origin) = setup();
+    let p = origin.port;
+    let node = format!(
+        r#"const http=require('http'),tls=require('tls');
+const r=http.request({{host:'127.0.0.1',port:3128,method:'CONNECT',path:'origin.test:{p}'}});
+r.on('connect',(res,sock)=>{{const t=tls.connect({{socket:sock,servername:'origin.test'}},()=>{{
+t.write('GET /node HTTP/1.1\r\nHost: origin.test\r\nAuthorization: Bearer '+process.env.TOKEN+'\r\nConnection: close\r\n\r\n');}});
+let d='';t.on('data',c=>d+=c);t.on('end',()=>console.log('node:'+d.split('\r\n')[0]));
+t.on('error',e=>console.log('node error: '+e.message));}});r.end();"#
+    );
+    std::fs::write(sb.project().join("n.js"), node).unwrap();
+    let script = format!(
+        "curl -sS https://origin.test:{p}/curl; \
+         python3 -c \"import urllib.request,os; r=urllib.request.Request('https://origin.test:{p}/urllib', headers={{'Authorization':'Bearer '+os.environ['TOKEN']}}); print('urllib:', urllib.request.urlopen(r).status)\"; \
+         python3 -c \"import requests,os; print('requests:', requests.get('https://origin.test:{p}/requests', headers={{'Authorization':'Bearer '+os.environ['TOKEN']}}).status_code)\"; \
+         git -c http.extraHeader=\"Authorization: Bearer $TOKEN\" ls-remote https://origin.test:{p}/repo.git && echo git: ok; \
+         node n.js"
+    );
+    let out = srt_run(&sb, &[], &script);
+    let stdout = ok(&out);
+    for want in ["ok ", "urllib: 200", "requests: 200", "git: ok", "node:HTTP/1.1 200 OK"] {
+        assert!(stdout.contains(want), "missing {want:?} in\n{stdout}\n{}", text(&out.stderr));
+    }
+    let seen = origin.requests();
+    for path in ["/urllib", "/requests", "/repo.git/info/refs", "/node"] {
+        let s = seen.iter().find(|s| s.line.contains(path)).unwrap();
+        assert_eq!(
+            s.header("authorization"),
+            Some(&*format!("Bearer {TOKEN}")),
+            "{path}"
+        );
+    }
+}
