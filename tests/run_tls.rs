@@ -86,30 +86,52 @@ fn masked_credentials_reach_only_their_inject_hosts() {
     assert_eq!(env.len(), TOKEN.len(), "{stdout}");
     assert!(env.starts_with("ghp_") && env != TOKEN, "{env}");
     assert_eq!(file.len(), FILE_SECRET.len(), "{stdout}");
-    assert!(file.starts_with("sk-ant-api03-") && file != FILE_SECRET, "{file}");
+    assert!(
+        file.starts_with("sk-ant-api03-") && file != FILE_SECRET,
+        "{file}"
+    );
     assert_eq!(line("denied="), "absent");
 
     let seen = origin.requests();
-    let to = |path: &str| seen.iter().find(|s| s.line.contains(path)).cloned().unwrap();
+    let to = |path: &str| {
+        seen.iter()
+            .find(|s| s.line.contains(path))
+            .cloned()
+            .unwrap()
+    };
     let inject = to("/p/");
-    assert_eq!(inject.header("authorization"), Some(&*format!("Bearer {TOKEN}")));
+    assert_eq!(
+        inject.header("authorization"),
+        Some(&*format!("Bearer {TOKEN}"))
+    );
     assert_eq!(inject.header("x-key"), Some(FILE_SECRET));
     assert_eq!(
         String::from_utf8_lossy(&inject.body),
         format!("token={TOKEN}&key={FILE_SECRET}")
     );
     // The request target is not rewritten (as in the npm srt).
-    assert!(inject.line.contains(&format!("/p/{env}?q={env}")), "{}", inject.line);
+    assert!(
+        inject.line.contains(&format!("/p/{env}?q={env}")),
+        "{}",
+        inject.line
+    );
     assert_eq!(inject.sni.as_deref(), Some("origin.test"));
     let other = to("/other");
-    assert_eq!(other.header("authorization"), Some(&*format!("Bearer {env}")));
+    assert_eq!(
+        other.header("authorization"),
+        Some(&*format!("Bearer {env}"))
+    );
     assert_eq!(String::from_utf8_lossy(&other.body), format!("token={env}"));
 
     // No real value in anything srt wrote: stdout, stderr (with -d), the violations file.
     let record = std::fs::read_to_string(&violations).unwrap_or_default();
     assert!(record.contains("denied.test"), "{record}");
     for secret in [TOKEN, FILE_SECRET, DENIED] {
-        for (what, s) in [("stdout", &stdout), ("stderr", &stderr), ("violations", &record)] {
+        for (what, s) in [
+            ("stdout", &stdout),
+            ("stderr", &stderr),
+            ("violations", &record),
+        ] {
             assert!(!s.contains(secret), "{what} holds a secret:\n{s}");
         }
     }
@@ -142,8 +164,18 @@ t.on('error',e=>console.log('node error: '+e.message));}});r.end();"#
     );
     let out = srt_run(&sb, &[], &script);
     let stdout = ok(&out);
-    for want in ["ok ", "urllib: 200", "requests: 200", "git: ok", "node:HTTP/1.1 200 OK"] {
-        assert!(stdout.contains(want), "missing {want:?} in\n{stdout}\n{}", text(&out.stderr));
+    for want in [
+        "ok ",
+        "urllib: 200",
+        "requests: 200",
+        "git: ok",
+        "node:HTTP/1.1 200 OK",
+    ] {
+        assert!(
+            stdout.contains(want),
+            "missing {want:?} in\n{stdout}\n{}",
+            text(&out.stderr)
+        );
     }
     let seen = origin.requests();
     for path in ["/urllib", "/requests", "/repo.git/info/refs", "/node"] {

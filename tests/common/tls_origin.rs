@@ -97,11 +97,7 @@ impl Origin {
                 });
             }
         });
-        Origin {
-            port,
-            ca_pem,
-            seen,
-        }
+        Origin { port, ca_pem, seen }
     }
 
     pub fn requests(&self) -> Vec<Seen> {
@@ -126,7 +122,8 @@ fn serve_one(
             break;
         }
         if let Some((k, v)) = h.trim_end().split_once(':') {
-            seen.headers.push((k.trim().to_string(), v.trim().to_string()));
+            seen.headers
+                .push((k.trim().to_string(), v.trim().to_string()));
         }
     }
     let chunked = seen
