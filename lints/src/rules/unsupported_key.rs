@@ -27,7 +27,7 @@ crate::declare_lint! {
     /// ### Example
     /// Bad (for srt):
     /// ```json
-    /// {"network": {"allowedDomains": ["api.example.com"], "deniedDomains": [], "requireHostMatch": true},
+    /// {"network": {"allowedDomains": ["api.example.com"], "deniedDomains": [], "stripResponseHeaders": ["set-cookie"]},
     ///  "filesystem": {"denyRead": [], "allowWrite": [], "denyWrite": []}}
     /// ```
     /// Use instead (run this file with the npm srt, or drop the key for srt):
