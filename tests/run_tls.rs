@@ -187,3 +187,87 @@ t.on('error',e=>console.log('node error: '+e.message));}});r.end();"#
         );
     }
 }
+
+/// `extract` masks only the captured span of a variable (a connection string stays a
+/// connection string); `decode: "jwt"` with `maskClaims` re-encodes a file's token with the
+/// claim masked. Both are substituted back at the inject host, whole token and claim alike.
+#[test]
+fn extract_and_jwt_masks_keep_the_shape_and_substitute_back() {
+    use base64::Engine;
+    let b64 = |v: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v);
+    let jwt = format!(
+        "{}.{}.c2lnbmF0dXJl",
+        b64(r#"{"alg":"RS256","typ":"JWT"}"#),
+        b64(r#"{"iss":"issuer.test","secret":"claim-secret-0123456789abcdef"}"#)
+    );
+    let sb = Sandbox::new();
+    let origin = Origin::start(sb.root.path(), &["origin.test"]);
+    std::fs::write(
+        sb.home().join("token.json"),
+        format!("{{\"token\": \"{jwt}\"}}\n"),
+    )
+    .unwrap();
+    sb.settings(&format!(
+        r#"{{"network":{{"allowedDomains":["origin.test","127.0.0.1:{port}"],"deniedDomains":[],
+   "tlsTerminate":{{"extraCaCertPaths":["{ca}"]}}}},
+ "filesystem":{{"denyRead":[],"allowRead":[],"allowWrite":["."],"denyWrite":[]}},
+ "credentials":{{
+   "envVars":[{{"name":"DATABASE_URL","mode":"mask","extract":"://[^:]+:([^@]+)@"}}],
+   "files":[{{"path":"~/token.json","mode":"mask","decode":"jwt","maskClaims":["secret"]}}]}}}}"#,
+        port = origin.port,
+        ca = origin.ca_pem.display(),
+    ));
+    let url = "postgres://app:db-password-0123456789XYZ@db.internal:5432/app";
+    let p = origin.port;
+    let out = sb
+        .srt()
+        .env("DATABASE_URL", url)
+        .args(["run", "-s", ".srt.json", "--resolve", "origin.test=127.0.0.1", "-c"])
+        .arg(format!(
+            "echo \"url=$DATABASE_URL\"; T=$(sed -E 's/.*\"(ey[^\"]+)\".*/\\1/' ~/token.json); echo \"jwt=$T\"; \
+             curl -sS -H \"Authorization: Bearer $T\" -H \"X-Db: $DATABASE_URL\" https://origin.test:{p}/t"
+        ))
+        .output()
+        .unwrap();
+    let stdout = ok(&out);
+    let masked_url = stdout.lines().find_map(|l| l.strip_prefix("url=")).unwrap();
+    assert!(
+        masked_url.starts_with("postgres://app:") && masked_url.ends_with("@db.internal:5432/app")
+    );
+    assert!(!masked_url.contains("db-password"), "{masked_url}");
+    let fake = stdout.lines().find_map(|l| l.strip_prefix("jwt=")).unwrap();
+    assert_ne!(fake, jwt);
+    let payload: serde_json::Value = serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(fake.split('.').nth(1).unwrap())
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(payload["iss"], "issuer.test");
+    assert_ne!(payload["secret"], "claim-secret-0123456789abcdef");
+    let seen = origin.requests();
+    let r = seen.iter().find(|s| s.line.contains("/t")).unwrap();
+    assert_eq!(r.header("authorization"), Some(&*format!("Bearer {jwt}")));
+    assert_eq!(r.header("x-db"), Some(url));
+    assert!(!text(&out.stderr).contains("db-password"));
+}
+
+/// Masking without TLS termination (and without allowPlaintextInject) is refused before
+/// anything runs, as the npm srt refuses the file.
+#[test]
+fn masking_without_tls_termination_is_refused() {
+    let sb = Sandbox::new();
+    sb.settings(
+        r#"{"network":{"allowedDomains":["origin.test"],"deniedDomains":[]},
+ "filesystem":{"denyRead":[],"allowRead":[],"allowWrite":["."],"denyWrite":[]},
+ "credentials":{"envVars":[{"name":"TOKEN","mode":"mask"}]}}"#,
+    );
+    let out = srt_run(&sb, &[], "echo ran");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(!text(&out.stdout).contains("ran"));
+    assert!(
+        text(&out.stderr).contains("mask-without-tls"),
+        "{}",
+        text(&out.stderr)
+    );
+}

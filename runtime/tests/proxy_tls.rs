@@ -124,6 +124,7 @@ async fn setup(extra_network: &str, max_connections: usize, handshake_ms: u64) -
     let opts = ProxyOptions {
         limits: Limits {
             max_connections,
+            tunnel_request_timeout: Duration::from_secs(1),
             ..Limits::default()
         },
         violations: ViolationOptions {
@@ -237,6 +238,27 @@ async fn a_terminated_tunnel_forwards_over_verified_tls() {
     let mut body = [0u8; 3];
     t.read_exact(&mut body).await.unwrap();
     assert_eq!(&body, b"ok\n");
+}
+
+/// A terminated tunnel that carries no request for the request timeout (here 1 s), after a
+/// response or right after its handshake, is closed and frees its slot.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idle_tunnel_is_closed_and_frees_its_slot() {
+    let s = setup("", 1024, 5000).await;
+    let target = format!("origin.test:{}", s.origin_port);
+    let (sock, _) = s.connect(&target).await;
+    let mut quiet = s.tls_over(sock, "origin.test").await.unwrap();
+    let (sock, _) = s.connect(&target).await;
+    let mut used = s.tls_over(sock, "origin.test").await.unwrap();
+    used.write_all(b"GET / HTTP/1.1\r\nHost: origin.test\r\n\r\n")
+        .await
+        .unwrap();
+    assert!(read_head(&mut used).await.starts_with("HTTP/1.1 200"));
+    assert_eq!(s.tls.open_tunnels(), 2);
+    assert!(closed_within(&mut quiet, Duration::from_secs(4)).await);
+    assert!(closed_within(&mut used, Duration::from_secs(4)).await);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(s.tls.open_tunnels(), 0);
 }
 
 /// A client that never finishes its handshake (silent, or a ClientHello cut short) is cut
