@@ -310,10 +310,21 @@ async fn garbage_after_connect_is_tunnelled_or_refused() {
         .connect(&format!("plain.test:{}", strict.origin_port))
         .await;
     assert!(head.starts_with("HTTP/1.1 403"), "{head}");
-    assert_eq!(
-        strict.kinds(),
-        [ViolationKind::OpaqueTunnel, ViolationKind::OpaqueTunnel]
-    );
+    // SOCKS carries only opaque tunnels: refused (reply 2, not allowed).
+    let mut socks = UnixStream::connect(strict.server.socks_socket().unwrap())
+        .await
+        .unwrap();
+    socks.write_all(&[5, 1, 0]).await.unwrap();
+    let mut hello = [0u8; 2];
+    socks.read_exact(&mut hello).await.unwrap();
+    let mut req = vec![5, 1, 0, 3, 11];
+    req.extend_from_slice(b"origin.test");
+    req.extend_from_slice(&strict.origin_port.to_be_bytes());
+    socks.write_all(&req).await.unwrap();
+    let mut reply = [0u8; 2];
+    socks.read_exact(&mut reply).await.unwrap();
+    assert_eq!(reply, [5, 2]);
+    assert_eq!(strict.kinds(), [ViolationKind::OpaqueTunnel; 3]);
 }
 
 /// Under requireHostMatch a server name or Host other than the CONNECT target gets 421.

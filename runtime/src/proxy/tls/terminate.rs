@@ -153,7 +153,12 @@ pub(crate) async fn serve<S>(
         Some(n) if !require_match => n.clone(),
         _ => target.host_text(),
     };
-    let Ok(config) = tls.ca.server_config(&leaf_name) else {
+    // A server name that cannot be a certificate's (an underscore, say) gets the target's.
+    let Ok(config) = tls
+        .ca
+        .server_config(&leaf_name)
+        .or_else(|_| tls.ca.server_config(&target.host_text()))
+    else {
         return;
     };
     let Ok(Ok(tls_stream)) = tokio::time::timeout_at(deadline, start.into_stream(config)).await
