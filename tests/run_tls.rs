@@ -271,3 +271,76 @@ fn masking_without_tls_termination_is_refused() {
         text(&out.stderr)
     );
 }
+
+/// With `caCertPath`/`caKeyPath` the leaves are signed by that CA: a client that trusts only it
+/// reaches the origin through the proxy.
+#[test]
+fn a_user_ca_signs_the_leaves() {
+    use rcgen::{BasicConstraints, CertificateParams, IsCa, KeyPair};
+    let sb = Sandbox::new();
+    let origin = Origin::start(sb.root.path(), &["origin.test"]);
+    let key = KeyPair::generate().unwrap();
+    let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let cert = params.self_signed(&key).unwrap();
+    let (ca, ca_key) = (
+        sb.root.path().join("my-ca.pem"),
+        sb.root.path().join("my-ca.key"),
+    );
+    std::fs::write(&ca, cert.pem()).unwrap();
+    std::fs::write(&ca_key, key.serialize_pem()).unwrap();
+    sb.settings(&format!(
+        r#"{{"network":{{"allowedDomains":["origin.test","127.0.0.1:{port}"],"deniedDomains":[],
+   "tlsTerminate":{{"caCertPath":"{ca}","caKeyPath":"{key}","extraCaCertPaths":["{oca}"]}}}},
+ "filesystem":{{"denyRead":[],"allowRead":[],"allowWrite":["."],"denyWrite":[]}}}}"#,
+        port = origin.port,
+        ca = ca.display(),
+        key = ca_key.display(),
+        oca = origin.ca_pem.display(),
+    ));
+    let out = srt_run(
+        &sb,
+        &[],
+        &format!(
+            "curl -sS --cacert {} https://origin.test:{}/mine",
+            ca.display(),
+            origin.port
+        ),
+    );
+    assert!(ok(&out).starts_with("ok "), "{}", text(&out.stderr));
+}
+
+/// `onExtractNoMatch`: `deny` withholds a variable `extract` finds nothing in, `error` refuses
+/// the run, and `warn` (the default) leaves it as it is with a warning naming the entry.
+#[test]
+fn on_extract_no_match_withholds_refuses_or_warns() {
+    let sb = Sandbox::new();
+    let settings = |mode: &str| {
+        format!(
+            r#"{{"network":{{"allowedDomains":["origin.test"],"deniedDomains":[],"tlsTerminate":{{}}}},
+ "filesystem":{{"denyRead":[],"allowRead":[],"allowWrite":["."],"denyWrite":[]}},
+ "credentials":{{"envVars":[{{"name":"TOKEN","mode":"mask","extract":"password=(\\w+)"{mode}}}]}}}}"#
+        )
+    };
+    sb.settings(&settings(r#","onExtractNoMatch":"deny""#));
+    let out = srt_run(&sb, &[], "echo \"token=${TOKEN-absent}\"");
+    assert!(ok(&out).contains("token=absent"));
+    sb.settings(&settings(r#","onExtractNoMatch":"error""#));
+    let out = srt_run(&sb, &[], "touch ran");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(!sb.project().join("ran").exists());
+    assert!(
+        text(&out.stderr).contains("extract matched nothing"),
+        "{}",
+        text(&out.stderr)
+    );
+    sb.settings(&settings(""));
+    let out = srt_run(&sb, &[], "echo \"token=$TOKEN\"");
+    assert!(ok(&out).contains(&format!("token={TOKEN}")));
+    assert!(
+        text(&out.stderr).contains("UNPROTECTED"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(!text(&out.stderr).contains(TOKEN));
+}

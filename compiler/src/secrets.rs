@@ -84,6 +84,9 @@ pub struct SecretsPolicy {
     pub require_host_match: bool,
     /// `network.refuseOpaqueTunnels`.
     pub refuse_opaque_tunnels: bool,
+    /// `credentials.awsPairs` or `credentials.sigv4` is set, or the AWS secret key variable is
+    /// masked: the npm srt re-signs SigV4 requests there, which srt does not do yet.
+    pub sigv4_asked: bool,
 }
 
 impl SecretsPolicy {
@@ -211,6 +214,10 @@ pub fn resolve(
         return out;
     };
     out.allow_plaintext_inject = flag(member(c, "allowPlaintextInject"));
+    out.sigv4_asked = member(c, "awsPairs")
+        .and_then(Json::as_array)
+        .is_some_and(|a| !a.is_empty())
+        || member(c, "sigv4").is_some();
     for (index, e) in member(c, "envVars")
         .and_then(Json::as_array)
         .unwrap_or_default()
@@ -252,6 +259,10 @@ pub fn resolve(
             ),
         }
     }
+    out.sigv4_asked |= out.credentials.iter().any(|c| {
+        c.mode == CredentialMode::Mask
+            && c.source == CredentialSource::Env("AWS_SECRET_ACCESS_KEY".into())
+    });
     out
 }
 
