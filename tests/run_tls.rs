@@ -308,6 +308,16 @@ fn a_user_ca_signs_the_leaves() {
         ),
     );
     assert!(ok(&out).starts_with("ok "), "{}", text(&out.stderr));
+    // A key that is not the certificate's is refused at start, and nothing runs.
+    std::fs::write(&ca_key, KeyPair::generate().unwrap().serialize_pem()).unwrap();
+    let out = srt_run(&sb, &[], "touch ran");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(!sb.project().join("ran").exists());
+    assert!(
+        text(&out.stderr).contains("does not verify against this CA"),
+        "{}",
+        text(&out.stderr)
+    );
 }
 
 /// `onExtractNoMatch`: `deny` withholds a variable `extract` finds nothing in, `error` refuses

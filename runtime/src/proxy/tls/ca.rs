@@ -13,6 +13,7 @@ use rcgen::{
     BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
     KeyUsagePurpose, SanType, SerialNumber,
 };
+use rustls::client::danger::ServerCertVerifier;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use rustls::ServerConfig;
 use time::{Duration, OffsetDateTime};
@@ -33,7 +34,7 @@ pub enum CaError {
     #[error("network.tlsTerminate: {what}: {why}")]
     #[diagnostic(
         code(srt::tls::ca),
-        help("caCertPath must be a PEM CA certificate and caKeyPath its PEM private key (PKCS#8, or RSA/EC)")
+        help("caCertPath must be a PEM CA certificate and caKeyPath its PEM private key, PKCS#8 (`openssl pkcs8 -topk8 -nocrypt` converts one)")
     )]
     Invalid { what: String, why: String },
 }
@@ -135,7 +136,46 @@ impl RunCa {
         let ca_pem = pem_block("CERTIFICATE", &ca_der);
         // Leaves end with the CA's validity at the latest; 100 days if it is unknown.
         let not_after = OffsetDateTime::now_utc() + Duration::days(100);
-        Self::finish(issuer, ca_der, ca_pem, not_after, provider)
+        let ca = Self::finish(issuer, ca_der, ca_pem, not_after, provider)?;
+        ca.check_chain()?;
+        Ok(ca)
+    }
+
+    /// Mints a leaf and verifies it against the CA certificate as a client would: a key that is
+    /// not the certificate's, or a certificate that is no CA, is found at start, not by every
+    /// client in the sandbox.
+    fn check_chain(&self) -> Result<(), CaError> {
+        const NAME: &str = "srt-ca-check.invalid";
+        let leaf = self.leaf(NAME)?;
+        let mut roots = rustls::RootCertStore::empty();
+        roots
+            .add(self.ca_der.clone())
+            .map_err(|e| invalid("caCertPath", e))?;
+        let verifier = rustls::client::WebPkiServerVerifier::builder_with_provider(
+            Arc::new(roots),
+            self.provider.clone(),
+        )
+        .build()
+        .map_err(|e| invalid("caCertPath", e))?;
+        let name =
+            rustls::pki_types::ServerName::try_from(NAME).map_err(|e| invalid("check", e))?;
+        verifier
+            .verify_server_cert(
+                leaf.der(),
+                &[],
+                &name,
+                &[],
+                rustls::pki_types::UnixTime::now(),
+            )
+            .map(|_| ())
+            .map_err(|e| {
+                invalid(
+                    "caCertPath/caKeyPath",
+                    format!(
+                        "a certificate signed with this key does not verify against this CA: {e}"
+                    ),
+                )
+            })
     }
 
     fn finish(
@@ -177,7 +217,7 @@ impl RunCa {
         Ok(config)
     }
 
-    fn mint(&self, name: &str) -> Result<ServerConfig, CaError> {
+    fn leaf(&self, name: &str) -> Result<rcgen::Certificate, CaError> {
         let mut params = CertificateParams::default();
         params.subject_alt_names = vec![match name.parse::<IpAddr>() {
             Ok(ip) => SanType::IpAddress(ip),
@@ -200,9 +240,13 @@ impl RunCa {
         params.not_before = now - Duration::hours(1);
         params.not_after = (now + Duration::days(7)).min(self.not_after);
         params.serial_number = Some(serial()?);
-        let leaf = params
+        params
             .signed_by(&self.leaf_key, &self.issuer)
-            .map_err(|e| invalid("signing a leaf", e))?;
+            .map_err(|e| invalid("signing a leaf", e))
+    }
+
+    fn mint(&self, name: &str) -> Result<ServerConfig, CaError> {
+        let leaf = self.leaf(name)?;
         let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(self.leaf_key.serialize_der()));
         let mut config = ServerConfig::builder_with_provider(self.provider.clone())
             .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
