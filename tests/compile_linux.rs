@@ -231,3 +231,50 @@ print("pid=%d" % os.getppid())
         );
     }
 }
+
+/// Credentials and TLS termination appear in the plan with their origins: the CA bundle bound
+/// read-only and named by the trust variables, the masked file's copy bound over it, the
+/// masked variable's sentinel, the denied variable withheld and the denied file hidden.
+#[test]
+fn credentials_and_the_ca_bundle_are_plan_steps_with_origins() {
+    let d = project();
+    std::fs::write(d.path().join("token"), "ghp_x\n").unwrap();
+    std::fs::write(d.path().join("key.pem"), "k\n").unwrap();
+    std::fs::write(
+        d.path().join("policy.json"),
+        r#"{"network":{"allowedDomains":["api.example.com"],"deniedDomains":[],"tlsTerminate":{}},
+            "filesystem":{"denyRead":[],"allowWrite":["out/**"],"denyWrite":[]},
+            "credentials":{"envVars":[{"name":"GH_TOKEN","mode":"mask"},{"name":"AWS_SECRET_ACCESS_KEY","mode":"deny"}],
+                           "files":[{"path":"token","mode":"mask"},{"path":"key.pem","mode":"deny"}]}}"#,
+    )
+    .unwrap();
+    let t = compile(d.path(), "text");
+    let dir = std::fs::canonicalize(d.path()).unwrap();
+    let dir = dir.display();
+    let line = |needle: &str| {
+        t.lines()
+            .find(|l| l.contains(needle))
+            .unwrap_or_else(|| panic!("no line with {needle:?}:\n{t}"))
+            .to_string()
+    };
+    assert!(line("'<per-run CA bundle>' '<per-run CA bundle>'").contains("<- network.tlsTerminate"));
+    assert!(
+        line(&format!("'<per-run masked copy>' {dir}/token")).contains("<- credentials.files[0]")
+    );
+    assert!(line(&format!("/dev/null {dir}/key.pem")).contains("<- credentials.files[1]"));
+    for var in [
+        "SSL_CERT_FILE",
+        "NODE_EXTRA_CA_CERTS",
+        "REQUESTS_CA_BUNDLE",
+        "GIT_SSL_CAINFO",
+    ] {
+        assert_eq!(
+            line(&format!("{var}=")),
+            format!("{var}=<per-run CA bundle>")
+        );
+    }
+    assert_eq!(line("GH_TOKEN="), "GH_TOKEN=<per-run sentinel>");
+    assert!(line("-AWS_SECRET_ACCESS_KEY (withheld)").contains("<- credentials.envVars[1]"));
+    let v: serde_json::Value = serde_json::from_str(&compile(d.path(), "json")).unwrap();
+    assert_eq!(v["env_unset"][0]["name"], "AWS_SECRET_ACCESS_KEY");
+}

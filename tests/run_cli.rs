@@ -243,9 +243,9 @@ fn it_fails_closed() {
     refuses(&sb, &[], "write-allows-host-code-execution");
     sb.settings(&POLICY.replace(
         "\"deniedDomains\":[]",
-        "\"deniedDomains\":[],\"tlsTerminate\":{}",
+        "\"deniedDomains\":[],\"parentProxy\":{}",
     ));
-    refuses(&sb, &[], "tlsTerminate");
+    refuses(&sb, &[], "parentProxy");
     sb.settings(&POLICY.replace(
         "\"deniedDomains\":[]",
         "\"deniedDomains\":[],\"httpProxyPort\":8080",

@@ -125,6 +125,8 @@ pub struct Ir {
     pub fs: FsPolicy,
     pub net: NetPolicy,
     pub process: ProcessPolicy,
+    /// `network.tlsTerminate`, `credentials` and the request options that go with them.
+    pub secrets: crate::secrets::SecretsPolicy,
     pub cwd: PathBuf,
     pub home: PathBuf,
     /// The settings file in use (its real path), when there is one.
@@ -282,6 +284,9 @@ pub fn resolve(
             &mut notes,
         );
     }
+    ir.secrets = crate::secrets::resolve(settings, opts, fs, &mut notes);
+    let denied_credentials = ir.secrets.denied_files();
+    ir.fs.deny_read.extend(denied_credentials);
     ir.fs.mandatory_deny_search_depth = settings
         .mandatory_deny_search_depth
         .as_ref()

@@ -17,6 +17,7 @@ pub mod ir;
 mod ir_dump;
 pub mod origin;
 pub mod path;
+pub mod secrets;
 pub mod target;
 
 pub use decide::{Access, HostDecision, HostReason, PathDecision};

@@ -43,7 +43,17 @@ pub const RUN_POLICY: &[RunPolicy] = &[
     RunPolicy {
         code: "unsupported-key",
         stops: true,
-        why: "srt cannot enforce the key (credentials, tlsTerminate, mitmProxy, …) as written; running without it would be weaker than the file says",
+        why: "srt cannot enforce the key (mitmProxy, parentProxy, sigv4, …) as written; running without it would be weaker than the file says",
+    },
+    RunPolicy {
+        code: "mask-without-tls",
+        stops: true,
+        why: "a masked credential would be put back into plaintext requests, where anyone on the path reads it; srt cannot enforce the mask as written without `tlsTerminate` (or `allowPlaintextInject`, which says the author accepts that)",
+    },
+    RunPolicy {
+        code: "inject-hosts-outside-allowed",
+        stops: false,
+        why: "the real value never reaches a host the sandbox cannot reach (or reaches only through an opaque tunnel): the entry is narrower than it reads, which hands nothing over",
     },
     RunPolicy {
         code: "wildcard-over-public-suffix",

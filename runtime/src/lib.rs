@@ -17,6 +17,8 @@ pub mod proxy;
 pub mod proxy_connect;
 #[cfg(target_os = "linux")]
 pub mod sandbox;
+/// Credential masking: sentinels, the secret registry, substitution.
+pub mod secrets;
 #[cfg(target_os = "linux")]
 mod spawn;
 /// srt's per-user state directory (run records, the stub lock).

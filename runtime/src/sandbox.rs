@@ -75,6 +75,9 @@ pub enum RunError {
     #[error("srt refuses to run: {cause}")]
     #[diagnostic(code(srt::run::refused), help("{fix}"))]
     Refused { cause: String, fix: String },
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Secrets(#[from] crate::secrets::run::PrepareError),
 }
 
 /// The init's host pid, for the signal forwarder (0 until the sandbox has started).
@@ -178,9 +181,11 @@ fn build_plan(
     socket_dir: PathBuf,
     socket_ids: Option<[FileId; 2]>,
     terminal: bool,
+    secrets: &crate::secrets::run::Prepared,
 ) -> LinuxPlan {
     let facts = HostFacts::gather(ir, &RealFs);
     let mut opts = LinuxOptions::new(srt_binary.to_path_buf(), socket_dir);
+    opts.secrets = secrets.options.clone();
     opts.proxy_socket_ids = socket_ids;
     opts.terminal = terminal;
     opts.ssh_proxy_command = Some(format!("{} __proxy-connect %h %p", srt_binary.display()));
@@ -227,6 +232,23 @@ pub fn run(req: RunRequest) -> Result<i32, RunError> {
     // SAFETY: getrlimit fills the struct.
     let have_nofile = unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut nofile) } == 0;
 
+    // Credentials and TLS termination: the secrets live in this process's memory only, so it
+    // must not be dumpable (no core file, no ptrace by this user's other processes).
+    let secrets_parent = crate::proxy::socket_parent_for(&req.ir);
+    if crate::secrets::run::needed(&req.ir) {
+        // SAFETY: prctl with integer arguments only.
+        unsafe {
+            libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0);
+        }
+    }
+    let secrets =
+        crate::secrets::run::prepare(&req.ir, &secrets_parent, needs_proxies(&req.ir), &|name| {
+            std::env::var_os(name)
+                .map(|v| std::os::unix::ffi::OsStrExt::as_bytes(v.as_os_str()).to_vec())
+        })?;
+    for w in &secrets.warnings {
+        eprintln!("srt: warning: {w}");
+    }
     // The proxies are needed only when something may be reached.
     let proxies = if !needs_proxies(&req.ir) {
         None
@@ -235,7 +257,9 @@ pub fn run(req: RunRequest) -> Result<i32, RunError> {
             violations: req.violations.clone(),
             resolver: Arc::new(crate::proxy::PinnedResolver::new(&req.resolve)),
             // Where the command can rename no directory above the sockets (issue 10, item 4).
-            socket_parent: Some(crate::proxy::socket_parent_for(&req.ir)),
+            socket_parent: Some(secrets_parent.clone()),
+            tls: secrets.tls.clone(),
+            registry: secrets.registry.clone(),
             ..ProxyOptions::default()
         };
         Some(ProxyServer::start(req.ir.clone(), opts)?)
@@ -265,6 +289,7 @@ pub fn run(req: RunRequest) -> Result<i32, RunError> {
         socket_dir,
         socket_ids,
         terminal.is_some(),
+        &secrets,
     );
     if let Some(refusal) = plan.refusals().next() {
         let err = RunError::Refused {
@@ -305,6 +330,7 @@ pub fn run(req: RunRequest) -> Result<i32, RunError> {
     if let Some(p) = proxies {
         p.shutdown();
     }
+    drop(secrets);
     // After the stubs are gone and the proxies quiet: the block follows the command's output.
     if result.is_ok() {
         crate::audit::audit(&plan.audit, since, &req.ir.home)
@@ -361,12 +387,13 @@ fn spawn_and_wait(
     } else {
         &[]
     };
-    let pid = crate::spawn::spawn(bwrap, &args, &plan.env, restore, blocked).map_err(|source| {
-        RunError::Spawn {
+    let unset: Vec<String> = plan.env_unset.iter().map(|(k, _)| k.clone()).collect();
+    let pid = crate::spawn::spawn(bwrap, &args, &plan.env, &unset, restore, blocked).map_err(
+        |source| RunError::Spawn {
             bwrap: bwrap.display().to_string(),
             source,
-        }
-    })?;
+        },
+    )?;
     let handover = terminal.map(|t| Handover::start(t, pid));
     drop(info_w);
     drop(memfd);

@@ -26,19 +26,21 @@ const RESET: [Signal; 4] = [
     Signal::SIGTSTP,
 ];
 
-/// Starts `program args…` with `env` added to srt's environment, as the leader of a new
-/// process group, with exactly `blocked` blocked; returns its pid (and group). Inherited
-/// descriptors (those without `O_CLOEXEC`) stay open in the child.
+/// Starts `program args…` with `env` added to srt's environment and the variables in `unset`
+/// removed from it, as the leader of a new process group, with exactly `blocked` blocked;
+/// returns its pid (and group). Inherited descriptors (those without `O_CLOEXEC`) stay open in
+/// the child.
 pub fn spawn(
     program: &Path,
     args: &[OsString],
     env: &[(String, String)],
+    unset: &[String],
     nofile: Option<libc::rlimit>,
     blocked: &[libc::c_int],
 ) -> io::Result<libc::pid_t> {
     match nofile {
-        Some(limit) => spawn_with_limit(program, args, env, limit, blocked),
-        None => spawn_posix(program, args, env, blocked),
+        Some(limit) => spawn_with_limit(program, args, env, unset, limit, blocked),
+        None => spawn_posix(program, args, env, unset, blocked),
     }
 }
 
@@ -55,6 +57,7 @@ fn spawn_posix(
     program: &Path,
     args: &[OsString],
     env: &[(String, String)],
+    unset: &[String],
     blocked: &[libc::c_int],
 ) -> io::Result<libc::pid_t> {
     let mut argv = vec![c_string(program.as_os_str().as_bytes())?];
@@ -63,7 +66,9 @@ fn spawn_posix(
     }
     let mut envp = Vec::new();
     for (k, v) in std::env::vars_os() {
-        if !env.iter().any(|(name, _)| k.as_bytes() == name.as_bytes()) {
+        let replaced = env.iter().any(|(name, _)| k.as_bytes() == name.as_bytes());
+        let withheld = unset.iter().any(|name| k.as_bytes() == name.as_bytes());
+        if !replaced && !withheld {
             let mut kv = k.as_bytes().to_vec();
             kv.push(b'=');
             kv.extend_from_slice(v.as_bytes());
@@ -100,10 +105,14 @@ fn spawn_with_limit(
     program: &Path,
     args: &[OsString],
     env: &[(String, String)],
+    unset: &[String],
     limit: libc::rlimit,
     blocked: &[libc::c_int],
 ) -> io::Result<libc::pid_t> {
     let mut cmd = Command::new(program);
+    for name in unset {
+        cmd.env_remove(name);
+    }
     cmd.args(args)
         .envs(env.iter().map(|(k, v)| (k, v)))
         .process_group(0);

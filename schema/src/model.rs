@@ -67,6 +67,9 @@ pub struct OtherKey {
     pub path: String,
     pub key: Span,
     pub value: Spanned<serde_json::Value>,
+    /// The value as parsed, with a span on every member and element (for rules that need to
+    /// point inside it, such as `credentials` entries).
+    pub json: crate::json::Json,
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -99,5 +102,10 @@ impl Settings {
     /// A boolean option's value, `false` when absent.
     pub fn flag(opt: &Option<Spanned<bool>>) -> bool {
         opt.as_ref().is_some_and(|b| b.value)
+    }
+
+    /// A key srt keeps as JSON rather than a typed field (`network.tlsTerminate`, …).
+    pub fn other(&self, path: &str) -> Option<&OtherKey> {
+        self.other.iter().find(|o| o.path == path)
     }
 }

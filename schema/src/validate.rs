@@ -773,5 +773,6 @@ fn push_other(other: &mut Vec<OtherKey>, path: String, m: &Member) {
         path,
         key: m.key.span,
         value: Spanned::new(m.value.to_value(), m.value.span),
+        json: m.value.clone(),
     });
 }

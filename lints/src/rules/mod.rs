@@ -5,11 +5,14 @@
 
 pub mod claude_session_env;
 pub mod costly_glob;
+pub mod credential_at_exfiltration_host;
 pub mod dangerous_unix_socket;
 pub mod domain_fronting;
 pub mod exfiltration_surface;
 pub mod external_proxy;
 pub mod incomplete_ecosystem;
+pub mod inject_hosts_outside_allowed;
+pub mod mask_without_tls;
 pub mod mcp_cache;
 pub mod missing_path;
 pub mod overridden_by_mandatory_deny;
@@ -31,6 +34,7 @@ use crate::Lint;
 /// requires, then security, then correctness.
 pub static ALL: &[&Lint] = &[
     &exfiltration_surface::EXFILTRATION_SURFACE,
+    &credential_at_exfiltration_host::CREDENTIAL_AT_EXFILTRATION_HOST,
     &claude_session_env::CLAUDE_SESSION_ENV_NOT_WRITABLE,
     &mcp_cache::MCP_CACHE_NOT_WRITABLE,
     &wildcard_over_public_suffix::WILDCARD_OVER_PUBLIC_SUFFIX,
@@ -43,6 +47,8 @@ pub static ALL: &[&Lint] = &[
     &external_proxy::EXTERNAL_PROXY,
     &unsupported_key::UNSUPPORTED_KEY,
     &peer_incompatible::PEER_INCOMPATIBLE,
+    &mask_without_tls::MASK_WITHOUT_TLS,
+    &inject_hosts_outside_allowed::INJECT_HOSTS_OUTSIDE_ALLOWED,
     &incomplete_ecosystem::INCOMPLETE_ECOSYSTEM_ALLOWLIST,
     &shadowed_allow::SHADOWED_ALLOW,
     &overridden_by_mandatory_deny::OVERRIDDEN_BY_MANDATORY_DENY,

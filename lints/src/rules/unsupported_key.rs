@@ -8,11 +8,11 @@ use crate::{Emitter, Level, LintContext};
 crate::declare_lint! {
     /// ### What it does
     /// Flags keys that srt parses and validates but does not enforce, as warnings:
-    /// `credentials` (credential masking and denial), `network.tlsTerminate`,
     /// `network.mitmProxy`, `network.parentProxy`, and the request-rewriting options
     /// `network.allowPlaintextHeaderSet`, `network.stripResponseHeaders`,
-    /// `network.refuseOpaqueTunnels`, `network.requireHostMatch`,
-    /// `network.ambiguousRequestTarget`. `srt run` refuses to start with any of them set
+    /// `network.ambiguousRequestTarget`; on macOS also `credentials`,
+    /// `network.tlsTerminate`, `network.refuseOpaqueTunnels` and `network.requireHostMatch`,
+    /// which srt enforces on Linux only. `srt run` refuses to start with any of them set
     /// (a key set to `false` or an empty value asks for nothing and is not flagged).
     ///
     /// It also notes keys that configure the npm srt's own machinery, which srt does not use:
@@ -27,7 +27,7 @@ crate::declare_lint! {
     /// ### Example
     /// Bad (for srt):
     /// ```json
-    /// {"network": {"allowedDomains": ["api.example.com"], "deniedDomains": [], "requireHostMatch": true},
+    /// {"network": {"allowedDomains": ["api.example.com"], "deniedDomains": [], "stripResponseHeaders": ["set-cookie"]},
     ///  "filesystem": {"denyRead": [], "allowWrite": [], "denyWrite": []}}
     /// ```
     /// Use instead (run this file with the npm srt, or drop the key for srt):
@@ -38,13 +38,14 @@ crate::declare_lint! {
     pub UNSUPPORTED_KEY {
         code: "unsupported-key",
         level: Warn,
-        summary: "a key srt parses but does not enforce (credentials, tlsTerminate, mitmProxy, …); `srt run` refuses it",
+        summary: "a key srt parses but does not enforce (mitmProxy, parentProxy, …); `srt run` refuses it",
         check: check,
     }
 }
 
-/// Keys whose absence of enforcement weakens the sandbox, with what they do.
-const UNENFORCED: [(&str, &str); 9] = [
+/// Keys srt enforces on Linux only (TLS termination and credential masking run in the Linux
+/// proxies and plan; the macOS run has neither yet).
+const LINUX_ONLY: [(&str, &str); 4] = [
     (
         "credentials",
         "keeps credential files and variables out of the sandbox (deny or mask)",
@@ -53,6 +54,18 @@ const UNENFORCED: [(&str, &str); 9] = [
         "network.tlsTerminate",
         "terminates TLS in the proxy so credentials are substituted only over verified connections",
     ),
+    (
+        "network.refuseOpaqueTunnels",
+        "refuses CONNECT tunnels that are not TLS",
+    ),
+    (
+        "network.requireHostMatch",
+        "refuses requests whose Host header differs from the connected host",
+    ),
+];
+
+/// Keys whose absence of enforcement weakens the sandbox, with what they do.
+const UNENFORCED: [(&str, &str); 5] = [
     (
         "network.mitmProxy",
         "routes the listed domains through your inspecting proxy",
@@ -68,14 +81,6 @@ const UNENFORCED: [(&str, &str); 9] = [
     (
         "network.stripResponseHeaders",
         "removes response headers before the sandbox sees them",
-    ),
-    (
-        "network.refuseOpaqueTunnels",
-        "refuses CONNECT tunnels that are not TLS",
-    ),
-    (
-        "network.requireHostMatch",
-        "refuses requests whose Host header differs from the connected host",
     ),
     (
         "network.ambiguousRequestTarget",
@@ -112,8 +117,14 @@ fn asks_for_nothing(path: &str, v: &serde_json::Value) -> bool {
 }
 
 fn unenforced(o: &OtherKey) -> Option<&'static str> {
+    let linux_only: &[(&str, &str)] = if cfg!(target_os = "linux") {
+        &[]
+    } else {
+        &LINUX_ONLY
+    };
     UNENFORCED
         .iter()
+        .chain(linux_only)
         .find(|(k, _)| *k == o.path)
         .filter(|_| !asks_for_nothing(&o.path, &o.value.value))
         .map(|(_, what)| *what)
@@ -183,14 +194,24 @@ mod tests {
         let loaded = srt_schema::load_str(
             "x.json",
             None,
-            r#"{"network": {"allowedDomains": [], "deniedDomains": [], "tlsTerminate": {}, "requireHostMatch": true, "refuseOpaqueTunnels": false}, "credentials": {}, "ripgrep": {"command": "rg"}}"#,
+            r#"{"network": {"allowedDomains": [], "deniedDomains": [], "tlsTerminate": {}, "parentProxy": {}, "stripResponseHeaders": ["x"], "refuseOpaqueTunnels": false}, "credentials": {}, "ripgrep": {"command": "rg"}}"#,
         );
         let found = super::unenforceable_keys(&loaded.settings);
-        assert_eq!(found.len(), 2, "{found:#?}");
+        // `parentProxy: {}` asks for the environment's proxy; `credentials: {}` asks nothing.
+        let expected: &[&str] = if cfg!(target_os = "linux") {
+            &["network.parentProxy", "network.stripResponseHeaders"]
+        } else {
+            &[
+                "network.tlsTerminate",
+                "network.parentProxy",
+                "network.stripResponseHeaders",
+            ]
+        };
+        assert_eq!(found.len(), expected.len(), "{found:#?}");
         assert_eq!(found[0].severity, srt_schema::Severity::Error);
-        // `tlsTerminate: {}` turns termination on with its defaults; `credentials: {}` asks nothing.
-        assert!(found[0].message.contains("network.tlsTerminate"));
-        assert!(found[1].message.contains("network.requireHostMatch"));
+        for (d, key) in found.iter().zip(expected) {
+            assert!(d.message.contains(key), "{}", d.message);
+        }
     }
 
     #[test]

@@ -33,7 +33,7 @@ use super::tunnel::{relay, relay_stream, Activity, Watched};
 use super::violation::{Protocol, ViolationKind};
 use super::Shared;
 
-type Body = BoxBody<Bytes, hyper::Error>;
+pub(crate) type Body = BoxBody<Bytes, hyper::Error>;
 type ClientIo = TokioIo<Watched<ClientStream>>;
 
 const X_PROXY_ERROR: HeaderName = HeaderName::from_static("x-proxy-error");
@@ -115,6 +115,26 @@ async fn connect(
             )
         }
     };
+    if let Some(tls) = &shared.tls {
+        let host = match shared.dialer.decide(&target.host, target.port) {
+            Ok(h) => h,
+            Err(r) => return refuse(shared, Protocol::Connect, r, true),
+        };
+        if shared.dialer.ir.secrets.terminates(&host) {
+            return terminated(req, shared, permit, tls.clone(), host, target.port);
+        }
+    }
+    if shared.dialer.ir.secrets.refuse_opaque_tunnels {
+        let r = Refusal {
+            kind: ViolationKind::OpaqueTunnel,
+            host: printable(&target.host),
+            port: Some(target.port),
+            reason: "this proxy does not tunnel CONNECTs it cannot inspect".into(),
+            rule: Some("network.refuseOpaqueTunnels".into()),
+            explanation: "the tunnel would not be TLS-terminated, so it cannot be inspected (network.refuseOpaqueTunnels)".into(),
+        };
+        return refuse(shared, Protocol::Connect, r, true);
+    }
     let dialled = match shared.dialer.dial(&target.host, target.port).await {
         Ok(d) => d,
         Err(DialError::Refused(r)) => return refuse(shared, Protocol::Connect, r, true),
@@ -148,6 +168,68 @@ async fn connect(
         resp.extensions_mut().insert(phrase);
     }
     resp
+}
+
+/// A CONNECT that TLS termination applies to: answered `200` at once (the upstream is dialled
+/// per request inside the tunnel), or `503` past `maxTunnels`.
+fn terminated(
+    mut req: Request<Incoming>,
+    shared: &Arc<Shared>,
+    permit: Arc<OwnedSemaphorePermit>,
+    tls: Arc<super::tls::TlsContext>,
+    host: Host,
+    port: u16,
+) -> Response<Body> {
+    let Ok(slot) = tls.tunnels.clone().try_acquire_owned() else {
+        let r = Refusal {
+            kind: ViolationKind::TooManyTunnels,
+            host: unbracketed(&host),
+            port: Some(port),
+            reason: "too many TLS-terminated tunnels".into(),
+            rule: Some("network.tlsTerminate.maxTunnels".into()),
+            explanation: format!(
+                "the limit of {} TLS-terminated tunnels at once is reached (network.tlsTerminate.maxTunnels)",
+                tls.max_tunnels
+            ),
+        };
+        let mut resp = refuse(shared, Protocol::Connect, r, true);
+        *resp.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+        resp.headers_mut()
+            .insert(X_PROXY_ERROR, HeaderValue::from_static("too-many-tunnels"));
+        return resp;
+    };
+    let on_upgrade = hyper::upgrade::on(&mut req);
+    let shared = shared.clone();
+    let target = super::tls::terminate::Target { host, port };
+    tokio::spawn(async move {
+        let _connection = permit;
+        let Ok(upgraded) = on_upgrade.await else {
+            return;
+        };
+        match upgraded.downcast::<ClientIo>() {
+            Ok(parts) => {
+                let client = parts.io.into_inner().inner;
+                super::tls::terminate::serve(client, parts.read_buf, target, shared, tls, slot)
+                    .await
+            }
+            Err(upgraded) => {
+                let client = TokioIo::new(upgraded);
+                super::tls::terminate::serve(client, Bytes::new(), target, shared, tls, slot).await
+            }
+        }
+    });
+    let mut resp = Response::new(empty());
+    if let Ok(phrase) = hyper::ext::ReasonPhrase::try_from(&b"Connection Established"[..]) {
+        resp.extensions_mut().insert(phrase);
+    }
+    resp
+}
+
+fn unbracketed(host: &Host) -> String {
+    match host {
+        Host::Name(n) => n.clone(),
+        Host::Ip(ip) => ip.to_string(),
+    }
 }
 
 async fn forward(req: Request<Incoming>, shared: &Arc<Shared>) -> Response<Body> {
@@ -205,6 +287,26 @@ async fn forward(req: Request<Incoming>, shared: &Arc<Shared>) -> Response<Body>
         headers.insert(HOST, v);
     }
     headers.insert(CONNECTION, HeaderValue::from_static("close"));
+    // Masked credentials go out over plain HTTP only with allowPlaintextInject.
+    let plaintext_inject = shared.dialer.ir.secrets.allow_plaintext_inject;
+    let body: Body = match shared
+        .registry
+        .as_ref()
+        .filter(|_| plaintext_inject)
+        .and_then(|r| r.for_host(&dialled.host).map(|s| (r, s)))
+    {
+        Some((registry, subs)) => {
+            super::inject::headers(&subs, &mut headers);
+            if super::inject::body_scannable(&headers) {
+                super::inject::reframe(&subs, &mut headers);
+                super::inject::SubstitutingBody::new(body, registry.clone(), dialled.host.clone())
+                    .boxed()
+            } else {
+                body.boxed()
+            }
+        }
+        None => body.boxed(),
+    };
     let mut upstream_req = Request::new(body);
     *upstream_req.method_mut() = parts.method;
     *upstream_req.version_mut() = Version::HTTP_11;
@@ -225,7 +327,7 @@ async fn forward(req: Request<Incoming>, shared: &Arc<Shared>) -> Response<Body>
     let idle = shared.limits.idle_timeout;
     let activity = Activity::new();
     let io = TokioIo::new(Watched::new(dialled.stream, activity.clone()));
-    let (mut sender, conn) = match hyper::client::conn::http1::handshake::<_, Incoming>(io).await {
+    let (mut sender, conn) = match hyper::client::conn::http1::handshake::<_, Body>(io).await {
         Ok(pair) => pair,
         Err(e) => return error_response(StatusCode::BAD_GATEWAY, &format!("upstream: {e}")),
     };
@@ -288,7 +390,7 @@ fn host_header(host: &Host, port: u16) -> String {
 
 /// Removes the headers that describe one hop (RFC 9110 7.6.1), the ones `Connection` names,
 /// and the proxy's own credentials.
-fn strip_hop_by_hop(headers: &mut HeaderMap) {
+pub(crate) fn strip_hop_by_hop(headers: &mut HeaderMap) {
     let named: Vec<HeaderName> = headers
         .get_all(CONNECTION)
         .iter()
@@ -340,7 +442,7 @@ fn text(body: String) -> Body {
 }
 
 /// An answer that is not a policy refusal (upstream failures).
-fn error_response(status: StatusCode, error: &str) -> Response<Body> {
+pub(crate) fn error_response(status: StatusCode, error: &str) -> Response<Body> {
     let mut resp = Response::new(text(format!("srt: {error}\n")));
     *resp.status_mut() = status;
     set_refusal_headers(resp.headers_mut(), error);
@@ -360,11 +462,21 @@ fn set_refusal_headers(h: &mut HeaderMap, error: &str) {
 
 /// Records the violation and answers: 400 for a bad request, 421 for a Host mismatch, else
 /// 403 (on CONNECT with the reason as the status phrase). The body is the violation line.
+pub(crate) fn refuse_response(
+    shared: &Shared,
+    protocol: Protocol,
+    r: Refusal,
+    connect: bool,
+) -> Response<Body> {
+    refuse(shared, protocol, r, connect)
+}
+
 fn refuse(shared: &Shared, protocol: Protocol, r: Refusal, connect: bool) -> Response<Body> {
     let violation = shared.record(protocol, &r);
     let status = match r.kind {
         ViolationKind::BadRequest => StatusCode::BAD_REQUEST,
         ViolationKind::HostMismatch => StatusCode::MISDIRECTED_REQUEST,
+        ViolationKind::TooManyTunnels => StatusCode::SERVICE_UNAVAILABLE,
         _ => StatusCode::FORBIDDEN,
     };
     let error = if r.kind == ViolationKind::BadRequest {
@@ -397,7 +509,7 @@ fn authentication_required() -> Response<Body> {
     resp
 }
 
-fn upstream_failure(u: &Upstream) -> Response<Body> {
+pub(crate) fn upstream_failure(u: &Upstream) -> Response<Body> {
     let status = match u {
         Upstream::Timeout => StatusCode::GATEWAY_TIMEOUT,
         _ => StatusCode::BAD_GATEWAY,

@@ -24,10 +24,12 @@ pub mod violation;
 
 mod dial;
 mod http;
+mod inject;
 #[cfg(target_os = "linux")]
 mod pump;
 mod socket_dir;
 mod socks;
+pub mod tls;
 mod tunnel;
 
 use std::io;
@@ -67,6 +69,11 @@ pub struct Limits {
     pub connect_timeout: Duration,
     /// Client connections open at once, both proxies together (a tunnel counts as one).
     pub max_connections: usize,
+    /// Inside a TLS-terminated tunnel: time to send a request head, also while the tunnel
+    /// waits between requests (an idle tunnel is closed after it and frees its slot).
+    pub tunnel_request_timeout: Duration,
+    /// Inside a TLS-terminated tunnel: the most hyper buffers per direction.
+    pub tunnel_buffer_bytes: usize,
 }
 
 impl Default for Limits {
@@ -78,6 +85,8 @@ impl Default for Limits {
             idle_timeout: Duration::from_secs(600),
             connect_timeout: Duration::from_secs(30),
             max_connections: 1024,
+            tunnel_request_timeout: Duration::from_secs(10),
+            tunnel_buffer_bytes: 256 * 1024,
         }
     }
 }
@@ -99,6 +108,10 @@ pub struct ProxyOptions {
     /// Let bulk tunnel traffic move by `splice(2)` instead of through user space (on by
     /// default; off is for comparison and for kernels or sandboxes without socket splice).
     pub zero_copy: bool,
+    /// `network.tlsTerminate`: the CA and upstream trust; `None` tunnels every CONNECT opaquely.
+    pub tls: Option<Arc<tls::TlsContext>>,
+    /// Masked credentials to substitute on egress.
+    pub registry: Option<Arc<crate::secrets::Registry>>,
 }
 
 impl Default for ProxyOptions {
@@ -114,6 +127,8 @@ impl Default for ProxyOptions {
             socket_parent: None,
             worker_threads: 2,
             zero_copy: true,
+            tls: None,
+            registry: None,
         }
     }
 }
@@ -175,6 +190,8 @@ pub(crate) struct Shared {
     pub zero_copy: bool,
     /// Credentials every client must present (loopback mode); `None` on private sockets.
     pub auth: Option<Credentials>,
+    pub tls: Option<Arc<tls::TlsContext>>,
+    pub registry: Option<Arc<crate::secrets::Registry>>,
     violations: ViolationLog,
     violation_count: AtomicU64,
 }
@@ -304,6 +321,8 @@ impl ProxyServer {
             limits,
             resolver,
             zero_copy,
+            tls,
+            registry,
             ..
         } = opts;
         let Bound {
@@ -330,6 +349,8 @@ impl ProxyServer {
             limits,
             zero_copy,
             auth,
+            tls,
+            registry,
             violations,
             violation_count: AtomicU64::new(0),
         });

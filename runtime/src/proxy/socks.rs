@@ -16,8 +16,9 @@ use tokio::sync::OwnedSemaphorePermit;
 
 use super::dial::{DialError, Dialled, Refusal, Upstream};
 use super::listen::ClientStream;
+use super::target::printable;
 use super::tunnel::relay;
-use super::violation::Protocol;
+use super::violation::{Protocol, ViolationKind};
 use super::Shared;
 
 const VERSION: u8 = 5;
@@ -145,6 +146,26 @@ async fn negotiate(stream: &mut ClientStream, shared: &Shared) -> io::Result<Opt
             Protocol::Socks5,
             &Refusal::bad_request(&host, Some(0), "port 0"),
         );
+        send_reply(stream, reply::NOT_ALLOWED).await?;
+        return Ok(None);
+    }
+    if shared.dialer.ir.secrets.refuse_opaque_tunnels {
+        // A SOCKS tunnel is opaque: under refuseOpaqueTunnels every one is refused (after the
+        // policy's own refusal, when it has one).
+        let r = shared
+            .dialer
+            .decide(&host, port)
+            .err()
+            .unwrap_or_else(|| Refusal {
+                kind: ViolationKind::OpaqueTunnel,
+                host: printable(&host),
+                port: Some(port),
+                reason: "this proxy does not tunnel connections it cannot inspect".into(),
+                rule: Some("network.refuseOpaqueTunnels".into()),
+                explanation: "a SOCKS tunnel cannot be inspected (network.refuseOpaqueTunnels)"
+                    .into(),
+            });
+        shared.record(Protocol::Socks5, &r);
         send_reply(stream, reply::NOT_ALLOWED).await?;
         return Ok(None);
     }

@@ -48,6 +48,10 @@ pub enum ViolationKind {
     ResolvedAddress,
     /// The `Host` header names another destination than the request target.
     HostMismatch,
+    /// A tunnel srt cannot inspect, under `network.refuseOpaqueTunnels`.
+    OpaqueTunnel,
+    /// Past `network.tlsTerminate.maxTunnels`.
+    TooManyTunnels,
 }
 
 /// One refused destination.

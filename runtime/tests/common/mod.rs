@@ -82,6 +82,7 @@ impl Proxies {
             socket_parent: Some(parent.path().to_path_buf()),
             worker_threads: 2,
             zero_copy,
+            ..ProxyOptions::default()
         };
         let server = ProxyServer::start(ir, opts).unwrap();
         Proxies {

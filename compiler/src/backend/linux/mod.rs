@@ -77,6 +77,7 @@ pub mod notes;
 mod rebuilt;
 mod render;
 pub mod seccomp;
+mod secrets;
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -92,6 +93,10 @@ pub use facts::{HostFacts, PathFact};
 use notes::{self as code, note, note_at};
 pub use notes::{NoteCode, NOTE_CODES, REFUSAL_CODES};
 use seccomp::{Arch, SeccompOptions, SeccompProgram};
+pub use secrets::{
+    MaskedCredentials, SecretsOptions, CA_BUNDLE_PLACEHOLDER, CA_TRUST_VARS,
+    MASKED_COPY_PLACEHOLDER, SENTINEL_PLACEHOLDER,
+};
 
 /// Names of the Linux plan's built-in origins (arguments no rule asked for).
 pub mod builtin {
@@ -148,6 +153,8 @@ pub struct LinuxOptions {
     /// and the sandbox) and the init gives them back to the command, and relays the command's
     /// stops to srt's job (Ctrl-Z).
     pub terminal: bool,
+    /// The run CA's bundle and the masked credentials (see [`SecretsOptions`]).
+    pub secrets: SecretsOptions,
 }
 
 impl LinuxOptions {
@@ -164,6 +171,7 @@ impl LinuxOptions {
             ssh_proxy_command: None,
             arch: Arch::host().unwrap_or(Arch::X86_64),
             terminal: false,
+            secrets: SecretsOptions::default(),
         }
     }
 }
@@ -179,6 +187,7 @@ pub enum Step {
     ReadReopen,
     WriteDeny,
     SettingsFile,
+    Credential,
     Process,
     Init,
     Seal,
@@ -194,6 +203,7 @@ impl Step {
             Step::ReadReopen => "read-reopen",
             Step::WriteDeny => "write-deny",
             Step::SettingsFile => "settings-file",
+            Step::Credential => "credential",
             Step::Process => "process",
             Step::Init => "init",
             Step::Seal => "seal",
@@ -276,6 +286,8 @@ pub struct LinuxPlan {
     pub args: Vec<BwrapArg>,
     /// The command's environment additions, in order.
     pub env: Vec<(String, String)>,
+    /// Variables removed from the command's environment (denied credentials), with why.
+    pub env_unset: Vec<(String, Origin)>,
     pub stubs: Vec<Stub>,
     pub proxy: ProxyPlan,
     /// The filter for the command (not the init).
@@ -399,6 +411,8 @@ pub fn plan(ir: &Ir, facts: &HostFacts, opts: &LinuxOptions) -> LinuxPlan {
         origin: restricted(builtin::CWD),
         effect: "working directory",
     });
+    let secrets = secrets::plan(ir, &opts.secrets, bridges);
+    args.extend(secrets.args);
     let init_binds = [
         (&opts.proxy_socket_dir, builtin::PROXY_SOCKETS, bridges),
         (&opts.srt_binary, builtin::INIT, true),
@@ -445,6 +459,7 @@ pub fn plan(ir: &Ir, facts: &HostFacts, opts: &LinuxOptions) -> LinuxPlan {
     if !bridges {
         env.retain(|(k, _)| matches!(k.as_str(), "SANDBOX_RUNTIME" | "TMPDIR"));
     }
+    env.extend(secrets.env);
     let proxy = ProxyPlan {
         socket_dir: opts.proxy_socket_dir.clone(),
         http_socket: opts.proxy_socket_dir.join("http.sock"),
@@ -476,6 +491,7 @@ pub fn plan(ir: &Ir, facts: &HostFacts, opts: &LinuxOptions) -> LinuxPlan {
     LinuxPlan {
         args,
         env,
+        env_unset: secrets.env_unset,
         stubs: fs.stubs,
         proxy,
         seccomp,

@@ -66,6 +66,9 @@ pub(super) fn text(plan: &LinuxPlan, ir: &Ir) -> String {
     for (k, v) in &plan.env {
         let _ = writeln!(out, "{k}={v}");
     }
+    for (k, origin) in &plan.env_unset {
+        let _ = writeln!(out, "-{k} (withheld)  <- {}", ir.describe(origin));
+    }
     let _ = writeln!(
         out,
         "\n# stubs (created on the host before the run, removed after it)"
@@ -185,6 +188,7 @@ pub(super) fn json(plan: &LinuxPlan, ir: &Ir) -> Value {
     json!({
         "bwrap": plan.argv().iter().map(lossy).collect::<Vec<_>>(),
         "env": env,
+        "env_unset": plan.env_unset.iter().map(|(k, o)| json!({"name": k, "origin": ir.describe(o)})).collect::<Vec<_>>(),
         "stubs": plan.stubs.iter().map(|s| json!({
             "path": s.path.to_string_lossy(),
             "kind": s.kind,

@@ -1,0 +1,139 @@
+//! The plan's part for `credentials` and `network.tlsTerminate`: the run CA's trust bundle bound
+//! read-only and named by the usual trust variables, masked credential files bound read-only
+//! over the real ones, masked variables set to their sentinels, denied variables withheld.
+//!
+//! The values are the runtime's ([`SecretsOptions`]): sentinels and masked copies are made per
+//! run. Without them (`srt compile`) the plan shows what a run does with placeholders.
+
+use std::path::{Path, PathBuf};
+
+use super::{path_word, BwrapArg, Step};
+use crate::ir::Ir;
+use crate::origin::Origin;
+use crate::secrets::{CredentialMode, CredentialSource};
+use crate::Access;
+
+/// Variables HTTPS clients read a CA bundle from. Each replaces the tool's own trust store, so
+/// the bundle holds the system roots as well as the run CA.
+pub const CA_TRUST_VARS: [&str; 11] = [
+    "SSL_CERT_FILE",
+    "NODE_EXTRA_CA_CERTS",
+    "REQUESTS_CA_BUNDLE",
+    "CURL_CA_BUNDLE",
+    "GIT_SSL_CAINFO",
+    "AWS_CA_BUNDLE",
+    "PIP_CERT",
+    "CARGO_HTTP_CAINFO",
+    "DENO_CERT",
+    "CLOUDSDK_CORE_CUSTOM_CA_CERTS_FILE",
+    "NIX_SSL_CERT_FILE",
+];
+
+/// Shown by `srt compile` where a run has a per-run file or value.
+pub const CA_BUNDLE_PLACEHOLDER: &str = "<per-run CA bundle>";
+pub const SENTINEL_PLACEHOLDER: &str = "<per-run sentinel>";
+pub const MASKED_COPY_PLACEHOLDER: &str = "<per-run masked copy>";
+
+/// What the runtime made for this run.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SecretsOptions {
+    /// The trust bundle (run CA, system roots, `extraCaCertPaths`) on the host; bound read-only
+    /// at the same path. `None` in `srt compile`.
+    pub ca_bundle: Option<PathBuf>,
+    /// Set when the runtime has masked the credentials (a run); `None` in `srt compile`.
+    pub masked: Option<MaskedCredentials>,
+}
+
+/// The outcome of masking, per entry.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct MaskedCredentials {
+    /// Variable → its value in the sandbox (sentinels in place of the secret), or `None`
+    /// when it is withheld (`onExtractNoMatch: "deny"`). A masked variable unset on the host,
+    /// or left as it is (`"warn"`), is absent.
+    pub env: Vec<(String, Option<String>)>,
+    /// Real file → the masked copy bound over it, or `None` when it is hidden.
+    pub files: Vec<(PathBuf, Option<PathBuf>)>,
+}
+
+/// What this part adds to the plan.
+#[derive(Default)]
+pub(super) struct SecretsPlan {
+    pub args: Vec<BwrapArg>,
+    pub env: Vec<(String, String)>,
+    /// Variables removed from the command's environment, with why.
+    pub env_unset: Vec<(String, Origin)>,
+}
+
+fn ro_bind(src: &Path, dst: &Path, origin: Origin, effect: &'static str) -> BwrapArg {
+    BwrapArg {
+        words: vec!["--ro-bind".into(), path_word(src), path_word(dst)],
+        step: Step::Credential,
+        origin,
+        effect,
+    }
+}
+
+pub(super) fn plan(ir: &Ir, opts: &SecretsOptions, proxied: bool) -> SecretsPlan {
+    let mut out = SecretsPlan::default();
+    if let (Some(tls), true) = (&ir.secrets.tls, proxied) {
+        let bundle = opts
+            .ca_bundle
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(CA_BUNDLE_PLACEHOLDER));
+        out.args.push(ro_bind(
+            &bundle,
+            &bundle,
+            tls.origin.clone(),
+            "read-only CA bundle",
+        ));
+        for var in CA_TRUST_VARS {
+            out.env
+                .push((var.to_string(), bundle.display().to_string()));
+        }
+    }
+    for c in &ir.secrets.credentials {
+        match (&c.source, c.mode) {
+            (CredentialSource::Env(name), CredentialMode::Deny) => {
+                out.env_unset.push((name.clone(), c.origin.clone()));
+            }
+            (CredentialSource::Env(name), CredentialMode::Mask) => match &opts.masked {
+                None => out
+                    .env
+                    .push((name.clone(), SENTINEL_PLACEHOLDER.to_string())),
+                Some(m) => match m.env.iter().find(|(n, _)| n == name) {
+                    Some((_, Some(fake))) => out.env.push((name.clone(), fake.clone())),
+                    Some((_, None)) => out.env_unset.push((name.clone(), c.origin.clone())),
+                    None => {}
+                },
+            },
+            (CredentialSource::File(crate::PathPattern::Literal(path)), CredentialMode::Mask) => {
+                // A path the policy hides stays hidden: there is nothing to mask.
+                if !ir.decide_path(path, Access::Read).allowed {
+                    continue;
+                }
+                let copy = match &opts.masked {
+                    None => Some(PathBuf::from(MASKED_COPY_PLACEHOLDER)),
+                    Some(m) => match m.files.iter().find(|(p, _)| p == path) {
+                        Some((_, c)) => c.clone(),
+                        None => continue,
+                    },
+                };
+                match copy {
+                    Some(copy) => {
+                        out.args
+                            .push(ro_bind(&copy, path, c.origin.clone(), "masked (sentinels)"))
+                    }
+                    None => out.args.push(ro_bind(
+                        Path::new("/dev/null"),
+                        path,
+                        c.origin.clone(),
+                        "hidden",
+                    )),
+                }
+            }
+            // Denied files are read denies in the IR; the filesystem plan hides them.
+            _ => {}
+        }
+    }
+    out
+}
