@@ -35,7 +35,7 @@ mod tunnel;
 use std::io;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
@@ -193,7 +193,6 @@ pub(crate) struct Shared {
     pub tls: Option<Arc<tls::TlsContext>>,
     pub registry: Option<Arc<crate::secrets::Registry>>,
     violations: ViolationLog,
-    violation_count: AtomicU64,
 }
 
 impl Shared {
@@ -209,7 +208,6 @@ impl Shared {
             rule: r.rule.clone(),
             explanation: r.explanation.clone(),
         };
-        self.violation_count.fetch_add(1, Ordering::Relaxed);
         self.violations.record(&v);
         v
     }
@@ -352,7 +350,6 @@ impl ProxyServer {
             tls,
             registry,
             violations,
-            violation_count: AtomicU64::new(0),
         });
         let (stop, stopped) = watch::channel(false);
         for (listener, kind) in [(http, Kind::Http), (socks, Kind::Socks)] {
@@ -421,11 +418,6 @@ impl ProxyServer {
     /// Client connections currently open (tunnels included).
     pub fn active_connections(&self) -> usize {
         self.shared.limits.max_connections - self.slots.available_permits()
-    }
-
-    /// Violations reported so far (ignored ones included).
-    pub fn violation_count(&self) -> u64 {
-        self.shared.violation_count.load(Ordering::Relaxed)
     }
 
     /// Stops accepting, closes every connection and removes the socket directory. Waits up to
