@@ -243,9 +243,15 @@ fn it_fails_closed() {
     refuses(&sb, &[], "write-allows-host-code-execution");
     sb.settings(&POLICY.replace(
         "\"deniedDomains\":[]",
-        "\"deniedDomains\":[],\"parentProxy\":{}",
+        "\"deniedDomains\":[],\"stripResponseHeaders\":[\"set-cookie\"]",
     ));
-    refuses(&sb, &[], "parentProxy");
+    refuses(&sb, &[], "stripResponseHeaders");
+    // A parent proxy srt cannot use stops the run (it would otherwise connect directly).
+    sb.settings(&POLICY.replace(
+        "\"deniedDomains\":[]",
+        "\"deniedDomains\":[],\"parentProxy\":{\"https\":\"socks5://proxy.corp:1080\"}",
+    ));
+    refuses(&sb, &[], "bad-upstream-proxy");
     sb.settings(&POLICY.replace(
         "\"deniedDomains\":[]",
         "\"deniedDomains\":[],\"httpProxyPort\":8080",

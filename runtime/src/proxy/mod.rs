@@ -31,6 +31,7 @@ mod socket_dir;
 mod socks;
 pub mod tls;
 mod tunnel;
+mod upstream;
 
 use std::io;
 use std::net::SocketAddr;
@@ -340,8 +341,28 @@ impl ProxyServer {
             ])
         });
         let slots = Arc::new(Semaphore::new(limits.max_connections));
+        // An `https://` parent is verified against the system roots (and the run's extra CAs
+        // when TLS termination has them).
+        let https_parent = ir
+            .chain
+            .parent
+            .as_ref()
+            .is_some_and(|p| p.http.iter().chain(&p.https).any(|u| u.tls));
+        let parent_tls = if !https_parent {
+            None
+        } else {
+            match &tls {
+                Some(t) => Some(t.upstream.clone()),
+                None => tls::system_roots_client(),
+            }
+        };
         let shared = Arc::new(Shared {
             dialer: Dialer {
+                routes: upstream::Routes {
+                    parent: ir.chain.parent.clone(),
+                    mitm: ir.chain.mitm.clone(),
+                    parent_tls,
+                },
                 ir,
                 resolver,
                 connect_timeout: limits.connect_timeout,

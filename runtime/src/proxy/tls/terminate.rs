@@ -23,7 +23,6 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use rustls::pki_types::ServerName;
 use srt_schema::domain::{canonical_host, Host};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, ReadBuf};
-use tokio::net::TcpStream;
 use tokio::sync::{Mutex, OwnedSemaphorePermit};
 
 use super::super::dial::{DialError, Refusal};
@@ -33,6 +32,7 @@ use super::super::http::{
 use super::super::inject;
 use super::super::target::printable;
 use super::super::tunnel::{Activity, Watched};
+use super::super::upstream::UpstreamStream;
 use super::super::violation::{Protocol, ViolationKind};
 use super::super::Shared;
 use super::TlsContext;
@@ -264,7 +264,7 @@ async fn connect_upstream(
     };
     let connector = tokio_rustls::TlsConnector::from(tls.upstream.clone());
     let connect = connector.connect(name, dialled.stream);
-    let stream: tokio_rustls::client::TlsStream<TcpStream> =
+    let stream: tokio_rustls::client::TlsStream<UpstreamStream> =
         match tokio::time::timeout(shared.limits.connect_timeout, connect).await {
             Ok(Ok(s)) => s,
             Ok(Err(e)) => {
