@@ -26,9 +26,23 @@ fn basic(user: &str, password: &str) -> String {
 
 /// srt with the test's names pinned and no proxy variables inherited from the test's own
 /// environment.
-fn srt_run(sb: &Sandbox, env: &[(&str, &str)], args: &[&str], script: &str) -> std::process::Output {
+fn srt_run(
+    sb: &Sandbox,
+    env: &[(&str, &str)],
+    args: &[&str],
+    script: &str,
+) -> std::process::Output {
     let mut c = sb.srt();
-    for k in ["HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy"] {
+    for k in [
+        "HTTP_PROXY",
+        "http_proxy",
+        "HTTPS_PROXY",
+        "https_proxy",
+        "NO_PROXY",
+        "no_proxy",
+        "ALL_PROXY",
+        "all_proxy",
+    ] {
         c.env_remove(k);
     }
     for (k, v) in env {
@@ -77,7 +91,10 @@ fn parent_proxy_sees_only_allowed_destinations() {
     let out = srt_run(&sb, &[], &["-d"], &script);
     let stdout = ok(&out);
     let stderr = text(&out.stderr);
-    assert!(stdout.contains("parent saw GET http://plain.test/plain HTTP/1.1"), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("parent saw GET http://plain.test/plain HTTP/1.1"),
+        "{stdout}\n{stderr}"
+    );
     assert!(stdout.contains("denied=403"), "{stdout}");
     assert!(stdout.contains("meta=403"), "{stdout}");
     assert!(stdout.contains("secrets=0"), "{stdout}");
@@ -86,16 +103,28 @@ fn parent_proxy_sees_only_allowed_destinations() {
     let lines = parent.lines();
     assert_eq!(asked.len(), 3, "{lines}");
     assert_eq!(
-        lines.matches(&format!("CONNECT origin.test:{op} HTTP/1.1")).count(),
+        lines
+            .matches(&format!("CONNECT origin.test:{op} HTTP/1.1"))
+            .count(),
         2,
         "{lines}"
     );
-    assert!(lines.contains("GET http://plain.test/plain HTTP/1.1"), "{lines}");
+    assert!(
+        lines.contains("GET http://plain.test/plain HTTP/1.1"),
+        "{lines}"
+    );
     for a in &asked {
-        assert_eq!(a.proxy_authorization.as_deref(), Some(auth.as_str()), "{a:?}");
+        assert_eq!(
+            a.proxy_authorization.as_deref(),
+            Some(auth.as_str()),
+            "{a:?}"
+        );
     }
     for never in ["denied.test", "meta.test", "direct.test", "169.254"] {
-        assert!(!lines.contains(never), "{never} reached the parent:\n{lines}");
+        assert!(
+            !lines.contains(never),
+            "{never} reached the parent:\n{lines}"
+        );
     }
     let seen: Vec<String> = origin.requests().iter().map(|s| s.line.clone()).collect();
     for path in ["/tunnel", "/direct", "/socks"] {
@@ -104,7 +133,10 @@ fn parent_proxy_sees_only_allowed_destinations() {
     for leak in ["p@ss:word", "p%40ss"] {
         assert!(!stderr.contains(leak) && !stdout.contains(leak), "{stderr}");
     }
-    assert!(stderr.contains("parent proxy (from network.parentProxy)"), "{stderr}");
+    assert!(
+        stderr.contains("parent proxy (from network.parentProxy)"),
+        "{stderr}"
+    );
 }
 
 /// Without `parentProxy`, `HTTPS_PROXY` in srt's environment is the parent (the npm srt's
@@ -129,7 +161,9 @@ fn environment_parent_carries_terminated_tunnels() {
         &sb,
         &[("HTTPS_PROXY", &parent_url), ("TOKEN", TOKEN)],
         &[],
-        &format!("curl -sS -H \"Authorization: Bearer $TOKEN\" https://origin.test:{op}/terminated"),
+        &format!(
+            "curl -sS -H \"Authorization: Bearer $TOKEN\" https://origin.test:{op}/terminated"
+        ),
     );
     ok(&out);
     assert_eq!(
@@ -138,9 +172,18 @@ fn environment_parent_carries_terminated_tunnels() {
         "the parent carries the upstream leg"
     );
     let seen = origin.requests();
-    let got = seen.iter().find(|s| s.line.contains("/terminated")).unwrap();
-    assert_eq!(got.header("authorization"), Some(&*format!("Bearer {TOKEN}")));
-    assert!(!parent.asked().iter().any(|a| format!("{a:?}").contains(TOKEN)));
+    let got = seen
+        .iter()
+        .find(|s| s.line.contains("/terminated"))
+        .unwrap();
+    assert_eq!(
+        got.header("authorization"),
+        Some(&*format!("Bearer {TOKEN}"))
+    );
+    assert!(!parent
+        .asked()
+        .iter()
+        .any(|a| format!("{a:?}").contains(TOKEN)));
 }
 
 /// `srt compile` shows the parent in force, its credentials redacted.
@@ -165,4 +208,64 @@ fn compile_shows_the_parent_redacted() {
         "{stdout}"
     );
     assert!(!stdout.contains("secretpw"));
+}
+
+/// `httpProxyPort`: the user's own proxy on this host gets the sandbox's HTTP proxy traffic as
+/// it is and decides (nothing is allowed here, yet it gets through); the SOCKS side stays
+/// srt's and refuses. With the proxy down, the run refuses to start and the command never runs.
+#[test]
+fn external_http_proxy_decides_its_traffic() {
+    let sb = Sandbox::new();
+    let origin = Origin::start(sb.root.path(), &["origin.test"]);
+    let theirs = ParentProxy::start(&[("origin.test", "127.0.0.1")], None);
+    let (op, tp) = (origin.port, theirs.port);
+    let settings = |port: u16| {
+        format!(
+            r#"{{"network":{{"allowedDomains":[],"deniedDomains":[],"httpProxyPort":{port}}},
+ "filesystem":{{"denyRead":[],"allowRead":[],"allowWrite":["."],"denyWrite":[]}}}}"#
+        )
+    };
+    sb.settings(&settings(tp));
+    let script = format!(
+        "curl -sS http://anything.test/plain -H 'Proxy-Authorization: Basic dTpw'; \
+         curl -sS --cacert {ca} https://origin.test:{op}/through-theirs; \
+         echo socks=$(curl -sS -o /dev/null -w '%{{http_code}}' --socks5-hostname localhost:1080 http://anything.test/ 2>/dev/null)",
+        ca = origin.ca_pem.display()
+    );
+    let out = srt_run(&sb, &[], &[], &script);
+    let stdout = ok(&out);
+    assert!(
+        stdout.contains("parent saw GET http://anything.test/plain HTTP/1.1"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("socks=000"), "{stdout}");
+    let asked = theirs.asked();
+    // Byte for byte: the client's own Proxy-Authorization reaches the user's proxy.
+    assert_eq!(asked[0].proxy_authorization.as_deref(), Some("Basic dTpw"));
+    assert_eq!(asked[1].line, format!("CONNECT origin.test:{op} HTTP/1.1"));
+    assert!(origin
+        .requests()
+        .iter()
+        .any(|s| s.line.contains("/through-theirs")));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("blocked SOCKS5 anything.test:80"),
+        "{stderr}"
+    );
+
+    // Fail closed: nothing listens, nothing runs.
+    let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = free.local_addr().unwrap().port();
+    drop(free);
+    sb.settings(&settings(port));
+    let out = srt_run(&sb, &[], &[], "touch ran");
+    assert!(!out.status.success());
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "network.httpProxyPort is {port}, but nothing accepts"
+        )),
+        "{stderr}"
+    );
+    assert!(!sb.project().join("ran").exists());
 }

@@ -252,11 +252,15 @@ fn it_fails_closed() {
         "\"deniedDomains\":[],\"parentProxy\":{\"https\":\"socks5://proxy.corp:1080\"}",
     ));
     refuses(&sb, &[], "bad-upstream-proxy");
+    // An external proxy that is not listening: the sandbox's traffic would have no way out.
+    let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = free.local_addr().unwrap().port();
+    drop(free);
     sb.settings(&POLICY.replace(
         "\"deniedDomains\":[]",
-        "\"deniedDomains\":[],\"httpProxyPort\":8080",
+        &format!("\"deniedDomains\":[],\"httpProxyPort\":{port}"),
     ));
-    refuses(&sb, &[], "external proxy port is not supported");
+    refuses(&sb, &[], "but nothing accepts");
     // A lint level can be relaxed; then it runs.
     sb.settings(&POLICY.replace(
         "\"deniedDomains\":[]",

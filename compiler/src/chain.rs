@@ -79,7 +79,11 @@ impl ProxyUrl {
         let tls = match scheme.as_str() {
             "http" => false,
             "https" => true,
-            other => return Err(format!("a {other}:// proxy is not supported (only http:// and https://)")),
+            other => {
+                return Err(format!(
+                    "a {other}:// proxy is not supported (only http:// and https://)"
+                ))
+            }
         };
         let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
         let (userinfo, hostport) = match authority.rsplit_once('@') {
@@ -87,7 +91,9 @@ impl ProxyUrl {
             None => (None, authority),
         };
         let (host, port) = if let Some(v6) = hostport.strip_prefix('[') {
-            let (inside, after) = v6.split_once(']').ok_or("unbalanced brackets in the host")?;
+            let (inside, after) = v6
+                .split_once(']')
+                .ok_or("unbalanced brackets in the host")?;
             let port = match after {
                 "" => None,
                 p => Some(p.strip_prefix(':').ok_or("junk after the bracketed host")?),
@@ -477,7 +483,10 @@ mod tests {
     #[test]
     fn proxy_urls() {
         let u = ProxyUrl::parse("http://us%40er:p%3Ass@Proxy.Corp:3128/ignored").unwrap();
-        assert_eq!((u.tls, u.host.as_str(), u.port), (false, "proxy.corp", 3128));
+        assert_eq!(
+            (u.tls, u.host.as_str(), u.port),
+            (false, "proxy.corp", 3128)
+        );
         assert_eq!(u.credentials(), Some(("us@er", "p:ss")));
         assert_eq!(u.redacted(), "http://***:***@proxy.corp:3128");
         assert!(!format!("{u:?}").contains("p:ss"));
@@ -512,7 +521,13 @@ mod tests {
         ] {
             assert!(n.bypasses(&host(yes)), "{yes}");
         }
-        for no in ["notexample.com", "corp.test.evil", "11.0.0.1", "192.0.2.8", "other.test"] {
+        for no in [
+            "notexample.com",
+            "corp.test.evil",
+            "11.0.0.1",
+            "192.0.2.8",
+            "other.test",
+        ] {
             assert!(!n.bypasses(&host(no)), "{no}");
         }
         assert!(NoProxy::parse("*").bypasses(&host("anything.test")));

@@ -148,6 +148,11 @@ pub fn serve_stream<S: Read + Write + Send + 'static>(
     }
 }
 
-fn serve(conn: TcpStream, log: &Mutex<Vec<Asked>>, names: &HashMap<String, String>, basic: Option<&str>) {
+fn serve(
+    conn: TcpStream,
+    log: &Mutex<Vec<Asked>>,
+    names: &HashMap<String, String>,
+    basic: Option<&str>,
+) {
     serve_stream(conn, log, names, basic, |c| c.try_clone().unwrap());
 }

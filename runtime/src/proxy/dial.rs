@@ -170,7 +170,10 @@ impl Dialer {
         let hop = self.routes.via(&host, port, true);
         let (stream, via_proxy) = match &hop {
             Via::Direct => (self.direct(&host, port).await?, None),
-            Via::Parent(u) => (self.reach(&host, port, &hop).await?, Some(proxy_authorization(u))),
+            Via::Parent(u) => (
+                self.reach(&host, port, &hop).await?,
+                Some(proxy_authorization(u)),
+            ),
             Via::Mitm(_) => (self.reach(&host, port, &hop).await?, Some(None)),
         };
         Ok(HttpHop {
@@ -232,7 +235,12 @@ impl Dialer {
     }
 
     /// The addresses of `resolved` the guard lets through, or the refusal when it lets none.
-    fn guard(&self, name: &str, port: u16, resolved: Vec<IpAddr>) -> Result<Vec<IpAddr>, DialError> {
+    fn guard(
+        &self,
+        name: &str,
+        port: u16,
+        resolved: Vec<IpAddr>,
+    ) -> Result<Vec<IpAddr>, DialError> {
         let local = guard::local_addresses();
         let mut kept = Vec::new();
         let mut refusals: BTreeSet<GuardRefusal> = BTreeSet::new();

@@ -23,6 +23,7 @@ pub mod target;
 pub mod violation;
 
 mod dial;
+mod external;
 mod http;
 mod inject;
 #[cfg(target_os = "linux")]
@@ -179,6 +180,18 @@ pub enum ProxyError {
     #[error("cannot start the proxy runtime: {0}")]
     #[diagnostic(code(srt::proxy::runtime))]
     Runtime(io::Error),
+    #[error(
+        "network.{key} is {port}, but nothing accepts connections on localhost:{port} ({cause})"
+    )]
+    #[diagnostic(
+        code(srt::proxy::external),
+        help("start your proxy first (the sandbox's traffic would have no way out), or remove network.{key} to let srt's proxy decide")
+    )]
+    ExternalProxy {
+        key: &'static str,
+        port: u16,
+        cause: io::Error,
+    },
     #[error("cannot open the violation log {}: {source}", path.display())]
     #[diagnostic(code(srt::proxy::violation_log))]
     ViolationLog { path: PathBuf, source: io::Error },
@@ -220,6 +233,9 @@ impl Shared {
 enum Kind {
     Http,
     Socks,
+    /// Relayed as they are to the user's proxy on this `localhost` port
+    /// (`httpProxyPort`/`socksProxyPort`).
+    External(u16),
 }
 
 /// The running proxies. Dropping it shuts them down and removes the socket directory.
@@ -261,6 +277,13 @@ impl ProxyServer {
     /// on a runtime of its own. Raises this process's soft open-file limit towards what
     /// `max_connections` needs (never above the hard limit).
     pub fn start(ir: Arc<Ir>, opts: ProxyOptions) -> Result<ProxyServer, ProxyError> {
+        // The user's own proxies must be up: their traffic has no other way out.
+        if let Some(port) = ir.net.http_proxy_port {
+            external::check_listening("httpProxyPort", port)?;
+        }
+        if let Some(port) = ir.net.socks_proxy_port {
+            external::check_listening("socksProxyPort", port)?;
+        }
         let violations = ViolationLog::open(opts.violations.clone())?;
         raise_open_file_limit(opts.limits.max_connections);
         let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -341,6 +364,7 @@ impl ProxyServer {
             ])
         });
         let slots = Arc::new(Semaphore::new(limits.max_connections));
+        let ir_ports = (ir.net.http_proxy_port, ir.net.socks_proxy_port);
         // An `https://` parent is verified against the system roots (and the run's extra CAs
         // when TLS termination has them).
         let https_parent = ir
@@ -376,7 +400,9 @@ impl ProxyServer {
             violation_count: AtomicU64::new(0),
         });
         let (stop, stopped) = watch::channel(false);
-        for (listener, kind) in [(http, Kind::Http), (socks, Kind::Socks)] {
+        let http_kind = ir_ports.0.map_or(Kind::Http, Kind::External);
+        let socks_kind = ir_ports.1.map_or(Kind::Socks, Kind::External);
+        for (listener, kind) in [(http, http_kind), (socks, socks_kind)] {
             runtime.spawn(accept_loop(
                 listener,
                 kind,
@@ -495,6 +521,9 @@ async fn accept_loop(
                     match kind {
                         Kind::Http => tokio::spawn(http::serve(stream, shared, slot)),
                         Kind::Socks => tokio::spawn(socks::serve(stream, shared, slot)),
+                        Kind::External(port) => {
+                            tokio::spawn(external::serve(stream, port, shared, slot))
+                        }
                     };
                 }
                 Err(_) => refuse_busy(stream, kind),

@@ -112,7 +112,11 @@ pub(crate) enum Via {
 impl Routes {
     /// The way out for `host:port`; `plain_http` for an `http://` request forwarded as such.
     pub fn via(&self, host: &Host, port: u16, plain_http: bool) -> Via {
-        if let Some(m) = self.mitm.as_ref().filter(|m| m.routes(host, port).is_some()) {
+        if let Some(m) = self
+            .mitm
+            .as_ref()
+            .filter(|m| m.routes(host, port).is_some())
+        {
             return Via::Mitm(m.socket_path.clone());
         }
         let parent = self.parent.as_ref().and_then(|p| {
@@ -132,7 +136,12 @@ impl Routes {
     pub async fn reach_parent(&self, url: &ProxyUrl) -> Result<UpstreamStream, Upstream> {
         let tcp = TcpStream::connect((url.host.as_str(), url.port))
             .await
-            .map_err(|e| Upstream::Hop(format!("cannot connect to the parent proxy {}: {e}", url.redacted())))?;
+            .map_err(|e| {
+                Upstream::Hop(format!(
+                    "cannot connect to the parent proxy {}: {e}",
+                    url.redacted()
+                ))
+            })?;
         let _ = tcp.set_nodelay(true);
         if !url.tls {
             return Ok(UpstreamStream::Tcp(tcp));
@@ -143,13 +152,19 @@ impl Routes {
             .ok_or_else(|| Upstream::Hop("no TLS configuration for the parent proxy".into()))?;
         let name = match url.host.parse::<std::net::IpAddr>() {
             Ok(ip) => ServerName::IpAddress(ip.into()),
-            Err(_) => ServerName::try_from(url.host.clone())
-                .map_err(|_| Upstream::Hop("the parent proxy's name is not a TLS server name".into()))?,
+            Err(_) => ServerName::try_from(url.host.clone()).map_err(|_| {
+                Upstream::Hop("the parent proxy's name is not a TLS server name".into())
+            })?,
         };
         let tls = tokio_rustls::TlsConnector::from(config)
             .connect(name, tcp)
             .await
-            .map_err(|e| Upstream::Hop(format!("TLS to the parent proxy {} failed: {e}", url.redacted())))?;
+            .map_err(|e| {
+                Upstream::Hop(format!(
+                    "TLS to the parent proxy {} failed: {e}",
+                    url.redacted()
+                ))
+            })?;
         Ok(UpstreamStream::Tls(Box::new(tls)))
     }
 }
@@ -159,7 +174,12 @@ pub(crate) async fn reach_mitm(path: &std::path::Path) -> Result<UpstreamStream,
     UnixStream::connect(path)
         .await
         .map(UpstreamStream::Unix)
-        .map_err(|e| Upstream::Hop(format!("cannot connect to network.mitmProxy's socket {}: {e}", path.display())))
+        .map_err(|e| {
+            Upstream::Hop(format!(
+                "cannot connect to network.mitmProxy's socket {}: {e}",
+                path.display()
+            ))
+        })
 }
 
 /// `Proxy-Authorization` for a parent whose URL carries credentials.
@@ -197,7 +217,9 @@ pub(crate) async fn connect_through(
     let mut answer = Vec::with_capacity(128);
     while !answer.ends_with(b"\r\n\r\n") {
         if answer.len() >= MAX_ANSWER_HEAD {
-            return Err(Upstream::Hop("the proxy hop's CONNECT answer is too large".into()));
+            return Err(Upstream::Hop(
+                "the proxy hop's CONNECT answer is too large".into(),
+            ));
         }
         let b = stream.read_u8().await.map_err(hop)?;
         answer.push(b);

@@ -117,12 +117,16 @@ pub(super) fn text(plan: &LinuxPlan, ir: &Ir) -> String {
             m.socket_path.display()
         );
     }
-    if p.external_http_port.is_some() || p.external_socks_port.is_some() {
-        let _ = writeln!(
-            out,
-            "external proxy on the host: http {:?}, socks {:?}",
-            p.external_http_port, p.external_socks_port
-        );
+    for (kind, port, key) in [
+        ("HTTP", p.external_http_port, "httpProxyPort"),
+        ("SOCKS5", p.external_socks_port, "socksProxyPort"),
+    ] {
+        if let Some(port) = port {
+            let _ = writeln!(
+                out,
+                "{kind} connections are relayed as they are to localhost:{port}, your proxy (network.{key}): it decides, srt does not; the run refuses to start if nothing listens there"
+            );
+        }
     }
     {
         // What bwrap runs as PID 1, word for word; the seccomp program's descriptor number is
