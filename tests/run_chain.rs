@@ -269,3 +269,60 @@ fn external_http_proxy_decides_its_traffic() {
     );
     assert!(!sb.project().join("ran").exists());
 }
+
+/// `mitmProxy`: srt decides, then the listed domains (any spelling of them) go through the
+/// inspecting proxy's Unix socket: CONNECT for tunnels (HTTP and SOCKS), absolute form for
+/// plain HTTP. Other allowed hosts go direct; refused ones reach nothing. A socket nobody
+/// listens on stops the run.
+#[test]
+fn mitm_proxy_gets_only_its_allowed_domains() {
+    let sb = Sandbox::new();
+    let origin = Origin::start(sb.root.path(), &["origin.test", "direct.test"]);
+    let socket = sb.root.path().join("mitm.sock");
+    let mitm = ParentProxy::start_unix(&socket, &[("origin.test", "127.0.0.1")]);
+    let op = origin.port;
+    let settings = |path: &std::path::Path| {
+        format!(
+            r#"{{"network":{{"allowedDomains":["origin.test","direct.test","127.0.0.1"],"deniedDomains":["blocked.origin.test"],
+   "mitmProxy":{{"socketPath":"{}","domains":["origin.test","*.origin.test"]}}}},
+ "filesystem":{{"denyRead":[],"allowRead":[],"allowWrite":["."],"denyWrite":[]}}}}"#,
+            path.display()
+        )
+    };
+    sb.settings(&settings(&socket));
+    let ca = origin.ca_pem.display();
+    let script = format!(
+        "curl -sS --cacert {ca} https://origin.test:{op}/via-mitm; \
+         curl -sS http://Origin.Test./plain; \
+         curl -sS --cacert {ca} --socks5-hostname localhost:1080 https://origin.test:{op}/socks-via-mitm; \
+         curl -sS --cacert {ca} https://direct.test:{op}/direct; \
+         echo blocked=$(curl -sS -o /dev/null -w '%{{http_connect}}' https://blocked.origin.test:{op}/ 2>/dev/null)"
+    );
+    let out = srt_run(&sb, &[], &[], &script);
+    let stdout = ok(&out);
+    assert!(
+        stdout.contains("parent saw GET http://origin.test/plain HTTP/1.1"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("blocked=403"), "{stdout}");
+    let lines = mitm.lines();
+    assert_eq!(
+        lines,
+        format!("CONNECT origin.test:{op} HTTP/1.1\nGET http://origin.test/plain HTTP/1.1\nCONNECT origin.test:{op} HTTP/1.1"),
+    );
+    let seen: Vec<String> = origin.requests().iter().map(|s| s.line.clone()).collect();
+    for path in ["/via-mitm", "/socks-via-mitm", "/direct"] {
+        assert!(seen.iter().any(|l| l.contains(path)), "{path}: {seen:?}");
+    }
+
+    // Nobody listening: the run refuses, the command never runs.
+    sb.settings(&settings(&sb.root.path().join("nobody.sock")));
+    let out = srt_run(&sb, &[], &[], "touch ran");
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("accepts connections there"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(!sb.project().join("ran").exists());
+}

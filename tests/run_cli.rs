@@ -252,6 +252,11 @@ fn it_fails_closed() {
         "\"deniedDomains\":[],\"parentProxy\":{\"https\":\"socks5://proxy.corp:1080\"}",
     ));
     refuses(&sb, &[], "bad-upstream-proxy");
+    sb.settings(&POLICY.replace(
+        "\"deniedDomains\":[]",
+        "\"deniedDomains\":[],\"tlsTerminate\":{},\"mitmProxy\":{\"socketPath\":\"/tmp/m.sock\",\"domains\":[\"example.com\"]}",
+    ));
+    refuses(&sb, &[], "mutually exclusive");
     // An external proxy that is not listening: the sandbox's traffic would have no way out.
     let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = free.local_addr().unwrap().port();

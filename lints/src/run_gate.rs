@@ -43,7 +43,7 @@ pub const RUN_POLICY: &[RunPolicy] = &[
     RunPolicy {
         code: "unsupported-key",
         stops: true,
-        why: "srt cannot enforce the key (mitmProxy, stripResponseHeaders, …) as written; running without it would be weaker than the file says",
+        why: "srt cannot enforce the key (stripResponseHeaders, ambiguousRequestTarget, …) as written; running without it would be weaker than the file says",
     },
     RunPolicy {
         code: "mask-without-tls",

@@ -49,6 +49,28 @@ impl ParentProxy {
         ParentProxy { port, seen }
     }
 
+    /// The same proxy on a Unix socket at `path` (an inspecting proxy for `mitmProxy`).
+    pub fn start_unix(path: &std::path::Path, names: &[(&str, &str)]) -> ParentProxy {
+        let listener = std::os::unix::net::UnixListener::bind(path).unwrap();
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let names: Names = Arc::new(
+            names
+                .iter()
+                .map(|(n, a)| (n.to_string(), a.to_string()))
+                .collect(),
+        );
+        let log = seen.clone();
+        std::thread::spawn(move || {
+            for conn in listener.incoming().flatten() {
+                let (log, names) = (log.clone(), names.clone());
+                std::thread::spawn(move || {
+                    serve_stream(conn, &log, &names, None, |c| c.try_clone().unwrap())
+                });
+            }
+        });
+        ParentProxy { port: 0, seen }
+    }
+
     pub fn asked(&self) -> Vec<Asked> {
         self.seen.lock().unwrap().clone()
     }

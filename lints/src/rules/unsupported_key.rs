@@ -8,7 +8,7 @@ use crate::{Emitter, Level, LintContext};
 crate::declare_lint! {
     /// ### What it does
     /// Flags keys that srt parses and validates but does not enforce, as warnings:
-    /// `network.mitmProxy`, and the request-rewriting options
+    /// the request-rewriting options
     /// `network.allowPlaintextHeaderSet`, `network.stripResponseHeaders`,
     /// `network.ambiguousRequestTarget`; on macOS also `credentials`,
     /// `network.tlsTerminate`, `network.refuseOpaqueTunnels` and `network.requireHostMatch`,
@@ -38,7 +38,7 @@ crate::declare_lint! {
     pub UNSUPPORTED_KEY {
         code: "unsupported-key",
         level: Warn,
-        summary: "a key srt parses but does not enforce (mitmProxy, stripResponseHeaders, …); `srt run` refuses it",
+        summary: "a key srt parses but does not enforce (stripResponseHeaders, …); `srt run` refuses it",
         check: check,
     }
 }
@@ -65,11 +65,7 @@ const LINUX_ONLY: [(&str, &str); 4] = [
 ];
 
 /// Keys whose absence of enforcement weakens the sandbox, with what they do.
-const UNENFORCED: [(&str, &str); 4] = [
-    (
-        "network.mitmProxy",
-        "routes the listed domains through your inspecting proxy",
-    ),
+const UNENFORCED: [(&str, &str); 3] = [
     (
         "network.allowPlaintextHeaderSet",
         "controls header rewriting on plain HTTP",

@@ -192,6 +192,12 @@ pub enum ProxyError {
         port: u16,
         cause: io::Error,
     },
+    #[error("network.mitmProxy.socketPath is {}, but nothing accepts connections there ({cause})", path.display())]
+    #[diagnostic(
+        code(srt::proxy::mitm),
+        help("start your inspecting proxy first (its domains have no other way out), or remove network.mitmProxy")
+    )]
+    MitmProxy { path: PathBuf, cause: io::Error },
     #[error("cannot open the violation log {}: {source}", path.display())]
     #[diagnostic(code(srt::proxy::violation_log))]
     ViolationLog { path: PathBuf, source: io::Error },
@@ -283,6 +289,15 @@ impl ProxyServer {
         }
         if let Some(port) = ir.net.socks_proxy_port {
             external::check_listening("socksProxyPort", port)?;
+        }
+        if let Some(m) = &ir.chain.mitm {
+            // Its domains must never leave another way: without it they would have none.
+            std::os::unix::net::UnixStream::connect(&m.socket_path).map_err(|cause| {
+                ProxyError::MitmProxy {
+                    path: m.socket_path.clone(),
+                    cause,
+                }
+            })?;
         }
         let violations = ViolationLog::open(opts.violations.clone())?;
         raise_open_file_limit(opts.limits.max_connections);
