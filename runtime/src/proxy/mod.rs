@@ -28,6 +28,7 @@ mod http;
 mod inject;
 #[cfg(target_os = "linux")]
 mod pump;
+mod sigv4;
 mod socket_dir;
 mod socks;
 pub mod tls;
