@@ -241,3 +241,68 @@ pub(crate) async fn connect_through(
     }
     Ok(stream)
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use tokio::net::TcpListener;
+
+    /// A hop that reads the CONNECT head and answers `answer`.
+    async fn hop(answer: &'static [u8]) -> (UpstreamStream, tokio::task::JoinHandle<String>) {
+        let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = l.local_addr().unwrap();
+        let server = tokio::spawn(async move {
+            let (mut s, _) = l.accept().await.unwrap();
+            let mut head = Vec::new();
+            while !head.ends_with(b"\r\n\r\n") {
+                head.push(s.read_u8().await.unwrap());
+            }
+            s.write_all(answer).await.unwrap();
+            String::from_utf8(head).unwrap()
+        });
+        (
+            UpstreamStream::Tcp(TcpStream::connect(addr).await.unwrap()),
+            server,
+        )
+    }
+
+    #[tokio::test]
+    async fn bytes_after_the_answer_stay_in_the_tunnel() {
+        let (s, server) =
+            hop(b"HTTP/1.1 200 Connection established\r\n\r\nSSH-2.0-banner\r\n").await;
+        let mut s = connect_through(s, "git.example:22", Some("Basic dTpw"))
+            .await
+            .unwrap();
+        let head = server.await.unwrap();
+        assert_eq!(
+            head,
+            "CONNECT git.example:22 HTTP/1.1\r\nHost: git.example:22\r\nProxy-Authorization: Basic dTpw\r\n\r\n"
+        );
+        let mut banner = [0u8; 16];
+        s.read_exact(&mut banner).await.unwrap();
+        assert_eq!(&banner, b"SSH-2.0-banner\r\n");
+    }
+
+    #[tokio::test]
+    async fn a_refusal_or_an_endless_head_is_an_error() {
+        let (s, _server) = hop(b"HTTP/1.1 407 Proxy Authentication Required\r\n\r\n").await;
+        let e = connect_through(s, "a.example:443", None)
+            .await
+            .err()
+            .unwrap();
+        assert!(e.describe().contains("407"), "{}", e.describe());
+        static LONG: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+        let long = LONG.get_or_init(|| {
+            let mut v = b"HTTP/1.1 200 OK\r\n".to_vec();
+            v.extend(std::iter::repeat_n(b'x', MAX_ANSWER_HEAD + 10));
+            v
+        });
+        let (s, _server) = hop(long).await;
+        let e = connect_through(s, "a.example:443", None)
+            .await
+            .err()
+            .unwrap();
+        assert!(e.describe().contains("too large"), "{}", e.describe());
+    }
+}
