@@ -23,6 +23,7 @@ pub mod target;
 pub mod violation;
 
 mod dial;
+mod error;
 mod external;
 mod http;
 mod inject;
@@ -35,7 +36,6 @@ pub mod tls;
 mod tunnel;
 mod upstream;
 
-use std::io;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -47,6 +47,7 @@ use srt_compiler::Ir;
 use tokio::sync::{watch, Semaphore};
 
 pub use auth::Credentials;
+pub use error::ProxyError;
 pub use listen::Listen;
 pub use resolver::{PinnedResolver, Resolver, StaticResolver, SystemResolver};
 pub use socket_dir::parent_for as socket_parent_for;
@@ -147,61 +148,6 @@ impl std::fmt::Debug for ProxyOptions {
             .field("zero_copy", &self.zero_copy)
             .finish_non_exhaustive()
     }
-}
-
-#[derive(Debug, thiserror::Error, miette::Diagnostic)]
-pub enum ProxyError {
-    #[error("cannot create the proxy socket directory {}: {source}", path.display())]
-    #[diagnostic(
-        code(srt::proxy::socket_dir),
-        help("set XDG_RUNTIME_DIR or TMPDIR to a directory you can write")
-    )]
-    SocketDir { path: PathBuf, source: io::Error },
-    #[error("the proxy socket path under {} is too long for a Unix socket", path.display())]
-    #[diagnostic(
-        code(srt::proxy::path_too_long),
-        help("set TMPDIR (or XDG_RUNTIME_DIR) to a shorter directory")
-    )]
-    PathTooLong { path: PathBuf },
-    #[error("cannot listen on {}: {source}", path.display())]
-    #[diagnostic(code(srt::proxy::bind))]
-    Bind { path: PathBuf, source: io::Error },
-    #[error("cannot listen on {addr}: {source}")]
-    #[diagnostic(
-        code(srt::proxy::bind),
-        help("the proxies need a free port on the loopback interface (lo0 / lo) to be up")
-    )]
-    BindLoopback {
-        addr: std::net::SocketAddr,
-        source: io::Error,
-    },
-    #[error("cannot make the proxy credentials: reading /dev/urandom failed: {0}")]
-    #[diagnostic(code(srt::proxy::credentials))]
-    Credentials(io::Error),
-    #[error("cannot start the proxy runtime: {0}")]
-    #[diagnostic(code(srt::proxy::runtime))]
-    Runtime(io::Error),
-    #[error(
-        "network.{key} is {port}, but nothing accepts connections on localhost:{port} ({cause})"
-    )]
-    #[diagnostic(
-        code(srt::proxy::external),
-        help("start your proxy first (the sandbox's traffic would have no way out), or remove network.{key} to let srt's proxy decide")
-    )]
-    ExternalProxy {
-        key: &'static str,
-        port: u16,
-        cause: io::Error,
-    },
-    #[error("network.mitmProxy.socketPath is {}, but nothing accepts connections there ({cause})", path.display())]
-    #[diagnostic(
-        code(srt::proxy::mitm),
-        help("start your inspecting proxy first (its domains have no other way out), or remove network.mitmProxy")
-    )]
-    MitmProxy { path: PathBuf, cause: io::Error },
-    #[error("cannot open the violation log {}: {source}", path.display())]
-    #[diagnostic(code(srt::proxy::violation_log))]
-    ViolationLog { path: PathBuf, source: io::Error },
 }
 
 /// What every connection handler shares.
