@@ -167,8 +167,8 @@ fn run_with_proxies(
 ) -> Result<i32, MacosRunError> {
     let port = |a: Option<std::net::SocketAddr>| a.map_or(0, |a| a.port());
     let opts = Options {
-        // srt's own proxies always serve; `srt run` refuses settings naming an external proxy
-        // (httpProxyPort/socksProxyPort) before it gets here.
+        // The sandbox always reaches srt's ports; with httpProxyPort/socksProxyPort they relay
+        // to the user's proxy as they are.
         proxy: ProxyPorts {
             http: port(proxies.http_addr()),
             socks: port(proxies.socks_addr()),
