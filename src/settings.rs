@@ -126,12 +126,15 @@ pub fn resolve_choice(choice: Choice, place: Place) -> Result<Resolved, Settings
         return Err(SettingsError::Invalid(Box::new(loaded)));
     }
     let opts = resolve_options(&place, choice.path());
-    let (ir, notes) = srt_compiler::resolve(
+    let (mut ir, notes) = srt_compiler::resolve(
         &loaded.settings,
         Some(loaded.source.clone()),
         &opts,
         &srt_compiler::RealFs,
     );
+    // The parent proxy falls back to HTTP_PROXY/HTTPS_PROXY/NO_PROXY of srt's own
+    // environment (the npm srt's rule); `compile` shows it, `run` connects through it.
+    ir.chain.adopt_environment(&|k| std::env::var(k).ok());
     Ok(Resolved {
         choice,
         loaded,

@@ -53,7 +53,7 @@ fn project(policy: &str) -> Sandbox {
     .unwrap();
     std::fs::write(
         p.join("refused.json"),
-        r#"{"network":{"allowedDomains":[],"deniedDomains":[],"httpProxyPort":8080,"socksProxyPort":1080},
+        r#"{"network":{"allowedDomains":[],"deniedDomains":[],"stripResponseHeaders":["set-cookie"]},
  "filesystem":{"denyRead":[],"allowWrite":[],"denyWrite":[]}}"#,
     )
     .unwrap();

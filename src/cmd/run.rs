@@ -101,6 +101,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             eprintln!("{n}");
         }
     }
+    // A proxy variable srt cannot use is left out, not silently.
+    for w in &resolved.ir.chain.environment_warnings {
+        eprintln!("srt: warning: {w}");
+    }
     let gate = srt_lints::run_gate(
         &resolved.loaded,
         &resolved.resolve_options(),

@@ -113,8 +113,8 @@ impl OsSandbox for MacosSandbox {
             socks: port(proxies.and_then(ProxyServer::socks_addr)),
         };
         let opts = Options {
-            // srt's own proxies always serve; `srt run` refuses settings naming an external
-            // proxy (httpProxyPort/socksProxyPort) before it gets here.
+            // The sandbox always reaches srt's ports; with httpProxyPort/socksProxyPort they
+            // relay to the user's proxy as they are.
             proxy: ports,
             log_tag: macos::DEFAULT_LOG_TAG.to_string(),
             annotate: false,

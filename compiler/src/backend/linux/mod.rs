@@ -270,9 +270,13 @@ fn path_word(p: &Path) -> OsString {
     p.as_os_str().to_os_string()
 }
 
-/// Whether a run of `ir` needs the proxies (and so srt's init to bridge them): it allows some host.
+/// Whether a run of `ir` needs the proxies (and so srt's init to bridge them): it allows some
+/// host, or it names a proxy of the user's own (`httpProxyPort`/`socksProxyPort`, which then
+/// decides).
 pub fn needs_proxies(ir: &Ir) -> bool {
     !ir.net.allowed.is_empty()
+        || ir.net.http_proxy_port.is_some()
+        || ir.net.socks_proxy_port.is_some()
 }
 
 /// Builds the plan. Pure: everything about the host comes from `facts`.

@@ -102,12 +102,31 @@ pub(super) fn text(plan: &LinuxPlan, ir: &Ir) -> String {
         p.socks_port,
         p.socks_socket.display()
     );
-    if p.external_http_port.is_some() || p.external_socks_port.is_some() {
+    if let Some(parent) = &ir.chain.parent {
+        let _ = writeln!(out, "{}", parent.describe());
+    }
+    for w in &ir.chain.environment_warnings {
+        let _ = writeln!(out, "warning: {w}");
+    }
+    if let Some(m) = &ir.chain.mitm {
+        let domains: Vec<&str> = m.domains.iter().map(|r| r.raw.as_str()).collect();
         let _ = writeln!(
             out,
-            "external proxy on the host: http {:?}, socks {:?}",
-            p.external_http_port, p.external_socks_port
+            "network.mitmProxy: {} -> {}",
+            domains.join(", "),
+            m.socket_path.display()
         );
+    }
+    for (kind, port, key) in [
+        ("HTTP", p.external_http_port, "httpProxyPort"),
+        ("SOCKS5", p.external_socks_port, "socksProxyPort"),
+    ] {
+        if let Some(port) = port {
+            let _ = writeln!(
+                out,
+                "{kind} connections are relayed as they are to localhost:{port}, your proxy (network.{key}): it decides, srt does not; the run refuses to start if nothing listens there"
+            );
+        }
     }
     {
         // What bwrap runs as PID 1, word for word; the seccomp program's descriptor number is
@@ -217,6 +236,18 @@ pub(super) fn json(plan: &LinuxPlan, ir: &Ir) -> Value {
             "origin": ir.describe(&a.origin),
         })).collect::<Vec<_>>(),
         "proxy": plan.proxy,
+        "upstream": {
+            "parent": ir.chain.parent.as_ref().map(|p| json!({
+                "http": p.http.as_ref().map(|u| u.redacted()),
+                "https": p.https.as_ref().map(|u| u.redacted()),
+                "from_environment": p.source == crate::chain::ParentSource::Environment,
+                "summary": p.describe(),
+            })),
+            "mitm": ir.chain.mitm.as_ref().map(|m| json!({
+                "socket": m.socket_path.to_string_lossy(),
+                "domains": m.domains.iter().map(|r| r.raw.as_str()).collect::<Vec<_>>(),
+            })),
+        },
         "init": plan.init_path.to_string_lossy(),
         "init_args": plan.init_args(None).iter().map(lossy).collect::<Vec<_>>(),
         "bridges": plan.bridges,
