@@ -9,6 +9,7 @@
 //! Bytes that are not TLS are tunnelled opaquely, or refused under `refuseOpaqueTunnels`.
 
 use std::convert::Infallible;
+use std::future::Future;
 use std::io;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -23,7 +24,7 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use rustls::pki_types::ServerName;
 use srt_schema::domain::{canonical_host, Host};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, ReadBuf};
-use tokio::sync::{Mutex, OwnedSemaphorePermit};
+use tokio::sync::{mpsc, Mutex, OwnedSemaphorePermit};
 
 use super::super::dial::{DialError, Refusal};
 use super::super::http::{
@@ -36,6 +37,7 @@ use super::super::tunnel::{Activity, Watched};
 use super::super::upstream::UpstreamStream;
 use super::super::violation::{Protocol, ViolationKind};
 use super::super::Shared;
+use super::readahead::ReadAhead;
 use super::TlsContext;
 
 /// Bytes already read from the client, then the client.
@@ -141,7 +143,7 @@ pub(crate) async fn serve<S>(
     }
     let stream = Rewind {
         prefix: Bytes::from(head),
-        inner: client,
+        inner: ReadAhead::new(client),
     };
     if !looks_like_tls(&stream.prefix) {
         drop(slot);
@@ -178,7 +180,14 @@ pub(crate) async fn serve<S>(
     };
     let activity = Activity::new();
     let io = TokioIo::new(Watched::new(tls_stream, activity.clone()));
-    let leg = Arc::new(Mutex::new(None::<Leg>));
+    // The upstream connections are driven by this task, not spawned: a response's bytes then
+    // go from the upstream socket to the client's without waking another thread (a fifth of
+    // the proxy's CPU on a bulk transfer went to those wake-ups).
+    let (driver, mut upstream_conns) = mpsc::unbounded_channel::<UpstreamConn>();
+    let leg = Arc::new(Legs {
+        current: Mutex::new(None),
+        driver,
+    });
     let svc = {
         let shared = shared.clone();
         let target = target.clone();
@@ -204,15 +213,38 @@ pub(crate) async fn serve<S>(
         .max_headers(limits.max_headers)
         .max_buf_size(limits.tunnel_buffer_bytes)
         .serve_connection(io, svc);
-    tokio::select! {
-        _ = conn => {}
-        _ = activity.idle_for(limits.idle_timeout) => {}
+    tokio::pin!(conn);
+    let idle = activity.idle_for(limits.idle_timeout);
+    tokio::pin!(idle);
+    let mut driven: Vec<UpstreamConn> = Vec::new();
+    loop {
+        tokio::select! {
+            _ = &mut conn => break,
+            _ = &mut idle => break,
+            Some(c) = upstream_conns.recv() => driven.push(c),
+            () = drive(&mut driven), if !driven.is_empty() => {}
+        }
     }
     drop(slot);
 }
 
+/// An upstream connection's I/O, run until it closes.
+type UpstreamConn = Pin<Box<dyn Future<Output = ()> + Send>>;
+
+/// Polls every connection in `conns`, dropping the finished ones; ready when none is left.
+fn drive(conns: &mut Vec<UpstreamConn>) -> impl Future<Output = ()> + '_ {
+    std::future::poll_fn(move |cx| {
+        conns.retain_mut(|c| c.as_mut().poll(cx).is_pending());
+        if conns.is_empty() {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
+    })
+}
+
 /// Not TLS: tunnelled as any CONNECT, or refused under `refuseOpaqueTunnels`.
-async fn opaque<S>(client: Rewind<S>, target: Target, shared: Arc<Shared>)
+async fn opaque<S>(client: Rewind<ReadAhead<S>>, target: Target, shared: Arc<Shared>)
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
@@ -241,10 +273,17 @@ struct Leg {
     sender: hyper::client::conn::http1::SendRequest<Body>,
 }
 
+/// A tunnel's upstream connection and where new ones go to be driven (the tunnel's task).
+struct Legs {
+    current: Mutex<Option<Leg>>,
+    driver: mpsc::UnboundedSender<UpstreamConn>,
+}
+
 async fn connect_upstream(
     shared: &Shared,
     tls: &TlsContext,
     target: &Target,
+    driver: &mpsc::UnboundedSender<UpstreamConn>,
 ) -> Result<Leg, Response<Body>> {
     let dialled = match shared.dialer.dial(&target.host_text(), target.port).await {
         Ok(d) => d,
@@ -264,8 +303,8 @@ async fn connect_upstream(
         ));
     };
     let connector = tokio_rustls::TlsConnector::from(tls.upstream.clone());
-    let connect = connector.connect(name, dialled.stream);
-    let stream: tokio_rustls::client::TlsStream<UpstreamStream> =
+    let connect = connector.connect(name, ReadAhead::new(dialled.stream));
+    let stream: tokio_rustls::client::TlsStream<ReadAhead<UpstreamStream>> =
         match tokio::time::timeout(shared.limits.connect_timeout, connect).await {
             Ok(Ok(s)) => s,
             Ok(Err(e)) => {
@@ -286,9 +325,15 @@ async fn connect_upstream(
         .await
         .map_err(|e| error_response(StatusCode::BAD_GATEWAY, &format!("upstream: {e}")))?;
     let idle = shared.limits.idle_timeout;
-    tokio::spawn(async move {
+    let run: UpstreamConn = Box::pin(async move {
         let _ = tokio::time::timeout(idle * 4, conn).await;
     });
+    if driver.send(run).is_err() {
+        return Err(error_response(
+            StatusCode::BAD_GATEWAY,
+            "upstream: the tunnel is closing",
+        ));
+    }
     Ok(Leg { sender })
 }
 
@@ -353,7 +398,7 @@ async fn forward(
     tls: &TlsContext,
     target: &Target,
     sni: Option<String>,
-    leg: &Mutex<Option<Leg>>,
+    leg: &Legs,
 ) -> Response<Body> {
     if shared.dialer.ir.secrets.require_host_match {
         let hosts: Vec<_> = req.headers().get_all(HOST).iter().collect();
@@ -463,10 +508,10 @@ async fn forward(
         Ok(u) => *upstream_req.uri_mut() = u,
         Err(_) => return error_response(StatusCode::BAD_REQUEST, "unusable request target"),
     }
-    let mut guard = leg.lock().await;
+    let mut guard = leg.current.lock().await;
     let reusable = guard.as_mut().is_some_and(|l| !l.sender.is_closed());
     if !reusable {
-        match connect_upstream(shared, tls, target).await {
+        match connect_upstream(shared, tls, target, &leg.driver).await {
             Ok(l) => *guard = Some(l),
             Err(resp) => return resp,
         }
