@@ -14,6 +14,7 @@
 #![forbid(unsafe_code)]
 
 pub mod book;
+pub mod book_knowledge;
 pub mod codes;
 pub mod context;
 pub mod edit;
