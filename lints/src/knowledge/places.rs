@@ -75,6 +75,66 @@ pub static DANGEROUS_SOCKET_PATHS: &[(&str, &str)] = &[
     ),
     ("/run/dbus/system_bus_socket", "the D-Bus system bus"),
     ("/run/systemd/private", "systemd: start any unit"),
+    // $XDG_RUNTIME_DIR (`/run/user/UID`): the session's sockets.
+    (
+        "/run/user/1000/bus",
+        "the D-Bus session bus: run commands as the user through desktop services",
+    ),
+    (
+        "/run/user/1000/systemd/private",
+        "the user's systemd: start any unit as the user",
+    ),
+    (
+        "/run/user/1000/docker.sock",
+        "rootless Docker: the user's every file",
+    ),
+    (
+        "/run/user/1000/podman/podman.sock",
+        "rootless Podman: containers with the user's files mounted",
+    ),
+    (
+        "/run/user/1000/gnupg/S.gpg-agent.ssh",
+        "the GnuPG agent's SSH side: log in as the user anywhere",
+    ),
+    (
+        "/run/user/1000/keyring/ssh",
+        "GNOME Keyring's SSH agent: log in as the user anywhere",
+    ),
+    // Where ssh-agent puts its socket by default, and launchd's on macOS.
+    (
+        "/tmp/ssh-srt-lint-probe/agent.1",
+        "an SSH agent: log in as the user anywhere",
+    ),
+    (
+        "/private/tmp/com.apple.launchd.srt-lint-probe/Listeners",
+        "the macOS SSH agent: log in as the user anywhere",
+    ),
+];
+
+/// Directories where programs put sockets of their own: allowing one whole is close to
+/// `allowAllUnixSockets` even when no known dangerous socket is there. Probed with a socket
+/// inside.
+pub static SOCKET_DIRECTORIES: &[(&str, &str)] = &[
+    (
+        "/var/folders/zz/srt-lint-probe/T/app.sock",
+        "macOS's per-user temporary directories ($TMPDIR), where editors, agents and language servers keep their sockets",
+    ),
+    (
+        "/private/var/folders/zz/srt-lint-probe/T/app.sock",
+        "macOS's per-user temporary directories ($TMPDIR), where editors, agents and language servers keep their sockets",
+    ),
+    (
+        "/tmp/srt-lint-probe/app.sock",
+        "the shared temporary directory, where any program may put a socket",
+    ),
+    (
+        "/private/tmp/srt-lint-probe/app.sock",
+        "the shared temporary directory, where any program may put a socket",
+    ),
+    (
+        "/run/user/1000/srt-lint-probe/app.sock",
+        "$XDG_RUNTIME_DIR, the session's socket directory",
+    ),
 ];
 
 /// Socket file names that are dangerous wherever they live.
@@ -128,3 +188,33 @@ pub static METADATA_HOSTS: &[(&str, &str)] = &[
     ("100.100.100.200", "the Alibaba Cloud metadata service"),
     ("[fd00:ec2::254]", "the AWS metadata service over IPv6"),
 ];
+
+/// Names other than `localhost` that resolve to loopback: the hosts file's aliases, and public
+/// wildcard-DNS names that answer 127.0.0.1 for every name under them. `srt run`'s
+/// resolved-address guard refuses them (only `localhost` and `*.localhost` may resolve to
+/// loopback); the npm srt lets them reach every port of the machine.
+pub static LOOPBACK_NAMES: &[&str] = &[
+    "localhost.localdomain",
+    "localhost6",
+    "localhost6.localdomain6",
+    "ip6-localhost",
+    "ip6-loopback",
+];
+
+/// Public domains whose every name (and the domain itself) resolves to 127.0.0.1.
+pub static LOOPBACK_DNS_DOMAINS: &[&str] = &[
+    "localtest.me",
+    "lvh.me",
+    "vcap.me",
+    "localho.st",
+    "lacolhost.com",
+    "localhost.direct",
+    "traefik.me",
+    "127.0.0.1.nip.io",
+    "127-0-0-1.nip.io",
+    "127.0.0.1.sslip.io",
+    "127-0-0-1.sslip.io",
+];
+
+/// Public domains that resolve a name to the address it embeds (`10.0.0.5.nip.io`).
+pub static EMBEDDED_ADDRESS_DOMAINS: &[&str] = &["nip.io", "sslip.io", "xip.io"];
