@@ -163,6 +163,7 @@ pub fn generate(dir: &Path) -> String {
                     "needed_for",
                     "expected_with",
                     "expected_why",
+                    "tenants",
                 ],
             };
             e.check_keys();
@@ -178,12 +179,13 @@ pub fn generate(dir: &Path) -> String {
             }
             let _ = writeln!(
                 channels,
-                "    Channel {{ kind: {kind:?}, name: {:?}, hosts: &{hosts:?}, can: {:?}, sure: Sure::{}, instead: {:?}, needed_for: {:?}, expected_with: &{expected_with:?}, expected_why: {expected_why:?} }},",
+                "    Channel {{ kind: {kind:?}, name: {:?}, hosts: &{hosts:?}, can: {:?}, sure: Sure::{}, instead: {:?}, needed_for: {:?}, expected_with: &{expected_with:?}, expected_why: {expected_why:?}, tenants: {} }},",
                 e.str("name"),
                 e.str("can"),
                 e.sure(),
                 e.str("instead"),
                 e.opt_str("needed_for").unwrap_or_default(),
+                e.flag("tenants"),
             );
         }
     }

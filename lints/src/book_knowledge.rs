@@ -47,10 +47,13 @@ fn index() -> String {
          How sure, and the level it gives:\n\n\
          - **certain**: it happens without the user doing anything unusual (the next shell, \
          login, commit or build). A place the host runs: an error, which stops `srt run`; a \
-         network channel or a project file: a warning.\n\
+         network channel: a warning.\n\
          - **real**: the channel is real and general (a publish with a token the attacker \
          brings), or it needs a tool the user runs routinely: a warning.\n\
          - **stretch**: it needs a step the user takes on purpose: a note.\n\n\
+         Project files are the exception: the project is meant to be written, so a note names \
+         them when a broader entry (`.`) makes them writable, and a warning when an entry names \
+         one of them.\n\n\
          | kind | file | entries | read by |\n|---|---|---|---|\n",
     );
     for k in KINDS {
@@ -166,8 +169,9 @@ fn host_run(out: &mut String) {
 fn project_files(out: &mut String) {
     out.push_str(
         "Read by [`project-file-runs-on-host`](../lints/project-file-runs-on-host.md), which \
-         probes each file at the working directory and at each write root, and offers the \
-         `denyWrite` lines.\n\n\
+         probes each file at the working directory and offers the `denyWrite` lines: a note \
+         when a broader entry such as `.` makes them writable, a warning when an entry names \
+         one of them.\n\n\
          | file | tool | why it runs on the host | how sure | srt's built-in deny |\n|---|---|---|---|---|\n",
     );
     for f in PROJECT_FILES {
@@ -177,7 +181,7 @@ fn project_files(out: &mut String) {
             if f.dir { "/" } else { "" },
             cell(f.tool),
             cell(f.why),
-            sure_cell(f.sure, ["warning", "warning", "note"]),
+            f.sure.as_str(),
             if f.builtin {
                 "yes (the npm srt: no)"
             } else {

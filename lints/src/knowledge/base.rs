@@ -69,6 +69,9 @@ pub struct Channel {
     /// Allowed hosts that make this channel expected (a note then).
     pub expected_with: &'static [&'static str],
     pub expected_why: &'static str,
+    /// Each name under its wildcards belongs to one customer (a bucket, a tunnel): an allowed
+    /// exact name there is the narrow form, not a finding.
+    pub tenants: bool,
 }
 
 impl Channel {

@@ -33,14 +33,11 @@ pub static ECOSYSTEMS: &[Ecosystem] = &[
         name: "Rust (cargo)",
         signature: &["crates.io", "index.crates.io", "static.crates.io"],
         // Not `crates.io`: that is the publish API (`cargo publish`), which builds with the
-        // sparse index never use (see the publish channels).
+        // sparse index never use (see the publish channels). Nor `static.rust-lang.org`: only
+        // a toolchain install needs it, and most builds use the toolchain already there.
         hosts: &[
             ("index.crates.io", "the sparse registry index"),
             ("static.crates.io", "crate downloads"),
-            (
-                "static.rust-lang.org",
-                "toolchains and components that rustup installs",
-            ),
         ],
         caches: &[
             Cache {

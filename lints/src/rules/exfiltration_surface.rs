@@ -1,5 +1,6 @@
 //! `exfiltration-surface`: allowed hosts where anyone can publish data.
 
+use srt_schema::domain::HostPattern;
 use srt_schema::Span;
 
 use crate::context::short_list;
@@ -105,6 +106,34 @@ fn check(ctx: &LintContext<'_>, out: &mut Emitter) {
             {
                 Some((_, hosts)) => hosts.push(shown(host).into_owned()),
                 None => group.hits.push((channel, vec![shown(host).into_owned()])),
+            }
+        }
+    }
+    // An allowed name under a channel's wildcard (`http-intake.logs.datadoghq.com` under
+    // `*.datadoghq.com`), which no probe name matches; not where such a name is one
+    // customer's (a bucket, a tunnel): that is the narrow form.
+    for rule in &ctx.ir.net.allowed {
+        let (HostPattern::Name(name), Some(span)) = (&rule.pattern.host, rule.origin.span()) else {
+            continue;
+        };
+        if groups.iter().any(|g| g.span == span) || !ctx.reachable(name) {
+            continue;
+        }
+        for channel in CHANNELS.iter().filter(|c| !c.tenants) {
+            let under = channel.hosts.iter().find(|h| {
+                h.strip_prefix("*.")
+                    .is_some_and(|base| name.ends_with(&format!(".{base}")))
+            });
+            if let Some(host) = under {
+                let shown = format!("{name} (under {})", shown(host));
+                match groups.iter_mut().find(|g| g.span == span) {
+                    Some(g) => g.hits.push((channel, vec![shown])),
+                    None => groups.push(Group {
+                        span,
+                        raw: rule.raw.clone(),
+                        hits: vec![(channel, vec![shown])],
+                    }),
+                }
             }
         }
     }

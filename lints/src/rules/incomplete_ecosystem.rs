@@ -11,7 +11,7 @@ crate::declare_lint! {
     ///
     /// | ecosystem | hosts | caches |
     /// |---|---|---|
-    /// | Rust | `index.crates.io`, `static.crates.io`, `static.rust-lang.org` | `~/.cargo/registry`, `~/.cargo/git` |
+    /// | Rust | `index.crates.io`, `static.crates.io` | `~/.cargo/registry`, `~/.cargo/git` |
     /// | Go | `proxy.golang.org`, `sum.golang.org`, `storage.googleapis.com` | `~/go/pkg/mod`, `~/.cache/go-build` (macOS: `~/Library/Caches/go-build`) |
     /// | Node | `registry.npmjs.org` | `~/.npm/_cacache` (not all of `~/.npm`: `npx` runs what `~/.npm/_npx` holds) |
     /// | Python | `pypi.org`, `files.pythonhosted.org` | `~/.cache/pip` or `~/.cache/uv` (macOS: `~/Library/Caches/pip`) |

@@ -36,7 +36,8 @@ crate::declare_lint! {
     /// `localhost` (or a name under `.localhost`) is allowed to resolve to loopback, so without
     /// a port it opens every port of the host's loopback interface: a Node or Chrome debugger
     /// (9229, 9222) runs code for whoever connects, and databases there often trust loopback.
-    /// With a port (`localhost:8080`) only that service is reachable.
+    /// With a port (`localhost:8080`) only that service is reachable: the narrow form, and a
+    /// note rather than a warning.
     ///
     /// ### Example
     /// Bad:
@@ -235,7 +236,13 @@ fn check(ctx: &LintContext<'_>, out: &mut Emitter) {
             .diag(format!("`{}` is {kind}{opens}", entry.value.raw))
             .with_label(entry.span, "inside the machine or its network")
             .with_help(format!("local services often trust their network, so the sandbox can reach them without credentials (SSRF); {port_help}"));
-        out.emit_at(Level::Warn, diag);
+        // `localhost:PORT` is the narrow form this lint recommends: a note, not a warning.
+        let level = if loopback_name && pattern.port.is_some() {
+            Level::Note
+        } else {
+            Level::Warn
+        };
+        out.emit_at(level, diag);
     }
 }
 

@@ -6,7 +6,7 @@ use srt_compiler::{Access, Origin};
 use srt_schema::{Fix, Span};
 
 use crate::context::short_list;
-use crate::knowledge::{ProjectFile, Sure, PROJECT_FILES};
+use crate::knowledge::{ProjectFile, PROJECT_FILES};
 use crate::{Emitter, Level, LintContext};
 
 crate::declare_lint! {
@@ -21,9 +21,11 @@ crate::declare_lint! {
     /// `denyWrite` (or a built-in protection) takes it out. One finding per `allowWrite` entry,
     /// naming the files and the tool that runs each.
     ///
-    /// The fix (machine-applicable) adds the `denyWrite` lines. An entry that names one of
-    /// these files itself (`allowWrite: [".github/workflows"]`) is always a warning, and gets no
-    /// fix: remove it instead.
+    /// Levels: a note when the files are writable through a broader entry such as `.` (the
+    /// project is meant to be written; the note names the files and the tool that runs each, and
+    /// its fix, machine-applicable, adds the `denyWrite` lines), and a warning when an entry
+    /// names one of them itself (`allowWrite: [".github/workflows"]`), which gets no fix:
+    /// remove it instead.
     ///
     /// `.claude/settings.json` and `.claude/settings.local.json` are srt's own protected names,
     /// so srt never reports them; the npm srt does not protect them, so a file shared with it
@@ -54,7 +56,7 @@ crate::declare_lint! {
     /// ```
     pub PROJECT_FILE_RUNS_ON_HOST {
         code: "project-file-runs-on-host",
-        level: Warn,
+        level: Note,
         summary: "the project is writable and so are files tools run on the host (.github/workflows, .pre-commit-config.yaml, .cargo/config.toml, …)",
         check: check,
     }
@@ -99,12 +101,9 @@ fn check(ctx: &LintContext<'_>, out: &mut Emitter) {
         }
     }
     for h in hits {
-        let sure = h.files.iter().any(|f| f.sure != Sure::Stretch);
-        let level = if h.explicit || sure {
-            Level::Warn
-        } else {
-            Level::Note
-        };
+        // Under a broader entry (`.`) the project is meant to be written: a note that names the
+        // files and offers the denies. An entry that names one of them is worse: a warning.
+        let level = if h.explicit { Level::Warn } else { Level::Note };
         let names: Vec<String> = h.files.iter().map(|f| shown(f)).collect();
         let message = if h.explicit {
             format!(
@@ -188,7 +187,7 @@ mod tests {
                 "{\n  \"filesystem\": {\n    \"denyRead\": [],\n    \"allowWrite\": [\".\"],\n    \"denyWrite\": [\".github/workflows\"]\n  }\n}",
             ),
             (
-                "only the stretches left (a note)",
+                "only the stretches left",
                 r#"{"filesystem": {"denyRead": [], "allowWrite": ["."], "denyWrite": [".github", ".gitlab-ci.yml", ".pre-commit-config.yaml", ".husky", "lefthook.yml", ".cargo", ".npmrc", ".yarnrc.yml", "mise.toml", ".mise.toml"]}}"#,
             ),
             (
