@@ -254,7 +254,26 @@ impl GlobRegex {
     /// by name: the anchor is matched literally even if it contains `*`, `?`, `[` or `]` (the
     /// peer's `anchoredGlobEntry`, used for the mandatory denies under a write root).
     pub fn anchored(anchor: &str, tail: &str) -> Result<Self, regex::Error> {
-        Self::from_tokens(anchored_tokens(anchor, tail))
+        // Every policy resolved in a process gets the same mandatory-deny globs at the same
+        // roots (`srt lint` of many files resolves them all at one made-up working directory),
+        // so translations are kept per thread; a clone shares the compiled regexes.
+        thread_local! {
+            static MEMO: std::cell::RefCell<std::collections::HashMap<(String, String), GlobRegex>> =
+                std::cell::RefCell::new(std::collections::HashMap::new());
+        }
+        let key = (anchor.to_string(), tail.to_string());
+        if let Some(hit) = MEMO.with(|m| m.borrow().get(&key).cloned()) {
+            return Ok(hit);
+        }
+        let made = Self::from_tokens(anchored_tokens(anchor, tail))?;
+        MEMO.with(|m| {
+            let mut m = m.borrow_mut();
+            if m.len() >= 1024 {
+                m.clear();
+            }
+            m.insert(key, made.clone());
+        });
+        Ok(made)
     }
 
     fn from_tokens(tokens: Vec<GlobToken>) -> Result<Self, regex::Error> {

@@ -1,6 +1,8 @@
 //! `exfiltration-surface`: allowed hosts where anyone can publish data.
 
-use srt_schema::domain::HostPattern;
+use std::sync::OnceLock;
+
+use srt_schema::domain::{canonical_host, Host, HostPattern};
 use srt_schema::Span;
 
 use crate::context::short_list;
@@ -64,6 +66,18 @@ struct Group {
     hits: Vec<(&'static Channel, Vec<String>)>,
 }
 
+/// Every channel host as probed, canonical, computed once per process.
+fn probes() -> &'static [(&'static Channel, &'static str, Host)] {
+    static PROBES: OnceLock<Vec<(&'static Channel, &'static str, Host)>> = OnceLock::new();
+    PROBES.get_or_init(|| {
+        CHANNELS
+            .iter()
+            .flat_map(|c| c.hosts.iter().map(move |h| (c, *h)))
+            .filter_map(|(c, h)| Some((c, h, canonical_host(&probe(h)).ok()?)))
+            .collect()
+    })
+}
+
 /// Why `channel` is expected in this file, when another allowed host needs it.
 fn expected(ctx: &LintContext<'_>, channel: &Channel) -> Option<&'static str> {
     channel
@@ -78,8 +92,11 @@ fn check(ctx: &LintContext<'_>, out: &mut Emitter) {
         return;
     }
     let mut groups: Vec<Group> = Vec::new();
-    for channel in CHANNELS {
-        for host in channel.hosts {
+    for &(channel, host, ref canonical) in probes() {
+        if !ctx.policy_may_reach(canonical) {
+            continue;
+        }
+        {
             let decision = ctx.host(&probe(host), 443);
             let Some(rule) = decision.rule.filter(|_| decision.allowed) else {
                 continue;

@@ -82,6 +82,9 @@ fn check(ctx: &LintContext<'_>, out: &mut Emitter) {
         } else {
             at.clone()
         };
+        if !ctx.policy_may_write(&probe) {
+            continue;
+        }
         let d = ctx.ir.decide_path(&probe, Access::Write);
         let Some(rule) = d.rule.filter(|_| d.allowed) else {
             continue;

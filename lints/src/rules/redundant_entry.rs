@@ -55,9 +55,11 @@ crate::declare_lint! {
 fn check(ctx: &LintContext<'_>, out: &mut Emitter) {
     let mut done: Vec<Span> = Vec::new();
     duplicates(ctx, out, &mut done);
-    hosts(ctx, out, &done, true);
-    hosts(ctx, out, &done, false);
-    paths(ctx, out, &done);
+    // One scratch copy of the IR for every list: `set_aside` puts each rule back.
+    let mut scratch = ctx.ir.clone();
+    hosts(ctx, out, &done, true, &mut scratch);
+    hosts(ctx, out, &done, false, &mut scratch);
+    paths(ctx, out, &done, &mut scratch);
 }
 
 /// Exact duplicates (same text, or the same parsed pattern), fixed by removing the later one.
@@ -119,14 +121,13 @@ fn probe_host(rule: &HostRule) -> Option<String> {
     }
 }
 
-fn hosts(ctx: &LintContext<'_>, out: &mut Emitter, done: &[Span], allow: bool) {
+fn hosts(ctx: &LintContext<'_>, out: &mut Emitter, done: &[Span], allow: bool, scratch: &mut Ir) {
     type Pick = fn(&mut Ir) -> &mut Vec<HostRule>;
     let (rules, pick): (&[HostRule], Pick) = if allow {
         (&ctx.ir.net.allowed, |ir| &mut ir.net.allowed)
     } else {
         (&ctx.ir.net.denied, |ir| &mut ir.net.denied)
     };
-    let mut scratch = ctx.ir.clone();
     for (index, rule) in rules.iter().enumerate() {
         let Some(span) = rule.origin.span() else {
             continue;
@@ -139,7 +140,7 @@ fn hosts(ctx: &LintContext<'_>, out: &mut Emitter, done: &[Span], allow: bool) {
         };
         // Every port the entry covers must still get the same answer from another entry.
         let ports: Vec<u16> = rule.pattern.port.map_or(vec![443, 22, 8080], |p| vec![p]);
-        let covering = set_aside(&mut scratch, pick, index, |without| {
+        let covering = set_aside(scratch, pick, index, |without| {
             let mut covering = None;
             for port in ports {
                 let d = without.decide_host(&host, port);
@@ -173,7 +174,7 @@ fn hosts(ctx: &LintContext<'_>, out: &mut Emitter, done: &[Span], allow: bool) {
     }
 }
 
-fn paths(ctx: &LintContext<'_>, out: &mut Emitter, done: &[Span]) {
+fn paths(ctx: &LintContext<'_>, out: &mut Emitter, done: &[Span], scratch: &mut Ir) {
     type Pick = fn(&mut Ir) -> &mut Vec<PathRule>;
     let lists: [(&str, Access, bool, Pick); 4] = [
         ("filesystem.denyRead", Access::Read, false, |ir| {
@@ -190,8 +191,7 @@ fn paths(ctx: &LintContext<'_>, out: &mut Emitter, done: &[Span]) {
         }),
     ];
     for (key, access, allows, pick) in lists {
-        let mut scratch = ctx.ir.clone();
-        let rules: Vec<PathRule> = pick(&mut scratch).clone();
+        let rules: Vec<PathRule> = pick(scratch).clone();
         for (index, rule) in rules.iter().enumerate() {
             let (Origin::Policy { span, key: k, .. }, PathPattern::Literal(path)) =
                 (&rule.origin, &rule.pattern)
@@ -201,7 +201,7 @@ fn paths(ctx: &LintContext<'_>, out: &mut Emitter, done: &[Span]) {
             if done.contains(span) || *k != key {
                 continue;
             }
-            let other = set_aside(&mut scratch, pick, index, |without| {
+            let other = set_aside(scratch, pick, index, |without| {
                 let d = without.decide_path(path, access);
                 d.rule
                     .filter(|_| d.allowed == allows && !d.via_read_deny)

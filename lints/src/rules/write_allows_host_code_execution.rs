@@ -1,6 +1,6 @@
 //! `write-allows-host-code-execution`: writable places whose contents run outside the sandbox.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use srt_compiler::{Access, Origin, PathPattern};
 use srt_schema::Span;
@@ -70,8 +70,12 @@ struct Hit<'a> {
 
 fn check(ctx: &LintContext<'_>, out: &mut Emitter) {
     let mut hits: Vec<Hit<'_>> = Vec::new();
-    for place in HOST_RUN.iter().filter(|p| p.on.applies(ctx.target)) {
-        let d = ctx.path(place.path, Access::Write);
+    let probes = probes(&ctx.ir.home);
+    for (place, abs) in HOST_RUN.iter().zip(probes.iter()) {
+        if !place.on.applies(ctx.target) || !ctx.policy_may_write(abs) {
+            continue;
+        }
+        let d = ctx.ir.decide_path(abs, Access::Write);
         let Some(rule) = d.rule.filter(|_| d.allowed) else {
             continue;
         };
@@ -136,6 +140,32 @@ fn check(ctx: &LintContext<'_>, out: &mut Emitter) {
         out.emit_at(level, d);
     }
     git_config(ctx, out);
+}
+
+/// Every place's path with `~` expanded for `home`, kept for the next file with the same home
+/// (every file, when `srt lint` lints many: they share the made-up home).
+fn probes(home: &Path) -> std::rc::Rc<Vec<PathBuf>> {
+    thread_local! {
+        static CACHE: std::cell::RefCell<Option<(PathBuf, std::rc::Rc<Vec<PathBuf>>)>> =
+            const { std::cell::RefCell::new(None) };
+    }
+    CACHE.with(|c| {
+        let mut c = c.borrow_mut();
+        if let Some((_, probes)) = c.as_ref().filter(|(h, _)| h == home) {
+            return probes.clone();
+        }
+        let probes: std::rc::Rc<Vec<PathBuf>> = std::rc::Rc::new(
+            HOST_RUN
+                .iter()
+                .map(|p| match p.path.strip_prefix("~/") {
+                    Some(rest) => home.join(rest),
+                    None => PathBuf::from(p.path),
+                })
+                .collect(),
+        );
+        *c = Some((home.to_path_buf(), probes.clone()));
+        probes
+    })
 }
 
 fn git_config(ctx: &LintContext<'_>, out: &mut Emitter) {
