@@ -216,6 +216,11 @@ left out in CI (the `CI` variable set, as every CI service does), under pre-comm
 `PRE_COMMIT`) and with `--portable`; `--local` forces it on. `srt run` is about this machine, so
 it lints against the real disk, home and working directory.
 
+How well this holds up is measured on a corpus of 48 realistic policies (`snapshots/corpus/`),
+linted as CI runs `srt lint` and checked against a reviewer's expectations in CI: precision and
+recall are in `bench/README.md`. What the lints know about hosts and places is data, with a page
+per kind: [What the lints know](../knowledge/index.md).
+
 ## Levels
 
 Each lint has a default level: `deny` findings are errors and make `srt lint` exit 1, `warn`
