@@ -122,7 +122,7 @@ fn check(ctx: &LintContext<'_>, out: &mut Emitter) {
         }
         if h.places.len() > SHOWN {
             help.push_str(&format!(
-                "  - and {} more (`srt explain write-allows-host-code-execution` lists them)\n",
+                "  - and {} more (the book's page \"Places the host runs\" lists every one)\n",
                 h.places.len() - SHOWN
             ));
         }
