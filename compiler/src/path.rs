@@ -18,14 +18,54 @@ pub enum PathPattern {
     Glob { glob: String, regex: GlobRegex },
 }
 
+/// `path.starts_with(root)`, component-wise, without parsing components when it need not: the
+/// decision procedure asks this tens of times per question. A byte prefix that ends at a `/`
+/// (or at the end) is a component prefix; when neither side has an empty or `.` component or a
+/// trailing `/` (every normalised path), no byte prefix means no component prefix either.
+fn literal_covers(path: &Path, root: &Path) -> bool {
+    let (a, b) = (
+        path.as_os_str().as_encoded_bytes(),
+        root.as_os_str().as_encoded_bytes(),
+    );
+    if b.is_empty() {
+        return path.starts_with(root);
+    }
+    if a.starts_with(b) && (a.len() == b.len() || b.ends_with(b"/") || a[b.len()] == b'/') {
+        return true;
+    }
+    // No `//`, no `.` component, no trailing `/` (but `/` itself).
+    let plain = |s: &[u8]| {
+        if s.len() <= 1 {
+            return true;
+        }
+        if s.starts_with(b"./") {
+            return false;
+        }
+        let (mut prev, mut prev2) = (0u8, 0u8);
+        for &c in s {
+            if c == b'/' && (prev == b'/' || (prev == b'.' && prev2 == b'/')) {
+                return false;
+            }
+            (prev2, prev) = (prev, c);
+        }
+        !(prev == b'/' || (prev == b'.' && prev2 == b'/'))
+    };
+    if plain(a) && plain(b) {
+        return false;
+    }
+    path.starts_with(root)
+}
+
 impl PathPattern {
     /// Does the pattern apply to `path` (absolute, normalised)? `beneath` selects the deny
     /// reading of a glob (a match or anything under one); literals always cover their subtree.
     pub fn covers(&self, path: &Path, beneath: bool) -> bool {
         match self {
-            PathPattern::Literal(p) => path.starts_with(p),
+            PathPattern::Literal(p) => literal_covers(path, p),
             PathPattern::Glob { regex, .. } => {
-                let s = path.to_string_lossy();
+                let s = path
+                    .to_str()
+                    .map_or_else(|| path.to_string_lossy(), std::borrow::Cow::Borrowed);
                 if beneath {
                     regex.matches_or_beneath(&s)
                 } else {
@@ -386,5 +426,42 @@ mod tests {
             pem.specificity()
                 > PathPattern::Literal(PathBuf::from("/home/dev/project")).specificity()
         );
+    }
+}
+
+#[cfg(test)]
+mod literal_covers_tests {
+    use super::*;
+
+    /// The fast path agrees with `Path::starts_with` on plain and unusual spellings.
+    #[test]
+    fn agrees_with_path_starts_with() {
+        let paths = [
+            "/",
+            "/a",
+            "/a/",
+            "/ab",
+            "/a/b",
+            "/a/b/c",
+            "/a//b",
+            "/a/./b",
+            "/a/b/.",
+            "a",
+            "a/b",
+            "./a",
+            "",
+            "/home/u/project",
+            "/home/u/project2",
+            "/home/u/project/x",
+        ];
+        for p in paths {
+            for r in paths {
+                assert_eq!(
+                    literal_covers(Path::new(p), Path::new(r)),
+                    Path::new(p).starts_with(r),
+                    "{p:?} under {r:?}"
+                );
+            }
+        }
     }
 }

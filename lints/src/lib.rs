@@ -14,12 +14,14 @@
 #![forbid(unsafe_code)]
 
 pub mod book;
+pub mod book_knowledge;
 pub mod codes;
 pub mod context;
 pub mod edit;
 pub mod fix;
 pub mod knowledge;
 pub mod level;
+pub mod portable;
 pub mod psl;
 pub mod registry;
 pub mod rules;
@@ -39,8 +41,17 @@ use srt_schema::{Diagnostic, Loaded};
 
 /// Runs every lint on a resolved file and applies the levels.
 pub fn run(ctx: &LintContext<'_>, levels: &LevelConfig) -> Vec<Diagnostic> {
+    apply_levels(run_lints(ctx, levels, |_| true), levels)
+}
+
+/// The findings of the lints `pick` selects, at their default levels.
+pub fn run_lints(
+    ctx: &LintContext<'_>,
+    levels: &LevelConfig,
+    pick: impl Fn(&Lint) -> bool,
+) -> Vec<Finding> {
     let mut findings = Vec::new();
-    for lint in lints() {
+    for lint in lints().filter(|l| pick(l)) {
         if let Some(check) = lint.check {
             // Skip a lint entirely when it is allowed and nothing could raise it.
             if levels.explicit(lint.code) == Some(Level::Allow) {
@@ -51,7 +62,7 @@ pub fn run(ctx: &LintContext<'_>, levels: &LevelConfig) -> Vec<Diagnostic> {
             findings.extend(emitter.findings);
         }
     }
-    apply_levels(findings, levels)
+    findings
 }
 
 /// Turns findings into diagnostics at their effective level (allowed ones are dropped),
@@ -73,8 +84,10 @@ pub fn apply_levels(findings: Vec<Finding>, levels: &LevelConfig) -> Vec<Diagnos
     out
 }
 
-/// Everything `srt lint` reports for one loaded file: its validation errors if it has any
-/// (nothing else runs then), otherwise the compiler's notes and the lints' findings.
+/// Everything the lints report for one loaded file on this machine (as `srt run` sees it, with
+/// `opts` and `fs`): its validation errors if it has any (nothing else runs then), otherwise the
+/// compiler's notes and every lint's findings. `srt lint` uses [`portable::check`] instead, which
+/// gives the same findings on every machine.
 pub fn check(
     loaded: &Loaded,
     opts: &ResolveOptions,

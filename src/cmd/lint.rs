@@ -1,4 +1,6 @@
-//! `srt lint [FILE…]`: validation errors, then the lint catalogue (`srt-lints`).
+//! `srt lint [FILE…]`: validation errors, then the lint catalogue (`srt-lints`), the same on
+//! every machine ([`srt_lints::portable`]): the file is resolved on a made-up machine, and the
+//! local-disk group runs against this one unless `--portable`, `CI` or `PRE_COMMIT` says not to.
 //!
 //! Exit status: 0 when nothing reaches deny (error) level, 1 when something does, 2 on usage
 //! errors or a file that cannot be read. With `--fix --dry-run`: 1 when a fix would change a
@@ -9,7 +11,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use srt_compiler::RealFs;
-use srt_lints::Kind;
+use srt_lints::{Kind, Target};
 use srt_schema::{Diagnostic, Severity, SourceFile};
 
 use crate::output::{print_diagnostics, Format};
@@ -49,6 +51,15 @@ pub struct Args {
     /// List every code with its default level and summary, then exit.
     #[arg(long, conflicts_with_all = ["files", "fix"])]
     pub list: bool,
+    /// Report only what the file says, the same on every machine: leave out the local-disk
+    /// group (missing-path, symlink-not-followed). The default in CI (`CI` set) and under
+    /// pre-commit (`PRE_COMMIT` set).
+    #[arg(long, conflicts_with = "local")]
+    pub portable: bool,
+    /// Also run the local-disk group against this machine's disk, $HOME and working directory,
+    /// even in CI or under pre-commit (the default elsewhere).
+    #[arg(long)]
+    pub local: bool,
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
@@ -62,8 +73,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(2));
         }
     };
-    let target = args.target.get();
-    let place = match args.settings.place.place(target) {
+    let flag_target = args.target.target;
+    let place = match args.settings.place.place(args.target.get()) {
         Ok(p) => p,
         Err(e) => {
             eprintln!("{:?}", miette::Report::new(e));
@@ -90,13 +101,17 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             }
         }
     }
+    let local = if args.portable {
+        false
+    } else {
+        args.local || srt_lints::portable::local_by_default(|k| std::env::var(k).ok())
+    };
     let mut all: Vec<(Diagnostic, Arc<SourceFile>)> = Vec::new();
     let mut unreadable = false;
     let mut would_change = false;
     for file in &files {
         let name = file.display().to_string();
-        let opts = settings::resolve_options(&place, Some(file));
-        let lint = |l: &srt_schema::Loaded| srt_lints::check(l, &opts, &RealFs, target, &levels);
+        let real = settings::resolve_options(&place, Some(file));
         let mut loaded = match srt_schema::load_file(&name, file) {
             Ok(l) => l,
             Err(e) => {
@@ -104,6 +119,37 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 unreadable = true;
                 continue;
             }
+        };
+        // The OS the file is written for, when --target does not say; else this machine's.
+        let inferred = srt_lints::portable::file_target(&loaded.settings);
+        let target = flag_target.or(inferred).unwrap_or_else(Target::host);
+        if flag_target.is_none() && target != Target::host() && args.format == LintFormat::Human {
+            eprintln!(
+                "srt: {name}: linted for {} (the file names {}-only keys or paths; --target chooses)",
+                target.name(),
+                target.name()
+            );
+        }
+        let opts = srt_lints::portable::place(
+            target,
+            &name,
+            args.settings
+                .place
+                .home
+                .as_deref()
+                .map(|_| real.home.as_path()),
+            args.settings
+                .place
+                .cwd
+                .as_deref()
+                .map(|_| real.cwd.as_path()),
+        );
+        let lint = |l: &srt_schema::Loaded| {
+            let here = srt_lints::portable::Local {
+                opts: &real,
+                fs: &RealFs,
+            };
+            srt_lints::portable::check(l, &opts, target, &levels, local.then_some(here))
         };
         if args.fix && !loaded.has_errors() {
             match fix_file(file, &name, args.dry_run, &lint) {
