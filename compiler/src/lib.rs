@@ -10,6 +10,7 @@ pub mod backend;
 pub mod decide;
 pub mod diff;
 pub mod env;
+pub mod fs_rules;
 pub mod fsview;
 pub mod git;
 pub mod glob;

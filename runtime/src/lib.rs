@@ -5,6 +5,8 @@
 pub mod audit;
 /// Descriptors srt inherited are marked close-on-exec before a run (none reach the sandbox).
 pub mod fds;
+/// Filesystem violations: the accesses the sandbox refused, observed and reported.
+pub mod fsviolations;
 /// Programs srt executes on the host (bubblewrap) must be out of the sandbox's reach.
 #[cfg(target_os = "linux")]
 pub mod host_program;

@@ -52,6 +52,9 @@ pub struct RunRequest {
     pub debug: bool,
     /// Names the proxies resolve to fixed addresses (`--resolve NAME=IP`).
     pub resolve: Vec<(String, std::net::IpAddr)>,
+    /// Report the filesystem accesses the sandbox refuses, and where (`None`:
+    /// `--no-fs-violations`).
+    pub fs_violations: Option<crate::fsviolations::ReportOptions>,
 }
 
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
@@ -182,6 +185,7 @@ fn build_plan(
     socket_ids: Option<[FileId; 2]>,
     terminal: bool,
     secrets: &crate::secrets::run::Prepared,
+    fs_violations: bool,
 ) -> LinuxPlan {
     let facts = HostFacts::gather(ir, &RealFs);
     let mut opts = LinuxOptions::new(srt_binary.to_path_buf(), socket_dir);
@@ -190,6 +194,7 @@ fn build_plan(
     opts.terminal = terminal;
     opts.ssh_proxy_command = Some(format!("{} __proxy-connect %h %p", srt_binary.display()));
     opts.tmpdir = srt_compiler::env::tmpdir_from_env().into();
+    opts.fs_violations = fs_violations;
     plan(ir, &facts, &opts)
 }
 
@@ -283,6 +288,7 @@ pub fn run(req: RunRequest) -> Result<i32, RunError> {
     // (so no other run removes a stub this plan mounts on meanwhile).
     let mut record = RunRecord::begin(&req.state_dir)?;
     let ir = protect_state_dir(&req.ir, &req.state_dir);
+    let fs_report = crate::fsviolations::enabled(req.fs_violations.clone());
     let mut plan = build_plan(
         &ir,
         &req.srt_binary,
@@ -290,6 +296,7 @@ pub fn run(req: RunRequest) -> Result<i32, RunError> {
         socket_ids,
         terminal.is_some(),
         &secrets,
+        fs_report.is_some(),
     );
     if let Some(refusal) = plan.refusals().next() {
         let err = RunError::Refused {
@@ -319,13 +326,28 @@ pub fn run(req: RunRequest) -> Result<i32, RunError> {
             (s.path.clone(), kind)
         })
         .collect();
+    let mut observer = match fs_report {
+        Some(opts) => crate::fsviolations::HostObserver::start(&plan, Arc::new(ir.clone()), opts)
+            .map_err(RunError::Seccomp)?,
+        None => None,
+    };
     let result = record
         .create(&stubs, &mount_points(&plan))
         .map_err(RunError::from)
         .and_then(|()| {
             let nofile = have_nofile.then_some(nofile);
-            spawn_and_wait(&bwrap, &plan, &req.command, nofile, terminal)
+            spawn_and_wait(
+                &bwrap,
+                &plan,
+                &req.command,
+                nofile,
+                terminal,
+                observer.as_mut(),
+            )
         });
+    if let Some(o) = observer {
+        o.finish();
+    }
     record.finish();
     if let Some(p) = proxies {
         p.shutdown();
@@ -372,12 +394,17 @@ fn spawn_and_wait(
     command: &[OsString],
     nofile: Option<libc::rlimit>,
     terminal: Option<Terminal>,
+    mut observer: Option<&mut crate::fsviolations::HostObserver>,
 ) -> Result<i32, RunError> {
     let memfd = seccomp_memfd(&plan.seccomp.to_bytes()).map_err(RunError::Seccomp)?;
     let (mut info_r, info_w) = info_pipe().map_err(RunError::Seccomp)?;
     // The init takes the program from the memfd and installs it on the command only.
     let mut args: Vec<OsString> = vec!["--info-fd".into(), info_w.as_raw_fd().to_string().into()];
-    args.extend(plan.bwrap_args_for(Some(memfd.as_raw_fd()), command));
+    let fds = srt_compiler::backend::linux::InitFds {
+        seccomp: Some(memfd.as_raw_fd()),
+        observer: observer.as_ref().and_then(|o| o.fds()),
+    };
+    args.extend(plan.bwrap_args_with(&fds, command));
     // The command gets the open-file limit srt started with, should the proxies have raised it.
     let restore = nofile.filter(|l| !is_current_nofile(l));
     // On a terminal bwrap shares the sandbox's group, the terminal's foreground: it must not
@@ -397,6 +424,9 @@ fn spawn_and_wait(
     let handover = terminal.map(|t| Handover::start(t, pid));
     drop(info_w);
     drop(memfd);
+    if let Some(o) = observer.as_mut() {
+        o.spawned();
+    }
     // bwrap writes the sandbox's PID 1 once the sandbox exists; no report means setup failed.
     let mut info = String::new();
     let _ = info_r.read_to_string(&mut info);

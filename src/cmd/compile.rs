@@ -25,6 +25,9 @@ pub struct Args {
     /// terminal): srt's init runs, and the sandbox's group gets the terminal.
     #[arg(long)]
     pub terminal: bool,
+    /// Linux: the plan of `srt run --no-fs-violations` (no filesystem observer).
+    #[arg(long)]
+    pub no_fs_violations: bool,
 
     // --- macOS (Seatbelt) only ---
     /// Loopback port of srt's proxy, named in the profile (macos; default 3128, or the

@@ -33,6 +33,10 @@ pub struct Args {
     /// The npm srt's live config channel; srt does not support it and refuses.
     #[arg(long, value_name = "FD", hide = true)]
     pub control_fd: Option<String>,
+    /// Do not report the filesystem accesses the sandbox refuses (the observer costs a round
+    /// trip through srt's init for every call that can write).
+    #[arg(long)]
+    pub no_fs_violations: bool,
     #[command(flatten)]
     pub levels: LevelArgs,
     /// The command and its arguments (after `--`, or after the options).
@@ -136,6 +140,11 @@ fn run_sandboxed(
         },
         debug: args.debug,
         resolve: args.resolve.clone(),
+        fs_violations: (!args.no_fs_violations).then(|| srt_runtime::fsviolations::ReportOptions {
+            stderr: true,
+            jsonl: args.violations.clone(),
+            ignore: ignore_patterns(&resolved.loaded.settings, &shown),
+        }),
     };
     Ok(exit_code(run(req)))
 }
@@ -216,6 +225,13 @@ pub struct InitArgs {
     /// Read the seccomp program (raw `struct sock_filter` array) from this inherited fd.
     #[arg(long, value_name = "FD")]
     pub seccomp_fd: Option<i32>,
+    /// Read the filesystem observer's program and rules from this inherited fd, and install
+    /// it on the command after the seccomp program.
+    #[arg(long, value_name = "FD", requires = "fs_events")]
+    pub fs_observer: Option<i32>,
+    /// Report what the observer sees on this inherited pipe.
+    #[arg(long, value_name = "FD", requires = "fs_observer")]
+    pub fs_events: Option<i32>,
     /// The command and its arguments.
     #[arg(last = true, required = true)]
     pub argv: Vec<std::ffi::OsString>,
@@ -234,32 +250,52 @@ pub fn init(args: InitArgs) -> anyhow::Result<ExitCode> {
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
     let filter = match args.seccomp_fd {
-        Some(fd) => {
-            use std::io::{Read, Seek};
-            use std::os::fd::FromRawFd;
-            // SAFETY: the host passed this fd to us for exactly this; we take ownership and
-            // close it after reading, so the command does not inherit it.
-            let mut file = unsafe { std::fs::File::from_raw_fd(fd) };
-            // A memfd or file is read from its start (the host's writes moved the shared
-            // offset); a pipe cannot seek and is read as it is.
-            let _ = file.rewind();
-            let mut bytes = Vec::new();
-            file.read_to_end(&mut bytes)?;
-            Some(
-                filter_from_bytes(&bytes)
-                    .ok_or_else(|| anyhow::anyhow!("fd {fd} does not hold a seccomp program"))?,
-            )
-        }
+        Some(fd) => Some(
+            filter_from_bytes(&read_inherited(fd)?)
+                .ok_or_else(|| anyhow::anyhow!("fd {fd} does not hold a seccomp program"))?,
+        ),
         None => None,
+    };
+    let observer = match (args.fs_observer, args.fs_events) {
+        (Some(config), Some(events)) => {
+            use std::os::fd::{FromRawFd, OwnedFd};
+            let bytes = read_inherited(config)?;
+            let config = srt_runtime::fsviolations::ObserverConfig::decode(&bytes)
+                .ok_or_else(|| anyhow::anyhow!("fd {config} does not hold an observer"))?;
+            // SAFETY: the host passed this pipe's write end to us for exactly this.
+            let events = unsafe { OwnedFd::from_raw_fd(events) };
+            Some(srt_runtime::fsviolations::supervisor::Pending::new(
+                config, events,
+            )?)
+        }
+        _ => None,
     };
     let status = run(InitConfig {
         link_pins: args.link_pins,
         bridges,
         filter,
+        observer,
         argv: args.argv,
     })?;
     // Exit statuses above 255 cannot happen (128+N with N < 128); clamp defensively.
     Ok(ExitCode::from(u8::try_from(status).unwrap_or(255)))
+}
+
+/// The whole of a file the host passed the init (a memfd), which is closed after reading so
+/// the command does not inherit it.
+#[cfg(target_os = "linux")]
+fn read_inherited(fd: i32) -> anyhow::Result<Vec<u8>> {
+    use std::io::{Read, Seek};
+    use std::os::fd::FromRawFd;
+    // SAFETY: the host passed this fd to us for exactly this; we take ownership and close it
+    // after reading.
+    let mut file = unsafe { std::fs::File::from_raw_fd(fd) };
+    // A memfd or file is read from its start (the host's writes moved the shared offset); a
+    // pipe cannot seek and is read as it is.
+    let _ = file.rewind();
+    let mut bytes = Vec::new();
+    file.read_to_end(&mut bytes)?;
+    Ok(bytes)
 }
 
 #[cfg(not(target_os = "linux"))]
@@ -296,6 +332,7 @@ mod tests {
             violations: Some(dir.path().join("v.jsonl")),
             resolve: vec![("a.test".into(), "127.0.0.1".parse().unwrap())],
             control_fd: None,
+            no_fs_violations: false,
             levels: LevelArgs::default(),
             argv: vec![],
         };

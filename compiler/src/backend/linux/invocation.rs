@@ -7,6 +7,24 @@ use srt_schema::Diagnostic;
 use super::{path_word, render, LinuxPlan};
 use crate::ir::Ir;
 
+/// The descriptors the runtime hands the init, by number.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct InitFds {
+    /// The seccomp program (`--seccomp-fd`).
+    pub seccomp: Option<i32>,
+    /// The filesystem observer's (`--fs-observer`, `--fs-events`), when the plan has one.
+    pub observer: Option<ObserverFds>,
+}
+
+/// The observer's descriptors: its program and rules, and where its events go.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ObserverFds {
+    /// A file holding the observer's program and the rules the init decides paths with.
+    pub config: i32,
+    /// The write end of the pipe the host reads the init's reports from.
+    pub events: i32,
+}
+
 impl LinuxPlan {
     /// The bwrap arguments (without `bwrap` itself and without the `--` before the init).
     pub fn argv(&self) -> Vec<OsString> {
@@ -21,6 +39,16 @@ impl LinuxPlan {
     /// descriptor it checked, never the path; without identities (`srt compile`) the words read
     /// `DEV:INO`, which the init refuses.
     pub fn init_args(&self, seccomp_fd: Option<i32>) -> Vec<OsString> {
+        self.init_args_with(&InitFds {
+            seccomp: seccomp_fd,
+            observer: None,
+        })
+    }
+
+    /// [`LinuxPlan::init_args`], and `--fs-observer FD --fs-events FD` when the plan has an
+    /// [observer](super::FsObserver) and the runtime passes its descriptors.
+    pub fn init_args_with(&self, fds: &InitFds) -> Vec<OsString> {
+        let seccomp_fd = fds.seccomp;
         let p = &self.proxy;
         let mut out: Vec<OsString> = vec!["__init".into()];
         for pin in &self.link_pins {
@@ -39,16 +67,35 @@ impl LinuxPlan {
         if let Some(fd) = seccomp_fd {
             out.extend(["--seccomp-fd".into(), fd.to_string().into()]);
         }
+        if let (Some(_), Some(o)) = (&self.observer, fds.observer) {
+            out.extend([
+                "--fs-observer".into(),
+                o.config.to_string().into(),
+                "--fs-events".into(),
+                o.events.to_string().into(),
+            ]);
+        }
         out
     }
 
     /// Everything after `bwrap`: `argv() -- init_path init_args(fd) -- command…` (srt's init is
     /// PID 1 of every sandbox).
     pub fn bwrap_args_for(&self, seccomp_fd: Option<i32>, command: &[OsString]) -> Vec<OsString> {
+        self.bwrap_args_with(
+            &InitFds {
+                seccomp: seccomp_fd,
+                observer: None,
+            },
+            command,
+        )
+    }
+
+    /// [`LinuxPlan::bwrap_args_for`] with every descriptor the init takes.
+    pub fn bwrap_args_with(&self, fds: &InitFds, command: &[OsString]) -> Vec<OsString> {
         let mut out = self.argv();
         out.push("--".into());
         out.push(self.init_path.clone().into_os_string());
-        out.extend(self.init_args(seccomp_fd));
+        out.extend(self.init_args_with(fds));
         out.push("--".into());
         out.extend(command.iter().cloned());
         out

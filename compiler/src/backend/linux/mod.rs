@@ -74,6 +74,7 @@ mod invocation;
 pub mod links;
 mod mounts;
 pub mod notes;
+mod observe;
 mod rebuilt;
 mod render;
 pub mod seccomp;
@@ -90,8 +91,10 @@ use crate::env::{proxy_env, ProxyEnv};
 use crate::ir::Ir;
 use crate::origin::Origin;
 pub use facts::{HostFacts, PathFact};
+pub use invocation::{InitFds, ObserverFds};
 use notes::{self as code, note, note_at};
 pub use notes::{NoteCode, NOTE_CODES, REFUSAL_CODES};
+pub use observe::FsObserver;
 use seccomp::{Arch, SeccompOptions, SeccompProgram};
 pub use secrets::{
     MaskedCredentials, SecretsOptions, CA_BUNDLE_PLACEHOLDER, CA_TRUST_VARS,
@@ -118,6 +121,10 @@ pub mod builtin {
     pub const INIT: &str = "init";
     /// The init's link pins: the capabilities it makes them with, dropped before the command.
     pub const LINK_PINS: &str = "link-pins";
+    /// The init's filesystem observer: it reports the accesses the sandbox refused.
+    pub const FS_VIOLATIONS: &str = "fs-violations";
+    /// `--control-fd`: the network lists may change while the command runs.
+    pub const CONTROL_FD: &str = "control-fd";
 }
 
 /// What the runtime chooses, and the planner cannot know.
@@ -155,6 +162,12 @@ pub struct LinuxOptions {
     pub terminal: bool,
     /// The run CA's bundle and the masked credentials (see [`SecretsOptions`]).
     pub secrets: SecretsOptions,
+    /// Report the filesystem accesses the sandbox refuses ([`FsObserver`]); on unless the run
+    /// says `--no-fs-violations` (or the kernel cannot).
+    pub fs_violations: bool,
+    /// The network lists may change while the command runs (`--control-fd`): the proxies are
+    /// bridged even while no host is allowed.
+    pub live_network: bool,
 }
 
 impl LinuxOptions {
@@ -172,6 +185,8 @@ impl LinuxOptions {
             arch: Arch::host().unwrap_or(Arch::X86_64),
             terminal: false,
             secrets: SecretsOptions::default(),
+            fs_violations: true,
+            live_network: false,
         }
     }
 }
@@ -306,6 +321,8 @@ pub struct LinuxPlan {
     pub notes: Vec<Diagnostic>,
     /// What the runtime audits after the command ends: the writable binds' trees.
     pub audit: AuditPlan,
+    /// The filesystem observer the init installs after the filter (`None`: off).
+    pub observer: Option<FsObserver>,
 }
 
 fn words<I, S>(items: I) -> Vec<OsString>
@@ -327,7 +344,7 @@ pub fn needs_proxies(ir: &Ir) -> bool {
 
 /// Builds the plan. Pure: everything about the host comes from `facts`.
 pub fn plan(ir: &Ir, facts: &HostFacts, opts: &LinuxOptions) -> LinuxPlan {
-    let bridges = needs_proxies(ir);
+    let bridges = needs_proxies(ir) || opts.live_network;
     let mut notes = Vec::new();
     let fs = mounts::plan_filesystem(ir, facts, &mut notes);
     hard_links::notes(ir, facts, &mut notes);
@@ -488,6 +505,7 @@ pub fn plan(ir: &Ir, facts: &HostFacts, opts: &LinuxOptions) -> LinuxPlan {
                     .map(|src| (Path::new(src.as_os_str()), &a.origin))
             }),
     );
+    let observer = observe::plan(ir, &args, opts);
     LinuxPlan {
         args,
         env,
@@ -501,5 +519,6 @@ pub fn plan(ir: &Ir, facts: &HostFacts, opts: &LinuxOptions) -> LinuxPlan {
         link_pins: fs.link_pins,
         notes,
         audit,
+        observer,
     }
 }

@@ -124,6 +124,9 @@ pub(super) fn text(plan: &LinuxPlan, ir: &Ir) -> String {
         let mut words: Vec<String> = vec![word(&plan.init_path.clone().into_os_string())];
         words.extend(plan.init_args(None).iter().map(word));
         words.push("--seccomp-fd FD".into());
+        if plan.observer.is_some() {
+            words.push("--fs-observer FD --fs-events FD".into());
+        }
         let _ = writeln!(out, "{}", words.join(" "));
     }
     let _ = writeln!(out, "\n# host process");
@@ -148,6 +151,7 @@ pub(super) fn text(plan: &LinuxPlan, ir: &Ir) -> String {
     }
     let _ = writeln!(out, "\n# seccomp BPF");
     out.push_str(&s.disassemble());
+    super::observe::render_text(plan.observer.as_ref(), ir, &mut out);
     let _ = writeln!(out, "\n# notes");
     if plan.notes.is_empty() {
         let _ = writeln!(out, "(none)");
@@ -167,7 +171,11 @@ pub(super) fn text(plan: &LinuxPlan, ir: &Ir) -> String {
 fn host_process(plan: &LinuxPlan) -> Vec<&'static str> {
     let mut lines = vec![
         "process group: a new one for bwrap and the sandbox; kill(0, ...) in the sandbox reaches none of the caller's processes",
-        "descriptors: 0-2, --info-fd and the seccomp program's fd; srt marks every other one close-on-exec",
+        if plan.observer.is_some() {
+            "descriptors: 0-2, --info-fd, the seccomp program's fd and the observer's two (its program, the pipe it reports on); srt marks every other one close-on-exec, and the init keeps its own from the command"
+        } else {
+            "descriptors: 0-2, --info-fd and the seccomp program's fd; srt marks every other one close-on-exec"
+        },
     ];
     lines.push(if plan.terminal {
         "terminal: the sandbox's group is the terminal's foreground group; bwrap starts with SIGINT, SIGQUIT and SIGHUP blocked (the init unblocks them for the command); stops are mirrored on srt's job"
@@ -231,5 +239,6 @@ pub(super) fn json(plan: &LinuxPlan, ir: &Ir) -> Value {
             "notes": host_process(plan),
         },
         "audit": plan.audit.render_json(ir),
+        "fs_observer": super::observe::render_json(plan.observer.as_ref(), ir),
     })
 }
