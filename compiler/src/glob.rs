@@ -350,15 +350,23 @@ fn below_match(path: &str, prefix: &str, suffix: &str, beneath: bool) -> bool {
     let Some(rest) = path.strip_prefix(prefix) else {
         return false;
     };
-    let mut from = 0;
-    while let Some(i) = rest[from..].find(suffix).map(|i| i + from) {
-        let starts_component = i == 0 || rest.as_bytes()[i - 1] == b'/';
-        let after = &rest[i + suffix.len()..];
-        if starts_component && (after.is_empty() || (beneath && after.starts_with('/'))) {
+    // SUFFIX must start a component: at 0 or after a `/` (bytes: `/` never occurs inside a
+    // UTF-8 sequence, so every candidate is a character boundary).
+    let bytes = rest.as_bytes();
+    let starts = std::iter::once(0).chain(
+        bytes
+            .iter()
+            .enumerate()
+            .filter(|(_, &b)| b == b'/')
+            .map(|(i, _)| i + 1),
+    );
+    for i in starts {
+        let Some(after) = rest[i..].strip_prefix(suffix) else {
+            continue;
+        };
+        if after.is_empty() || (beneath && after.starts_with('/')) {
             return true;
         }
-        // Step past this match's first character (not byte: names need not be ASCII).
-        from = i + rest[i..].chars().next().map_or(1, char::len_utf8);
     }
     false
 }

@@ -122,12 +122,15 @@ impl Reader {
 
     /// `readlink("/proc/PID/NAME")` (`cwd`, `fd/N`, `root`), bounded.
     pub fn link(&mut self, pid: u32, name: &str) -> Option<Vec<u8>> {
-        let rel = std::ffi::CString::new(format!("{pid}/{name}")).ok()?;
+        // `PID/NAME\0` on the stack: this runs while the caller waits.
+        let mut rel = [0u8; 64];
+        let mut w = std::io::Cursor::new(&mut rel[..]);
+        std::io::Write::write_fmt(&mut w, format_args!("{pid}/{name}\0")).ok()?;
         // SAFETY: valid descriptor, NUL-terminated path, buffer of PATH_MAX bytes.
         let n = unsafe {
             libc::readlinkat(
                 self.proc_dir.as_raw_fd(),
-                rel.as_ptr(),
+                rel.as_ptr().cast(),
                 self.buf.as_mut_ptr().cast(),
                 PATH_MAX,
             )
