@@ -175,22 +175,28 @@ fn ignore_violations_silences_matching_paths_for_matching_commands() {
 }
 
 #[test]
-fn no_fs_violations_turns_the_observer_off() {
+fn the_observer_can_be_narrowed_to_writes_or_turned_off() {
     let (sb, _) = setup();
-    let out = sb
-        .srt()
-        .args([
-            "run",
-            "-s",
-            ".srt.json",
-            "--no-fs-violations",
-            "-c",
-            "echo x > locked.txt 2>/dev/null; cat secret.txt; echo done",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(ok(&out), "done\n");
-    assert!(fs_lines(&text(&out.stderr)).is_empty());
+    let run = |flags: &[&str]| {
+        let out = sb
+            .srt()
+            .args(["run", "-s", ".srt.json"])
+            .args(flags)
+            .args([
+                "-c",
+                "echo x > locked.txt 2>/dev/null; cat secret.txt 2>/dev/null; echo done",
+            ])
+            .output()
+            .unwrap();
+        assert_eq!(ok(&out), "done\n");
+        fs_lines(&text(&out.stderr))
+    };
+    assert!(run(&["--no-fs-violations"]).is_empty());
+    assert!(run(&["--fs-violations", "off"]).is_empty());
+    let writes = run(&["--fs-violations", "writes"]);
+    assert_eq!(writes.len(), 1, "{writes:#?}");
+    assert!(writes[0].starts_with("srt: blocked write "), "{writes:#?}");
+    assert_eq!(run(&[]).len(), 2);
 }
 
 /// A command that races the observer, hands it an over-long path and floods it: srt keeps up

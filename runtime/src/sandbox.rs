@@ -185,7 +185,7 @@ fn build_plan(
     socket_ids: Option<[FileId; 2]>,
     terminal: bool,
     secrets: &crate::secrets::run::Prepared,
-    fs_violations: bool,
+    fs_violations: Option<&crate::fsviolations::ReportOptions>,
 ) -> LinuxPlan {
     let facts = HostFacts::gather(ir, &RealFs);
     let mut opts = LinuxOptions::new(srt_binary.to_path_buf(), socket_dir);
@@ -194,7 +194,8 @@ fn build_plan(
     opts.terminal = terminal;
     opts.ssh_proxy_command = Some(format!("{} __proxy-connect %h %p", srt_binary.display()));
     opts.tmpdir = srt_compiler::env::tmpdir_from_env().into();
-    opts.fs_violations = fs_violations;
+    opts.fs_violations = fs_violations.is_some();
+    opts.fs_violation_reads = fs_violations.is_some_and(|r| r.reads);
     plan(ir, &facts, &opts)
 }
 
@@ -296,7 +297,7 @@ pub fn run(req: RunRequest) -> Result<i32, RunError> {
         socket_ids,
         terminal.is_some(),
         &secrets,
-        fs_report.is_some(),
+        fs_report.as_ref(),
     );
     if let Some(refusal) = plan.refusals().next() {
         let err = RunError::Refused {

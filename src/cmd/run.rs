@@ -33,8 +33,12 @@ pub struct Args {
     /// The npm srt's live config channel; srt does not support it and refuses.
     #[arg(long, value_name = "FD", hide = true)]
     pub control_fd: Option<String>,
-    /// Do not report the filesystem accesses the sandbox refuses (the observer costs a round
-    /// trip through srt's init for every call that can write).
+    /// Which accesses the sandbox refuses to report: `all` (writes, and reads of the paths the
+    /// policy hides), `writes`, or `off`. Each observed call waits for srt's init: `all`
+    /// observes every open when the policy hides a path, `writes` only the calls that can write.
+    #[arg(long, value_enum, value_name = "WHAT", default_value = "all")]
+    pub fs_violations: FsViolations,
+    /// `--fs-violations off`.
     #[arg(long)]
     pub no_fs_violations: bool,
     #[command(flatten)]
@@ -42,6 +46,29 @@ pub struct Args {
     /// The command and its arguments (after `--`, or after the options).
     #[arg(trailing_var_arg = true)]
     pub argv: Vec<OsString>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum FsViolations {
+    All,
+    Writes,
+    Off,
+}
+
+impl Args {
+    /// What the observer reports, `None` when it is off.
+    #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
+    fn fs_report(&self, ignore: Vec<String>) -> Option<srt_runtime::fsviolations::ReportOptions> {
+        if self.no_fs_violations || self.fs_violations == FsViolations::Off {
+            return None;
+        }
+        Some(srt_runtime::fsviolations::ReportOptions {
+            stderr: true,
+            jsonl: self.violations.clone(),
+            ignore,
+            reads: self.fs_violations == FsViolations::All,
+        })
+    }
 }
 
 fn parse_resolve(s: &str) -> Result<(String, std::net::IpAddr), String> {
@@ -140,11 +167,7 @@ fn run_sandboxed(
         },
         debug: args.debug,
         resolve: args.resolve.clone(),
-        fs_violations: (!args.no_fs_violations).then(|| srt_runtime::fsviolations::ReportOptions {
-            stderr: true,
-            jsonl: args.violations.clone(),
-            ignore: ignore_patterns(&resolved.loaded.settings, &shown),
-        }),
+        fs_violations: args.fs_report(ignore_patterns(&resolved.loaded.settings, &shown)),
     };
     Ok(exit_code(run(req)))
 }
@@ -332,6 +355,7 @@ mod tests {
             violations: Some(dir.path().join("v.jsonl")),
             resolve: vec![("a.test".into(), "127.0.0.1".parse().unwrap())],
             control_fd: None,
+            fs_violations: FsViolations::All,
             no_fs_violations: false,
             levels: LevelArgs::default(),
             argv: vec![],

@@ -32,6 +32,8 @@ pub struct ReportOptions {
     /// printed (the npm srt's meaning on Linux: the patterns are matched against the path);
     /// the file still records it, marked `"ignored": true`.
     pub ignore: Vec<String>,
+    /// Also reads of the paths the policy hides (every open is then observed).
+    pub reads: bool,
 }
 
 /// One access a sandboxed process made and the sandbox refused.
@@ -322,7 +324,7 @@ mod tests {
             home: PathBuf::from("/h"),
             settings_path: None,
         };
-        let source = Some(Arc::new(loaded.source.clone()));
+        let source = Some(loaded.source.clone());
         let (ir, _) = srt_compiler::resolve(
             &loaded.settings,
             source,
@@ -350,9 +352,9 @@ mod tests {
         let (rule, text) = e("/p/locked", Access::Write).unwrap();
         assert_eq!(
             rule.as_deref(),
-            Some("filesystem.denyWrite[0] (.srt.json:2:85)")
+            Some("filesystem.denyWrite[0] (.srt.json:2:89)")
         );
-        assert_eq!(text, "on filesystem.denyWrite[0] (.srt.json:2:85)");
+        assert_eq!(text, "on filesystem.denyWrite[0] (.srt.json:2:89)");
         assert_eq!(
             e("/etc/x", Access::Write).unwrap(),
             (None, "not under any filesystem.allowWrite".into())
@@ -381,6 +383,7 @@ mod tests {
                 stderr: false,
                 jsonl: Some(file.clone()),
                 ignore: vec!["secret".into()],
+                reads: true,
             },
         )
         .unwrap();
@@ -390,7 +393,7 @@ mod tests {
         let v = r.access(seen("/p/secret", Access::Read)).unwrap();
         assert_eq!(
             v.line(),
-            "srt: blocked read /p/secret (openat by sh, pid 7) — on filesystem.denyRead[0] (.srt.json:2:40)"
+            "srt: blocked read /p/secret (openat by sh, pid 7) — on filesystem.denyRead[0] (.srt.json:2:28)"
         );
         assert!(r
             .access(seen("/etc/new\nline", Access::Write))
@@ -408,7 +411,7 @@ mod tests {
         assert_eq!(lines[0]["ignored"], false);
         assert_eq!(lines[1]["ignored"], true);
         assert_eq!(lines[1]["pid"], 7);
-        assert_eq!(lines[1]["rule"], "filesystem.denyRead[0] (.srt.json:2:40)");
+        assert_eq!(lines[1]["rule"], "filesystem.denyRead[0] (.srt.json:2:28)");
     }
 
     #[test]

@@ -36,7 +36,9 @@ pub fn run(args: &super::Args) -> anyhow::Result<ExitCode> {
     let socket_dir = srt_runtime::proxy::socket_parent_for(ir).join(SOCKET_DIR_PLACEHOLDER);
     let mut opts = linux_options(srt_binary()?, socket_dir);
     opts.terminal = args.terminal;
-    opts.fs_violations = !args.no_fs_violations;
+    use crate::cmd::run::FsViolations;
+    opts.fs_violations = !args.no_fs_violations && args.fs_violations != FsViolations::Off;
+    opts.fs_violation_reads = args.fs_violations == FsViolations::All;
     if let Some(a) = args.arch {
         opts.arch = match a {
             Arch::X86_64 => srt_compiler::backend::linux::seccomp::Arch::X86_64,

@@ -165,6 +165,9 @@ pub struct LinuxOptions {
     /// Report the filesystem accesses the sandbox refuses ([`FsObserver`]); on unless the run
     /// says `--no-fs-violations` (or the kernel cannot).
     pub fs_violations: bool,
+    /// With [`LinuxOptions::fs_violations`]: also report reads of the paths the policy hides
+    /// (every open is then observed).
+    pub fs_violation_reads: bool,
     /// The network lists may change while the command runs (`--control-fd`): the proxies are
     /// bridged even while no host is allowed.
     pub live_network: bool,
@@ -186,6 +189,7 @@ impl LinuxOptions {
             terminal: false,
             secrets: SecretsOptions::default(),
             fs_violations: true,
+            fs_violation_reads: true,
             live_network: false,
         }
     }

@@ -26,7 +26,10 @@ pub(super) fn plan(ir: &Ir, args: &[BwrapArg], opts: &LinuxOptions) -> Option<Fs
         return None;
     }
     let mut hidden_by: Vec<Origin> = Vec::new();
-    for a in args.iter().filter(|a| a.step == Step::ReadDeny) {
+    let hiding = args
+        .iter()
+        .filter(|a| opts.fs_violation_reads && a.step == Step::ReadDeny);
+    for a in hiding {
         if !hidden_by.contains(&a.origin) {
             hidden_by.push(a.origin.clone());
         }
