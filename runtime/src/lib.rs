@@ -3,6 +3,9 @@
 
 /// The end-of-run audit of what the run left where the command could write.
 pub mod audit;
+/// `srt run --control-fd`: network lists that change while the command runs.
+#[cfg(target_os = "linux")]
+pub mod control;
 /// Descriptors srt inherited are marked close-on-exec before a run (none reach the sandbox).
 pub mod fds;
 /// Filesystem violations: the accesses the sandbox refused, observed and reported.

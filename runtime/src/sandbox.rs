@@ -55,6 +55,8 @@ pub struct RunRequest {
     /// Report the filesystem accesses the sandbox refuses, and where (`None`:
     /// `--no-fs-violations`).
     pub fs_violations: Option<crate::fsviolations::ReportOptions>,
+    /// `--control-fd`: network lists that change while the command runs.
+    pub control: Option<crate::control::Control>,
 }
 
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
@@ -186,6 +188,7 @@ fn build_plan(
     terminal: bool,
     secrets: &crate::secrets::run::Prepared,
     fs_violations: Option<&crate::fsviolations::ReportOptions>,
+    live_network: bool,
 ) -> LinuxPlan {
     let facts = HostFacts::gather(ir, &RealFs);
     let mut opts = LinuxOptions::new(srt_binary.to_path_buf(), socket_dir);
@@ -196,11 +199,12 @@ fn build_plan(
     opts.tmpdir = srt_compiler::env::tmpdir_from_env().into();
     opts.fs_violations = fs_violations.is_some();
     opts.fs_violation_reads = fs_violations.is_some_and(|r| r.reads);
+    opts.live_network = live_network;
     plan(ir, &facts, &opts)
 }
 
 /// Runs the command in the sandbox; returns its exit status (128+N when a signal ended it).
-pub fn run(req: RunRequest) -> Result<i32, RunError> {
+pub fn run(mut req: RunRequest) -> Result<i32, RunError> {
     // Before srt opens anything of its own: only what srt passes on purpose may cross.
     crate::fds::close_inherited_on_exec().map_err(|e| RunError::Setup {
         cause: format!("cannot keep the descriptors srt inherited out of the sandbox: {e}"),
@@ -247,16 +251,21 @@ pub fn run(req: RunRequest) -> Result<i32, RunError> {
             libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0);
         }
     }
-    let secrets =
-        crate::secrets::run::prepare(&req.ir, &secrets_parent, needs_proxies(&req.ir), &|name| {
-            std::env::var_os(name)
-                .map(|v| std::os::unix::ffi::OsStrExt::as_bytes(v.as_os_str()).to_vec())
-        })?;
+    // With a control channel the lists may allow a host later: the proxies run from the start.
+    let control = req.control.take();
+    let live = control
+        .as_ref()
+        .map(|_| Arc::new(crate::proxy::LivePolicy::new(req.ir.clone())));
+    let proxied = needs_proxies(&req.ir) || control.is_some();
+    let secrets = crate::secrets::run::prepare(&req.ir, &secrets_parent, proxied, &|name| {
+        std::env::var_os(name)
+            .map(|v| std::os::unix::ffi::OsStrExt::as_bytes(v.as_os_str()).to_vec())
+    })?;
     for w in &secrets.warnings {
         eprintln!("srt: warning: {w}");
     }
     // The proxies are needed only when something may be reached.
-    let proxies = if !needs_proxies(&req.ir) {
+    let proxies = if !proxied {
         None
     } else {
         let opts = ProxyOptions {
@@ -266,6 +275,7 @@ pub fn run(req: RunRequest) -> Result<i32, RunError> {
             socket_parent: Some(secrets_parent.clone()),
             tls: secrets.tls.clone(),
             registry: secrets.registry.clone(),
+            policy: live.clone(),
             ..ProxyOptions::default()
         };
         Some(ProxyServer::start(req.ir.clone(), opts)?)
@@ -298,6 +308,7 @@ pub fn run(req: RunRequest) -> Result<i32, RunError> {
         terminal.is_some(),
         &secrets,
         fs_report.as_ref(),
+        control.is_some(),
     );
     if let Some(refusal) = plan.refusals().next() {
         let err = RunError::Refused {
@@ -332,6 +343,12 @@ pub fn run(req: RunRequest) -> Result<i32, RunError> {
             .map_err(RunError::Seccomp)?,
         None => None,
     };
+    let mut control_failed = None;
+    let started = |_: ()| {
+        if let (Some(c), Some(live)) = (control, live) {
+            control_failed = Some(c.start(live, Box::new(stop_sandbox)));
+        }
+    };
     let result = record
         .create(&stubs, &mount_points(&plan))
         .map_err(RunError::from)
@@ -344,8 +361,14 @@ pub fn run(req: RunRequest) -> Result<i32, RunError> {
                 nofile,
                 terminal,
                 observer.as_mut(),
+                started,
             )
         });
+    // srt stopped the command over a dead control channel: its status is not the run's.
+    let result = match result {
+        Ok(_) if control_failed.as_ref().is_some_and(|f| f.failed()) => Ok(1),
+        other => other,
+    };
     if let Some(o) = observer {
         o.finish();
     }
@@ -360,6 +383,31 @@ pub fn run(req: RunRequest) -> Result<i32, RunError> {
             .emit(req.violations.jsonl.as_deref(), req.debug);
     }
     result
+}
+
+/// Stops the sandbox for a control channel that died before its first update: `SIGTERM` to
+/// the init (which passes it on to the command), `SIGKILL` three seconds later if it is still
+/// there (the init's death ends the whole sandbox).
+fn stop_sandbox() {
+    let pid = INIT_PID.load(Ordering::SeqCst);
+    if pid <= 0 {
+        return;
+    }
+    // SAFETY: plain kill of the init srt started.
+    unsafe {
+        libc::kill(pid, libc::SIGTERM);
+    }
+    let _ = std::thread::Builder::new()
+        .name("srt-stop".into())
+        .spawn(move || {
+            std::thread::sleep(std::time::Duration::from_secs(3));
+            if INIT_PID.load(Ordering::SeqCst) == pid {
+                // SAFETY: as above.
+                unsafe {
+                    libc::kill(pid, libc::SIGKILL);
+                }
+            }
+        });
 }
 
 /// The IR with srt's state directory write-denied when a write root covers it (its records
@@ -396,6 +444,7 @@ fn spawn_and_wait(
     nofile: Option<libc::rlimit>,
     terminal: Option<Terminal>,
     mut observer: Option<&mut crate::fsviolations::HostObserver>,
+    started: impl FnOnce(()),
 ) -> Result<i32, RunError> {
     let memfd = seccomp_memfd(&plan.seccomp.to_bytes()).map_err(RunError::Seccomp)?;
     let (mut info_r, info_w) = info_pipe().map_err(RunError::Seccomp)?;
@@ -437,6 +486,7 @@ fn spawn_and_wait(
         .and_then(|p| i32::try_from(p).ok());
     if let Some(pid) = init_pid {
         INIT_PID.store(pid, Ordering::SeqCst);
+        started(());
     }
     let status = match &handover {
         Some(h) => h.wait(),

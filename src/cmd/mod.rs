@@ -11,6 +11,8 @@ pub mod explain;
 pub mod init;
 pub mod lint;
 pub mod run;
+#[cfg(target_os = "linux")]
+mod run_control;
 mod run_gate;
 
 pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {

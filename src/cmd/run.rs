@@ -30,9 +30,10 @@ pub struct Args {
     /// still applies). Repeatable.
     #[arg(long, value_name = "NAME=IP", value_parser = parse_resolve)]
     pub resolve: Vec<(String, std::net::IpAddr)>,
-    /// The npm srt's live config channel; srt does not support it and refuses.
-    #[arg(long, value_name = "FD", hide = true)]
-    pub control_fd: Option<String>,
+    /// Read policy updates from this inherited descriptor (3 or above): one settings
+    /// document per line; each valid line's network lists apply to the next connection.
+    #[arg(long, value_name = "FD")]
+    pub control_fd: Option<i32>,
     /// Which accesses the sandbox refuses to report: `all` (writes, and reads of the paths the
     /// policy hides), `writes`, or `off`. Each observed call waits for srt's init: `all`
     /// observes every open when the policy hides a path, `writes` only the calls that can write.
@@ -96,8 +97,23 @@ fn refuse(message: impl std::fmt::Display) -> anyhow::Result<ExitCode> {
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    // Checked first, before anything is built: a caller that asked for a control channel
+    // gets an error, not a run whose updates go nowhere.
+    #[cfg(target_os = "linux")]
+    let control = match args
+        .control_fd
+        .map(srt_runtime::control::ControlChannel::open)
+    {
+        Some(Ok(c)) => Some(c),
+        Some(Err(e)) => {
+            eprintln!("{:?}", miette::Report::new(e));
+            return Ok(ExitCode::from(1));
+        }
+        None => None,
+    };
+    #[cfg(not(target_os = "linux"))]
     if args.control_fd.is_some() {
-        return refuse("--control-fd (live config updates) is not supported by srt; restart the command with the new settings file");
+        return refuse("--control-fd is not supported by srt on this OS yet; restart the command with the new settings file");
     }
     let command: Vec<OsString> = match (&args.command_string, args.argv.is_empty()) {
         (Some(c), _) => vec![shell().into_os_string(), "-c".into(), c.into()],
@@ -131,7 +147,21 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if let Some(code) = super::run_gate::apply(&gate, &resolved.loaded.source) {
         return Ok(code);
     }
-    run_sandboxed(&args, &resolved, command)
+    #[cfg(target_os = "linux")]
+    let control = control.map(|channel| {
+        let fd = channel.fd();
+        let opts = resolved.resolve_options();
+        srt_runtime::control::Control {
+            channel,
+            validate: Box::new(move |text, number| {
+                super::run_control::validate(fd, &opts, &levels, text, number)
+            }),
+            debug: args.debug,
+        }
+    });
+    #[cfg(not(target_os = "linux"))]
+    let control = ();
+    run_sandboxed(&args, &resolved, command, control)
 }
 
 #[cfg(target_os = "linux")]
@@ -139,6 +169,7 @@ fn run_sandboxed(
     args: &Args,
     resolved: &crate::settings::Resolved,
     command: Vec<OsString>,
+    control: Option<srt_runtime::control::Control>,
 ) -> anyhow::Result<ExitCode> {
     use srt_runtime::proxy::{ignore_patterns, ViolationOptions};
     use srt_runtime::sandbox::{run, RunRequest};
@@ -168,6 +199,7 @@ fn run_sandboxed(
         debug: args.debug,
         resolve: args.resolve.clone(),
         fs_violations: args.fs_report(ignore_patterns(&resolved.loaded.settings, &shown)),
+        control,
     };
     Ok(exit_code(run(req)))
 }
@@ -220,6 +252,7 @@ fn run_sandboxed(
     args: &Args,
     resolved: &crate::settings::Resolved,
     command: Vec<OsString>,
+    _control: (),
 ) -> anyhow::Result<ExitCode> {
     let req = macos_request(args, resolved, &command)?;
     Ok(exit_code(srt_runtime::macos_run::run(req)))
@@ -230,6 +263,7 @@ fn run_sandboxed(
     _args: &Args,
     _resolved: &crate::settings::Resolved,
     _command: Vec<OsString>,
+    _control: (),
 ) -> anyhow::Result<ExitCode> {
     refuse("srt run is not available on this OS in this build")
 }

@@ -18,6 +18,7 @@
 pub mod auth;
 pub mod guard;
 mod listen;
+pub mod live;
 pub mod resolver;
 pub mod target;
 pub mod violation;
@@ -45,6 +46,7 @@ use tokio::sync::{watch, Semaphore};
 
 pub use auth::Credentials;
 pub use listen::Listen;
+pub use live::LivePolicy;
 pub use resolver::{PinnedResolver, Resolver, StaticResolver, SystemResolver};
 pub use socket_dir::parent_for as socket_parent_for;
 pub use violation::{ignore_patterns, Protocol, Violation, ViolationKind, ViolationOptions};
@@ -112,6 +114,9 @@ pub struct ProxyOptions {
     pub tls: Option<Arc<tls::TlsContext>>,
     /// Masked credentials to substitute on egress.
     pub registry: Option<Arc<crate::secrets::Registry>>,
+    /// The network policy, when the caller replaces it while the proxies run
+    /// (`--control-fd`); otherwise the one `start` is given stays.
+    pub policy: Option<Arc<LivePolicy>>,
 }
 
 impl Default for ProxyOptions {
@@ -129,6 +134,7 @@ impl Default for ProxyOptions {
             zero_copy: true,
             tls: None,
             registry: None,
+            policy: None,
         }
     }
 }
@@ -323,8 +329,10 @@ impl ProxyServer {
             zero_copy,
             tls,
             registry,
+            policy,
             ..
         } = opts;
+        let policy = policy.unwrap_or_else(|| Arc::new(LivePolicy::new(ir.clone())));
         let Bound {
             dir,
             auth,
@@ -343,6 +351,7 @@ impl ProxyServer {
         let shared = Arc::new(Shared {
             dialer: Dialer {
                 ir,
+                policy,
                 resolver,
                 connect_timeout: limits.connect_timeout,
             },
