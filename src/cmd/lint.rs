@@ -49,6 +49,10 @@ pub struct Args {
     /// List every code with its default level and summary, then exit.
     #[arg(long, conflicts_with_all = ["files", "fix"])]
     pub list: bool,
+    /// Each line of each FILE (`-` for stdin) is one settings document, as `srt run
+    /// --control-fd` reads them: lint each line on its own (blank lines are skipped).
+    #[arg(long, conflicts_with = "fix")]
+    pub control_lines: bool,
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
@@ -93,6 +97,25 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let mut all: Vec<(Diagnostic, Arc<SourceFile>)> = Vec::new();
     let mut unreadable = false;
     let mut would_change = false;
+    if args.control_lines {
+        let opts = settings::resolve_options(&place, None);
+        for file in &files {
+            match control_lines(file) {
+                Ok(lines) => {
+                    for (name, line) in lines {
+                        let loaded = srt_schema::load_str(&name, None, &line);
+                        let diags = srt_lints::check(&loaded, &opts, &RealFs, target, &levels);
+                        all.extend(diags.into_iter().map(|d| (d, loaded.source.clone())));
+                    }
+                }
+                Err(e) => {
+                    eprintln!("srt: {}: {e}", file.display());
+                    unreadable = true;
+                }
+            }
+        }
+        files.clear();
+    }
     for file in &files {
         let name = file.display().to_string();
         let opts = settings::resolve_options(&place, Some(file));
@@ -159,6 +182,26 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// The non-blank lines of `file` (stdin for `-`), each named `FILE:LINE`.
+fn control_lines(file: &Path) -> std::io::Result<Vec<(String, String)>> {
+    let text = if file == Path::new("-") {
+        std::io::read_to_string(std::io::stdin())?
+    } else {
+        std::fs::read_to_string(file)?
+    };
+    let name = if file == Path::new("-") {
+        "control".to_string()
+    } else {
+        file.display().to_string()
+    };
+    Ok(text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(i, l)| (format!("{name}:{}", i + 1), l.to_string()))
+        .collect())
 }
 
 /// Fixes one file. Returns the diff (dry run) or the applied fixes' summary when something
