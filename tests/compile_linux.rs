@@ -333,6 +333,9 @@ fn the_filesystem_observer_is_shown_with_its_calls_and_origin() {
         .unwrap();
     let text = String::from_utf8_lossy(&text.stdout);
     assert!(text.contains("# filesystem observer ("), "{text}");
-    assert!(text.contains("--fs-observer FD --fs-events FD"), "{text}");
+    assert!(
+        text.contains("--fs-observer <fs-observer-fd> --fs-events <fs-events-fd>"),
+        "{text}"
+    );
     assert!(text.contains("ret  USER_NOTIF"), "{text}");
 }

@@ -11,7 +11,6 @@ pub mod explain;
 pub mod init;
 pub mod lint;
 pub mod run;
-#[cfg(target_os = "linux")]
 mod run_control;
 mod run_gate;
 

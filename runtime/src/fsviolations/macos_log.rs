@@ -103,6 +103,7 @@ impl LogSource {
                     // The tag follows the path; cut it off before parsing.
                     if let Some(o) = parse_line(strip_tag(&line)) {
                         reporter.access(o);
+                        reporter.flush_lines();
                     }
                 }
                 let _ = tx.send(reporter);

@@ -62,7 +62,21 @@ pub fn run(cfg: InitConfig) -> Result<i32, InitError> {
         bridge::start(b)?;
     }
     let observer_side = cfg.observer.as_ref().map(|o| o.child_side());
-    let child = supervise::spawn(&cfg.argv, cfg.filter.as_ref(), observer_side)?;
+    let child = match supervise::spawn(&cfg.argv, cfg.filter.as_ref(), observer_side) {
+        Ok(child) => child,
+        // As a shell reports it (the npm srt runs every command through bash): 127 for a
+        // command that does not exist, 126 for one that cannot be executed.
+        Err(supervise::SuperviseError::Spawn { program, source }) => {
+            let status = crate::run::status::exec_failure(&source);
+            if status == crate::run::status::COMMAND_NOT_FOUND {
+                eprintln!("srt: {program}: command not found");
+            } else {
+                eprintln!("srt: {program}: {source}");
+            }
+            return Ok(status);
+        }
+        Err(e) => return Err(e.into()),
+    };
     let flush = cfg
         .observer
         .map(crate::fsviolations::supervisor::Pending::start);
