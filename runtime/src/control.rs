@@ -331,7 +331,7 @@ mod tests {
         ));
         let changes = srt_compiler::diff::diff(&old, &new);
         let line = applied_line(3, 2, &changes, 0);
-        assert!(line.starts_with("srt: control fd 3, line 2: network lists applied to the next connection: now allowed: b.test:443; now refused: a.test:"), "{line}");
+        assert!(line.starts_with("srt: control fd 3, line 2: network lists applied to the next connection: now allowed: b.test:443; now refused: a.test"), "{line}");
         assert_eq!(
             applied_line(3, 2, &[], 1),
             "srt: control fd 3, line 2: network lists applied to the next connection: the network decisions are unchanged\nsrt: control fd 3, line 2: its other settings (1 differences: filesystem, options) stay as the run started"
