@@ -208,13 +208,10 @@ fn through_proc(
         let n = std::str::from_utf8(&r[..end]).ok()?;
         n.parse::<u32>().ok()?;
         (format!("fd/{n}"), &r[end..])
-    } else if let Some(r) = ["cwd", "root"]
-        .iter()
-        .find_map(|l| after_component(tail, l.as_bytes()).map(|r| (l.to_string(), r)))
-    {
-        r
     } else {
-        return None;
+        ["cwd", "root"]
+            .iter()
+            .find_map(|l| after_component(tail, l.as_bytes()).map(|r| (l.to_string(), r)))?
     };
     *used_proc = true;
     let pid: u32 = who.parse().ok()?;

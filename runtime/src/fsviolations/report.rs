@@ -6,7 +6,7 @@
 
 use std::collections::HashSet;
 use std::fs::{File, OpenOptions};
-use std::hash::{BuildHasher, Hash, Hasher, RandomState};
+use std::hash::{BuildHasher, RandomState};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -176,9 +176,7 @@ impl Reporter {
     }
 
     fn first_time(&mut self, o: &Observed) -> Option<bool> {
-        let mut h = self.hasher.build_hasher();
-        (o.access, &o.path).hash(&mut h);
-        let key = h.finish();
+        let key = self.hasher.hash_one((o.access, &o.path));
         if self.seen.contains(&key) {
             return Some(false);
         }
