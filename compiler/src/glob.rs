@@ -292,6 +292,28 @@ impl GlobRegex {
         })
     }
 
+    /// What the glob compiled to: the regex body and, for `PREFIX/**/SUFFIX` with literal
+    /// parts, those parts. [`GlobRegex::from_parts`] makes the same matcher again (in another
+    /// process: srt's init decides paths with the rules the host resolved).
+    pub fn parts(&self) -> (&str, Option<(&str, &str)>) {
+        (
+            &self.body,
+            self.anywhere_below
+                .as_ref()
+                .map(|(p, s)| (p.as_str(), s.as_str())),
+        )
+    }
+
+    /// The matcher [`GlobRegex::parts`] describes.
+    pub fn from_parts(body: String, anywhere_below: Option<(String, String)>) -> Self {
+        GlobRegex {
+            body,
+            anywhere_below,
+            allow: std::sync::OnceLock::new(),
+            deny: std::sync::OnceLock::new(),
+        }
+    }
+
     /// `^body$`: what an allow glob matches (the path itself only).
     pub fn allow_regex(&self) -> String {
         format!("^{}$", self.body)

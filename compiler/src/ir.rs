@@ -510,6 +510,9 @@ impl Ir {
 
     /// Normalises a queried path: `~` expansion, relative to the cwd, `.`/`..` folded.
     pub fn absolute(&self, path: &Path) -> PathBuf {
+        if crate::path::is_plain_absolute(path) {
+            return path.to_path_buf();
+        }
         let s = path.to_string_lossy();
         let abs = crate::path::absolutize(&s, &self.cwd, &self.home);
         crate::path::lexical_normalize(Path::new(&abs))

@@ -62,14 +62,21 @@ impl PathPattern {
     pub fn covers(&self, path: &Path, beneath: bool) -> bool {
         match self {
             PathPattern::Literal(p) => literal_covers(path, p),
+            PathPattern::Glob { .. } => self.covers_text(path, &path.to_string_lossy(), beneath),
+        }
+    }
+
+    /// [`PathPattern::covers`] for a plain absolute `path` (see [`is_plain_absolute`]; what
+    /// `Ir::absolute` returns), with `text` the path as text: made once by a caller that asks
+    /// many patterns.
+    pub fn covers_text(&self, path: &Path, text: &str, beneath: bool) -> bool {
+        match self {
+            PathPattern::Literal(p) => plain_starts_with(path, p),
             PathPattern::Glob { regex, .. } => {
-                let s = path
-                    .to_str()
-                    .map_or_else(|| path.to_string_lossy(), std::borrow::Cow::Borrowed);
                 if beneath {
-                    regex.matches_or_beneath(&s)
+                    regex.matches_or_beneath(text)
                 } else {
-                    regex.matches_exact(&s)
+                    regex.matches_exact(text)
                 }
             }
         }
@@ -129,6 +136,34 @@ pub struct ResolvedPath {
 pub enum PathError {
     #[error("glob `{glob}` cannot be translated: {reason}")]
     BadGlob { glob: String, reason: String },
+}
+
+/// An absolute path with nothing to fold: no `.` or `..` component, no repeated or trailing
+/// separator. Two such paths compare component-wise exactly as they compare as bytes.
+pub fn is_plain_absolute(path: &Path) -> bool {
+    let s = path.as_os_str().as_encoded_bytes();
+    if s == b"/" {
+        return true;
+    }
+    s.first() == Some(&b'/')
+        && s.last() != Some(&b'/')
+        && s[1..]
+            .split(|&b| b == b'/')
+            .all(|c| !c.is_empty() && c != b"." && c != b"..")
+}
+
+/// `path.starts_with(base)` (component-wise) for a plain absolute `path`, on bytes when
+/// `base` is plain too: a decision compares a path with dozens of rules, and components are
+/// slow to compare.
+fn plain_starts_with(path: &Path, base: &Path) -> bool {
+    if !is_plain_absolute(base) {
+        return path.starts_with(base);
+    }
+    let (p, b) = (
+        path.as_os_str().as_encoded_bytes(),
+        base.as_os_str().as_encoded_bytes(),
+    );
+    b == b"/" || (p.starts_with(b) && (p.len() == b.len() || p[b.len()] == b'/'))
 }
 
 /// Lexically folds `.` and `..` and repeated separators of an absolute path.
@@ -342,6 +377,30 @@ mod tests {
 
     fn shown(s: &str, fs: &FakeFs) -> String {
         lit(s, fs).pattern.display()
+    }
+
+    #[test]
+    fn byte_prefixes_agree_with_components() {
+        for (p, b) in [
+            ("/a/b", "/a"),
+            ("/a/b", "/a/b"),
+            ("/ab", "/a"),
+            ("/a", "/a/b"),
+            ("/a/b", "/"),
+            ("/", "/"),
+            ("/a/./b", "/a/b"),
+            ("/a//b", "/a"),
+            ("/a/b/", "/a/b"),
+            ("/a/b", "/a/b/"),
+        ] {
+            if is_plain_absolute(Path::new(p)) {
+                assert_eq!(
+                    plain_starts_with(Path::new(p), Path::new(b)),
+                    Path::new(p).starts_with(b),
+                    "{p} {b}"
+                );
+            }
+        }
     }
 
     #[test]

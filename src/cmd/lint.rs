@@ -60,6 +60,10 @@ pub struct Args {
     /// even in CI or under pre-commit (the default elsewhere).
     #[arg(long)]
     pub local: bool,
+    /// Each line of each FILE (`-` for stdin) is one settings document, as `srt run
+    /// --control-fd` reads them: lint each line on its own (blank lines are skipped).
+    #[arg(long, conflicts_with = "fix")]
+    pub control_lines: bool,
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
@@ -109,6 +113,44 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let mut all: Vec<(Diagnostic, Arc<SourceFile>)> = Vec::new();
     let mut unreadable = false;
     let mut would_change = false;
+    if args.control_lines {
+        let real = settings::resolve_options(&place, None);
+        for file in &files {
+            match control_lines(file) {
+                Ok(lines) => {
+                    for (name, line) in lines {
+                        let loaded = srt_schema::load_str(&name, None, &line);
+                        let target = flag_target
+                            .or_else(|| srt_lints::portable::file_target(&loaded.settings))
+                            .unwrap_or_else(Target::host);
+                        let opts = srt_lints::portable::place(
+                            target,
+                            &name,
+                            args.settings.place.home.as_deref().map(|_| real.home.as_path()),
+                            args.settings.place.cwd.as_deref().map(|_| real.cwd.as_path()),
+                        );
+                        let here = srt_lints::portable::Local {
+                            opts: &real,
+                            fs: &RealFs,
+                        };
+                        let diags = srt_lints::portable::check(
+                            &loaded,
+                            &opts,
+                            target,
+                            &levels,
+                            local.then_some(here),
+                        );
+                        all.extend(diags.into_iter().map(|d| (d, loaded.source.clone())));
+                    }
+                }
+                Err(e) => {
+                    eprintln!("srt: {}: {e}", file.display());
+                    unreadable = true;
+                }
+            }
+        }
+        files.clear();
+    }
     for file in &files {
         let name = file.display().to_string();
         let real = settings::resolve_options(&place, Some(file));
@@ -205,6 +247,26 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// The non-blank lines of `file` (stdin for `-`), each named `FILE:LINE`.
+fn control_lines(file: &Path) -> std::io::Result<Vec<(String, String)>> {
+    let text = if file == Path::new("-") {
+        std::io::read_to_string(std::io::stdin())?
+    } else {
+        std::fs::read_to_string(file)?
+    };
+    let name = if file == Path::new("-") {
+        "control".to_string()
+    } else {
+        file.display().to_string()
+    };
+    Ok(text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(i, l)| (format!("{name}:{}", i + 1), l.to_string()))
+        .collect())
 }
 
 /// Fixes one file. Returns the diff (dry run) or the applied fixes' summary when something

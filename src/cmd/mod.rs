@@ -11,6 +11,7 @@ pub mod explain;
 pub mod init;
 pub mod lint;
 pub mod run;
+mod run_control;
 mod run_gate;
 
 pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {

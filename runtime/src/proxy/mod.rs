@@ -18,6 +18,7 @@
 pub mod auth;
 pub mod guard;
 mod listen;
+pub mod live;
 pub mod resolver;
 pub mod target;
 pub mod violation;
@@ -49,6 +50,7 @@ use tokio::sync::{watch, Semaphore};
 pub use auth::Credentials;
 pub use error::ProxyError;
 pub use listen::Listen;
+pub use live::LivePolicy;
 pub use resolver::{PinnedResolver, Resolver, StaticResolver, SystemResolver};
 pub use socket_dir::parent_for as socket_parent_for;
 pub use violation::{ignore_patterns, Protocol, Violation, ViolationKind, ViolationOptions};
@@ -116,6 +118,9 @@ pub struct ProxyOptions {
     pub tls: Option<Arc<tls::TlsContext>>,
     /// Masked credentials to substitute on egress.
     pub registry: Option<Arc<crate::secrets::Registry>>,
+    /// The network policy, when the caller replaces it while the proxies run
+    /// (`--control-fd`); otherwise the one `start` is given stays.
+    pub policy: Option<Arc<LivePolicy>>,
 }
 
 impl Default for ProxyOptions {
@@ -133,6 +138,7 @@ impl Default for ProxyOptions {
             zero_copy: true,
             tls: None,
             registry: None,
+            policy: None,
         }
     }
 }
@@ -307,8 +313,10 @@ impl ProxyServer {
             zero_copy,
             tls,
             registry,
+            policy,
             ..
         } = opts;
+        let policy = policy.unwrap_or_else(|| Arc::new(LivePolicy::new(ir.clone())));
         let Bound {
             dir,
             auth,
@@ -348,6 +356,7 @@ impl ProxyServer {
                     parent_tls,
                 },
                 ir,
+                policy,
                 resolver,
                 connect_timeout: limits.connect_timeout,
             },

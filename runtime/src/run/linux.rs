@@ -22,6 +22,7 @@ use std::io::{self, Read, Seek, Write};
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
 use std::process::ExitStatus;
+use std::sync::Arc;
 
 use nix::fcntl::{fcntl, FcntlArg, FdFlag};
 use nix::sys::memfd::{memfd_create, MFdFlags};
@@ -54,6 +55,8 @@ pub struct LinuxSandbox {
     record: Option<RunRecord>,
     plan: Option<LinuxPlan>,
     handed: Option<Handed>,
+    /// The filesystem observer's host end (its reports), when the run has one.
+    observer: Option<crate::fsviolations::HostObserver>,
 }
 
 impl LinuxSandbox {
@@ -65,6 +68,7 @@ impl LinuxSandbox {
             record: None,
             plan: None,
             handed: None,
+            observer: None,
         }
     }
 }
@@ -89,8 +93,8 @@ impl OsSandbox for LinuxSandbox {
         false
     }
 
-    fn proxies(&self, ir: &Ir) -> Option<Listen> {
-        srt_compiler::backend::linux::needs_proxies(ir).then_some(Listen::UnixDir)
+    fn proxies(&self, ir: &Ir, live_network: bool) -> Option<Listen> {
+        (live_network || srt_compiler::backend::linux::needs_proxies(ir)).then_some(Listen::UnixDir)
     }
 
     fn enforces_secrets(&self) -> bool {
@@ -123,6 +127,10 @@ impl OsSandbox for LinuxSandbox {
         opts.secrets = started.secrets.clone();
         opts.proxy_socket_ids = socket_ids;
         opts.terminal = self.terminal.is_some();
+        opts.live_network = started.live_network;
+        let fs_report = crate::fsviolations::enabled(req.fs_violations.clone());
+        opts.fs_violations = fs_report.is_some();
+        opts.fs_violation_reads = fs_report.as_ref().is_some_and(|r| r.reads);
         let facts = HostFacts::gather(&ir, &RealFs);
         let plan = self.plan.insert(plan(&ir, &facts, &opts));
         if let Some(refusal) = plan.refusals().next() {
@@ -149,9 +157,16 @@ impl OsSandbox for LinuxSandbox {
         // The init takes the program from the memfd and installs it on the command only.
         let seccomp = seccomp_memfd(&plan.seccomp.to_bytes()).map_err(RunError::Seccomp)?;
         let (info_read, info_write) = info_pipe().map_err(RunError::Seccomp)?;
+        // The observer reports with the rules the plan was made from.
+        self.observer = match fs_report {
+            Some(opts) => crate::fsviolations::HostObserver::start(plan, Arc::new(ir), opts)
+                .map_err(RunError::Seccomp)?,
+            None => None,
+        };
         let fds = RunFds {
             info: info_write.as_raw_fd(),
             seccomp: seccomp.as_raw_fd(),
+            observer: self.observer.as_ref().and_then(|o| o.fds()),
         };
         let launch = Launch {
             program: self.bwrap.clone(),
@@ -189,6 +204,9 @@ impl OsSandbox for LinuxSandbox {
                 info_write,
             } = h;
             drop((seccomp, info_write));
+            if let Some(o) = self.observer.as_mut() {
+                o.spawned();
+            }
             let mut info = String::new();
             let _ = info_read.read_to_string(&mut info);
             serde_json::from_str::<serde_json::Value>(&info)
@@ -207,6 +225,10 @@ impl OsSandbox for LinuxSandbox {
             h.finish();
         }
         fwd.target_gone();
+        // The last reports, before anything else srt prints about the run.
+        if let Some(o) = self.observer.take() {
+            o.finish();
+        }
         let status = status.map_err(RunError::Wait)?;
         if init_pid.is_none() {
             let probe = preflight::probe_sandbox(&self.bwrap);
@@ -230,6 +252,7 @@ impl OsSandbox for LinuxSandbox {
 
     fn finish(&mut self) {
         self.handed = None;
+        self.observer = None;
         if let Some(record) = self.record.take() {
             record.finish();
         }

@@ -74,6 +74,7 @@ mod invocation;
 pub mod links;
 mod mounts;
 pub mod notes;
+mod observe;
 pub mod options;
 mod rebuilt;
 mod render;
@@ -93,10 +94,12 @@ use crate::ir::Ir;
 use crate::origin::Origin;
 pub use facts::{HostFacts, PathFact};
 pub use invocation::{
-    RunFds, COMMAND_PLACEHOLDER, FILE_ID_PLACEHOLDER, INFO_FD_PLACEHOLDER, SECCOMP_FD_PLACEHOLDER,
+    ObserverFds, RunFds, COMMAND_PLACEHOLDER, FILE_ID_PLACEHOLDER, INFO_FD_PLACEHOLDER,
+    SECCOMP_FD_PLACEHOLDER,
 };
 use notes::{self as code, note, note_at};
 pub use notes::{NoteCode, NOTE_CODES, REFUSAL_CODES};
+pub use observe::FsObserver;
 pub use options::LinuxOptions;
 use seccomp::{SeccompOptions, SeccompProgram};
 pub use secrets::{
@@ -124,6 +127,10 @@ pub mod builtin {
     pub const INIT: &str = "init";
     /// The init's link pins: the capabilities it makes them with, dropped before the command.
     pub const LINK_PINS: &str = "link-pins";
+    /// The init's filesystem observer: it reports the accesses the sandbox refused.
+    pub const FS_VIOLATIONS: &str = "fs-violations";
+    /// `--control-fd`: the network lists may change while the command runs.
+    pub const CONTROL_FD: &str = "control-fd";
 }
 
 /// Where in the mount-order contract an argument sits (see the module docs).
@@ -256,6 +263,8 @@ pub struct LinuxPlan {
     pub notes: Vec<Diagnostic>,
     /// What the runtime audits after the command ends: the writable binds' trees.
     pub audit: AuditPlan,
+    /// The filesystem observer the init installs after the filter (`None`: off).
+    pub observer: Option<FsObserver>,
 }
 
 fn words<I, S>(items: I) -> Vec<OsString>
@@ -281,7 +290,7 @@ pub fn needs_proxies(ir: &Ir) -> bool {
 
 /// Builds the plan. Pure: everything about the host comes from `facts`.
 pub fn plan(ir: &Ir, facts: &HostFacts, opts: &LinuxOptions) -> LinuxPlan {
-    let bridges = needs_proxies(ir);
+    let bridges = needs_proxies(ir) || opts.live_network;
     let mut notes = Vec::new();
     let fs = mounts::plan_filesystem(ir, facts, &mut notes);
     hard_links::notes(ir, facts, &mut notes);
@@ -437,6 +446,7 @@ pub fn plan(ir: &Ir, facts: &HostFacts, opts: &LinuxOptions) -> LinuxPlan {
                     .map(|src| (Path::new(src.as_os_str()), &a.origin))
             }),
     );
+    let observer = observe::plan(ir, &args, opts);
     LinuxPlan {
         args,
         env,
@@ -450,5 +460,6 @@ pub fn plan(ir: &Ir, facts: &HostFacts, opts: &LinuxOptions) -> LinuxPlan {
         link_pins: fs.link_pins,
         notes,
         audit,
+        observer,
     }
 }

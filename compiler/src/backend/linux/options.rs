@@ -44,6 +44,15 @@ pub struct LinuxOptions {
     pub terminal: bool,
     /// The run CA's bundle and the masked credentials (see [`SecretsOptions`]).
     pub secrets: SecretsOptions,
+    /// Report the filesystem accesses the sandbox refuses ([`super::FsObserver`]); on unless
+    /// the run says `--fs-violations off` (or the kernel cannot).
+    pub fs_violations: bool,
+    /// With [`LinuxOptions::fs_violations`]: also report reads of the paths the policy hides
+    /// (every open is then observed).
+    pub fs_violation_reads: bool,
+    /// The network lists may change while the command runs (`--control-fd`): the proxies are
+    /// bridged even while no host is allowed.
+    pub live_network: bool,
 }
 
 impl LinuxOptions {
@@ -69,6 +78,9 @@ impl LinuxOptions {
             arch: Arch::host().unwrap_or(Arch::X86_64),
             terminal: false,
             secrets: SecretsOptions::default(),
+            fs_violations: true,
+            fs_violation_reads: true,
+            live_network: false,
         }
     }
 }
