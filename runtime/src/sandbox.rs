@@ -333,7 +333,8 @@ pub fn run(req: RunRequest) -> Result<i32, RunError> {
     drop(secrets);
     // After the stubs are gone and the proxies quiet: the block follows the command's output.
     if result.is_ok() {
-        crate::audit::audit(&plan.audit, since, &req.ir.home)
+        let index = crate::audit::IndexOptions::in_state_dir(&req.state_dir);
+        crate::audit::audit_indexed(&plan.audit, since, &req.ir.home, index.as_ref())
             .emit(req.violations.jsonl.as_deref(), req.debug);
     }
     result

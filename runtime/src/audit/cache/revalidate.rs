@@ -1,0 +1,100 @@
+//! Which indexed directories are as they were: one `statx` per directory, relative to the root's
+//! descriptor, the final component not followed, spread over two threads. A directory whose
+//! device, inode and `ctime` match its record, on a filesystem that keeps `ctime`
+//! ([`super::fs_keeps_ctime`]), and whose record was settled, keeps its recorded listing.
+
+use std::collections::HashMap;
+use std::ffi::CStr;
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+
+use super::{fs_keeps_ctime, Prior};
+use crate::audit::fsio;
+
+/// For each record of `prior`, whether its directory is unchanged. `root` is the root's open
+/// descriptor (record 0).
+pub(crate) fn unchanged(prior: &Prior, root: BorrowedFd<'_>) -> Vec<bool> {
+    let n = prior.len();
+    let mut out = vec![false; n];
+    if n == 0 {
+        return out;
+    }
+    let threads = std::thread::available_parallelism().map_or(1, |t| t.get().min(2));
+    let chunk = n.div_ceil(threads).max(1);
+    std::thread::scope(|s| {
+        let mut handles = Vec::new();
+        for (i, part) in out.chunks_mut(chunk).enumerate() {
+            let start = i * chunk;
+            handles.push(s.spawn(move || check_range(prior, root, start, part)));
+        }
+        for h in handles {
+            // A thread that panicked leaves its part `false`: those directories are listed.
+            let _ = h.join();
+        }
+    });
+    out
+}
+
+/// Whether the filesystem of the directory at `path` (relative to `root`) keeps `ctime`.
+fn trusted_fs(root: BorrowedFd<'_>, path: &CStr, dev: u64, seen: &mut HashMap<u64, bool>) -> bool {
+    *seen
+        .entry(dev)
+        .or_insert_with(|| fsio::fs_magic_at(root, path).is_some_and(fs_keeps_ctime))
+}
+
+fn check_range(prior: &Prior, root: BorrowedFd<'_>, start: usize, out: &mut [bool]) {
+    let mut seen: HashMap<u64, bool> = HashMap::new();
+    // The directories above the current record that have records below them, open (O_PATH):
+    // each record is `stat`-ed relative to its parent, one name looked up.
+    let mut open: Vec<(u32, OwnedFd)> = Vec::new();
+    let mut name = Vec::with_capacity(256);
+    for (k, slot) in out.iter_mut().enumerate() {
+        let i = start + k;
+        let (Ok(rec), Some(r)) = (u32::try_from(i), prior.recs.get(i)) else {
+            return;
+        };
+        if i == 0 {
+            *slot = r.settled
+                && fsio::stamp_of(root).is_ok_and(|s| {
+                    s == r.stamp && fsio::fs_magic_at(root, c".").is_some_and(fs_keeps_ctime)
+                });
+            if let Ok(fd) = fsio::open_path_at(root, c".") {
+                open.push((0, fd));
+            }
+            continue;
+        }
+        while open.last().is_some_and(|(p, _)| *p != r.parent) {
+            open.pop();
+        }
+        if open.is_empty() {
+            // This thread's first record: its parent, opened beneath the root.
+            let Ok(fd) = fsio::open_path_beneath(root, &prior.rel_path(r.parent)) else {
+                continue;
+            };
+            open.push((r.parent, fd));
+        }
+        let Some((_, parent)) = open.last() else {
+            continue;
+        };
+        name.clear();
+        name.extend_from_slice(prior.name(rec));
+        name.push(0);
+        let Ok(cname) = CStr::from_bytes_with_nul(&name) else {
+            continue;
+        };
+        let (stamp, fd) = if prior.has_children(rec) {
+            match fsio::open_path_at(parent.as_fd(), cname) {
+                Ok(fd) => (fsio::stamp_of(fd.as_fd()), Some(fd)),
+                Err(e) => (Err(e), None),
+            }
+        } else {
+            (fsio::dir_stamp_at(parent.as_fd(), cname), None)
+        };
+        *slot = r.settled
+            && stamp.is_ok_and(|now| {
+                now == r.stamp && trusted_fs(parent.as_fd(), cname, now.dev, &mut seen)
+            });
+        if let Some(fd) = fd {
+            open.push((rec, fd));
+        }
+    }
+}
