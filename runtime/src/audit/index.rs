@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use srt_compiler::audit::AuditPlan;
 
-use super::cache::{self, format, Listing, Prior};
+use super::cache::{self, format, Listing, Prior, Source};
 use super::pool::RootIndex;
 use super::IndexOptions;
 
@@ -83,12 +83,25 @@ fn next(
             return Some(bytes);
         }
     }
-    let mut all: Vec<(PathBuf, Listing)> = fresh.into_iter().map(|(p, _, l)| (p, l)).collect();
+    let keys = if kept.is_empty() {
+        Vec::new()
+    } else {
+        cache::keys(prior)
+    };
+    let mut all: Vec<(Vec<u8>, Source)> = fresh
+        .into_iter()
+        .map(|(p, _, l)| (cache::key_of(&p), Source::Fresh(l)))
+        .collect();
     for rec in kept {
-        if let Some(l) = prior.listing(rec) {
-            all.push((prior.rel_path(rec), l));
+        if let Some(k) = keys.get(rec as usize) {
+            all.push((k.clone(), Source::Kept(rec)));
         }
     }
     let ordered = cache::ordered(all);
-    Some(format::encode(&index.root, index.fingerprint, &ordered))
+    Some(format::encode(
+        &index.root,
+        index.fingerprint,
+        &ordered,
+        prior,
+    ))
 }

@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use super::{Listing, Prior, Stamp};
+use super::{Listing, Prior, Source, Stamp};
 use crate::audit::fsio::Kind;
 
 const MAGIC: &[u8; 8] = b"SRTAIDX\0";
@@ -69,32 +69,45 @@ fn kind_of(code: u8) -> Option<Option<Kind>> {
     })
 }
 
-/// Encodes records (as [`super::ordered`] gives them) for `root`, made for `fingerprint`.
+/// Encodes records (as [`super::ordered`] gives them) for `root`, made for `fingerprint`;
+/// kept records are copied from `prior`'s file.
 pub(crate) fn encode(
     root: &Path,
     fingerprint: u64,
-    records: &[(u32, Vec<u8>, Listing)],
+    records: &[(u32, Vec<u8>, Source)],
+    prior: &Prior,
 ) -> Vec<u8> {
     use std::os::unix::ffi::OsStrExt;
-    let mut out = Vec::with_capacity(64 + records.len() * 64);
+    let mut out = Vec::with_capacity(64 + prior.raw.len() + records.len() * 16);
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&VERSION.to_le_bytes());
     out.extend_from_slice(&fingerprint.to_le_bytes());
     put_bytes32(&mut out, root.as_os_str().as_bytes());
     out.extend_from_slice(&(records.len() as u32).to_le_bytes());
-    for (parent, name, l) in records {
+    for (parent, name, source) in records {
         out.extend_from_slice(&parent.to_le_bytes());
         put_bytes16(&mut out, name);
-        out.extend_from_slice(&l.stamp.dev.to_le_bytes());
-        out.extend_from_slice(&l.stamp.ino.to_le_bytes());
-        out.extend_from_slice(&l.stamp.ctime_sec.to_le_bytes());
-        out.extend_from_slice(&l.stamp.ctime_nsec.to_le_bytes());
-        out.push(u8::from(l.settled));
-        out.extend_from_slice(&l.count.to_le_bytes());
-        out.extend_from_slice(&(l.entries.len() as u32).to_le_bytes());
-        for (n, k) in &l.entries {
-            out.push(kind_code(*k));
-            put_bytes16(&mut out, n.to_bytes());
+        match source {
+            Source::Kept(rec) => {
+                let bytes = prior
+                    .recs
+                    .get(*rec as usize)
+                    .and_then(|r| prior.raw.get(r.at as usize..r.end as usize));
+                out.extend_from_slice(bytes.unwrap_or_default());
+            }
+            Source::Fresh(l) => {
+                out.extend_from_slice(&l.stamp.dev.to_le_bytes());
+                out.extend_from_slice(&l.stamp.ino.to_le_bytes());
+                out.extend_from_slice(&l.stamp.ctime_sec.to_le_bytes());
+                out.extend_from_slice(&l.stamp.ctime_nsec.to_le_bytes());
+                out.push(u8::from(l.settled));
+                out.extend_from_slice(&l.count.to_le_bytes());
+                out.extend_from_slice(&(l.entries.len() as u32).to_le_bytes());
+                for (n, k) in &l.entries {
+                    out.push(kind_code(*k));
+                    put_bytes16(&mut out, n.to_bytes());
+                }
+            }
         }
     }
     let mut h = Fnv::new();
@@ -208,6 +221,7 @@ pub(crate) fn decode(bytes: Vec<u8>, root: &Path, fingerprint: u64) -> Option<Pr
             }
             prior.push_entry(name, kind)?;
         }
+        prior.recs.last_mut()?.end = u32::try_from(r.at).ok()?;
     }
     if r.at != body.len() {
         return None;

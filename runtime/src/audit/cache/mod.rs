@@ -109,8 +109,9 @@ pub(crate) struct Prior {
 pub(crate) struct Rec {
     pub parent: u32,
     name: (u32, u32),
-    /// Where this record's stamp, `settled` and count lie in `raw`.
+    /// Where this record's stamp, `settled` and count lie in `raw`, and where the record ends.
     pub(crate) at: u32,
+    pub(crate) end: u32,
     pub stamp: Stamp,
     pub settled: bool,
     pub count: u64,
@@ -188,7 +189,8 @@ impl Prior {
             .unwrap_or_default()
     }
 
-    /// Record `rec` as a [`Listing`] (to be written again).
+    /// Record `rec` as a [`Listing`].
+    #[cfg(test)]
     pub fn listing(&self, rec: u32) -> Option<Listing> {
         let r = self.recs.get(rec as usize)?;
         let entries = self
@@ -245,6 +247,7 @@ impl Prior {
             parent,
             name,
             at,
+            end: at,
             stamp,
             settled,
             count,
@@ -307,39 +310,75 @@ fn push_text(arena: &mut Vec<u8>, text: &[u8]) -> Option<(u32, u32)> {
     Some((start, end))
 }
 
-/// Orders listings by path into the depth-first order the file format wants:
-/// `(path relative to the root, listing)`, the root's path empty. Listings whose parent is
-/// missing are dropped (their directory was reached some other way this time).
-pub(crate) fn ordered(mut listings: Vec<(PathBuf, Listing)>) -> Vec<(u32, Vec<u8>, Listing)> {
+/// Where a record of a new index comes from: a fresh listing, or an old record kept as it is.
+pub(crate) enum Source {
+    Fresh(Listing),
+    Kept(u32),
+}
+
+/// The sort key of a path relative to the root: its bytes with `/` as NUL, so that bytewise
+/// order is depth-first order (a directory before its entries, siblings by name).
+pub(crate) fn key_of(rel: &std::path::Path) -> Vec<u8> {
     use std::os::unix::ffi::OsStrExt;
-    listings.sort_by(|a, b| a.0.cmp(&b.0));
-    listings.dedup_by(|a, b| a.0 == b.0);
-    let mut out: Vec<(u32, Vec<u8>, Listing)> = Vec::with_capacity(listings.len());
-    // The index of each directory on the path to the current one.
-    let mut stack: Vec<(PathBuf, u32)> = Vec::new();
-    for (path, listing) in listings {
-        if path.as_os_str().is_empty() {
+    rel.as_os_str()
+        .as_bytes()
+        .iter()
+        .map(|&b| if b == b'/' { 0 } else { b })
+        .collect()
+}
+
+/// The key of each record of `prior` ([`key_of`] its path), in one pass.
+pub(crate) fn keys(prior: &Prior) -> Vec<Vec<u8>> {
+    let mut out: Vec<Vec<u8>> = Vec::with_capacity(prior.len());
+    for (i, r) in prior.recs.iter().enumerate() {
+        if i == 0 {
+            out.push(Vec::new());
+            continue;
+        }
+        let mut k = out.get(r.parent as usize).cloned().unwrap_or_default();
+        if !k.is_empty() {
+            k.push(0);
+        }
+        k.extend_from_slice(prior.name(i as u32));
+        out.push(k);
+    }
+    out
+}
+
+/// Orders records by key into the depth-first order the file format wants, with each one's
+/// parent (its index in the result) and name. Records whose parent is missing are dropped
+/// (their directory was reached some other way this time), and so is all but the first of a
+/// key given twice.
+pub(crate) fn ordered(mut items: Vec<(Vec<u8>, Source)>) -> Vec<(u32, Vec<u8>, Source)> {
+    items.sort_by(|a, b| a.0.cmp(&b.0));
+    items.dedup_by(|a, b| a.0 == b.0);
+    let mut out: Vec<(u32, Vec<u8>, Source)> = Vec::with_capacity(items.len());
+    // The key and index of each directory on the path to the current one.
+    let mut stack: Vec<(Vec<u8>, u32)> = Vec::new();
+    for (key, source) in items {
+        if key.is_empty() {
             if out.is_empty() {
-                out.push((0, Vec::new(), listing));
-                stack.push((path, 0));
+                out.push((0, Vec::new(), source));
+                stack.push((key, 0));
             }
             continue;
         }
-        let Some(parent) = path.parent() else {
-            continue;
+        let (parent, name) = match key.iter().rposition(|&b| b == 0) {
+            Some(i) => (&key[..i], &key[i + 1..]),
+            None => (&key[..0], &key[..]),
         };
-        while stack.last().is_some_and(|(p, _)| p != parent) {
+        while stack.last().is_some_and(|(p, _)| p.as_slice() != parent) {
             stack.pop();
         }
-        let (Some((_, parent_index)), Some(name)) = (stack.last(), path.file_name()) else {
+        let Some(&(_, parent_index)) = stack.last() else {
             continue;
         };
-        let parent_index = *parent_index;
         let Ok(index) = u32::try_from(out.len()) else {
             break;
         };
-        out.push((parent_index, name.as_bytes().to_vec(), listing));
-        stack.push((path, index));
+        let name = name.to_vec();
+        out.push((parent_index, name, source));
+        stack.push((key, index));
     }
     out
 }

@@ -23,32 +23,33 @@ fn listing(ino: u64, entries: &[(&str, Option<Kind>)]) -> Listing {
     }
 }
 
-fn tree() -> Vec<(PathBuf, Listing)> {
+fn tree() -> Vec<(Vec<u8>, Source)> {
+    let fresh = |p: &str, l| (key_of(Path::new(p)), Source::Fresh(l));
     vec![
-        (PathBuf::from("b/x"), listing(4, &[])),
-        (
-            PathBuf::new(),
+        fresh("b/x", listing(4, &[])),
+        fresh(
+            "",
             listing(1, &[("a", Some(Kind::Dir)), ("b", Some(Kind::Dir))]),
         ),
-        (
-            PathBuf::from("a"),
-            listing(2, &[(".git", Some(Kind::File))]),
-        ),
-        (
-            PathBuf::from("b"),
-            listing(3, &[("x", Some(Kind::Dir)), ("HEAD", None)]),
-        ),
+        fresh("a", listing(2, &[(".git", Some(Kind::File))])),
+        // A sibling whose name sorts between `b` and `b/x` as text ("b-" < "b/").
+        fresh("b-", listing(5, &[])),
+        fresh("b", listing(3, &[("x", Some(Kind::Dir)), ("HEAD", None)])),
         // Its parent was not listed: dropped.
-        (PathBuf::from("c/y"), listing(9, &[])),
+        fresh("c/y", listing(9, &[])),
     ]
+}
+
+fn encoded(root: &Path, fp: u64) -> Vec<u8> {
+    encode(root, fp, &ordered(tree()), &Prior::default())
 }
 
 #[test]
 fn an_index_round_trips_and_finds_children_by_name() {
     let root = Path::new("/r");
-    let bytes = encode(root, 42, &ordered(tree()));
-    let prior = decode(bytes, root, 42).unwrap();
-    assert_eq!(prior.len(), 4);
+    let prior = decode(encoded(root, 42), root, 42).unwrap();
+    assert_eq!(prior.len(), 5);
+    assert!(prior.child(0, b"b-").is_some());
     let b = prior.child(0, b"b").unwrap();
     let x = prior.child(b, b"x").unwrap();
     assert_eq!(prior.rel_path(x), PathBuf::from("b/x"));
@@ -68,7 +69,7 @@ fn an_index_round_trips_and_finds_children_by_name() {
 #[test]
 fn a_foreign_torn_or_altered_index_is_not_used() {
     let root = Path::new("/r");
-    let bytes = encode(root, 42, &ordered(tree()));
+    let bytes = encoded(root, 42);
     assert!(decode(bytes.clone(), Path::new("/other"), 42).is_none());
     assert!(decode(bytes.clone(), root, 43).is_none());
     assert!(decode(bytes[..bytes.len() - 1].to_vec(), root, 42).is_none());
@@ -86,7 +87,7 @@ fn a_foreign_torn_or_altered_index_is_not_used() {
 #[test]
 fn stamps_are_patched_in_place_unless_the_entries_changed() {
     let root = Path::new("/r");
-    let prior = decode(encode(root, 1, &ordered(tree())), root, 1).unwrap();
+    let prior = decode(encoded(root, 1), root, 1).unwrap();
     let b = prior.child(0, b"b").unwrap();
     let mut newer = prior.listing(b).unwrap();
     newer.stamp.ctime_sec = 2_000;
@@ -97,6 +98,33 @@ fn stamps_are_patched_in_place_unless_the_entries_changed() {
     let mut other = newer;
     other.entries.pop();
     assert!(patch(&prior, &[(b, other)]).is_none());
+}
+
+#[test]
+fn kept_records_are_copied_into_a_new_index() {
+    let root = Path::new("/r");
+    let prior = decode(encoded(root, 1), root, 1).unwrap();
+    let keys = keys(&prior);
+    // `a` changed (a new subdirectory `a/n`); everything else is kept.
+    let a = prior.child(0, b"a").unwrap();
+    let mut items: Vec<(Vec<u8>, Source)> = (0..prior.len() as u32)
+        .filter(|r| *r != a)
+        .map(|r| (keys[r as usize].clone(), Source::Kept(r)))
+        .collect();
+    items.push((
+        key_of(Path::new("a")),
+        Source::Fresh(listing(2, &[("n", Some(Kind::Dir))])),
+    ));
+    items.push((key_of(Path::new("a/n")), Source::Fresh(listing(8, &[]))));
+    let next = decode(encode(root, 1, &ordered(items), &prior), root, 1).unwrap();
+    assert_eq!(next.len(), prior.len() + 1);
+    let n = next.child(next.child(0, b"a").unwrap(), b"n").unwrap();
+    assert_eq!(next.rel_path(n), PathBuf::from("a/n"));
+    let b = next.child(0, b"b").unwrap();
+    assert_eq!(
+        next.listing(b),
+        prior.listing(prior.child(0, b"b").unwrap())
+    );
 }
 
 #[test]
