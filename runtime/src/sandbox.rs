@@ -182,8 +182,21 @@ fn build_plan(
     socket_ids: Option<[FileId; 2]>,
     terminal: bool,
     secrets: &crate::secrets::run::Prepared,
+    state_dir: &Path,
 ) -> LinuxPlan {
-    let facts = HostFacts::gather(ir, &RealFs);
+    // The scan lists again only the directories that changed since the last run's scan.
+    let mut index = crate::audit::IndexOptions::in_state_dir(state_dir)
+        .map(crate::audit::cache::scan::ScanIndexer::new);
+    let facts = HostFacts::gather_indexed(
+        ir,
+        &RealFs,
+        index
+            .as_mut()
+            .map(|i| i as &mut dyn srt_compiler::backend::linux::ScanIndex),
+    );
+    if let Some(i) = index {
+        i.finish();
+    }
     let mut opts = LinuxOptions::new(srt_binary.to_path_buf(), socket_dir);
     opts.secrets = secrets.options.clone();
     opts.proxy_socket_ids = socket_ids;
@@ -290,6 +303,7 @@ pub fn run(req: RunRequest) -> Result<i32, RunError> {
         socket_ids,
         terminal.is_some(),
         &secrets,
+        &req.state_dir,
     );
     if let Some(refusal) = plan.refusals().next() {
         let err = RunError::Refused {

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use srt_compiler::audit::AuditPlan;
 
-use super::cache::{self, format, Listing, Prior, Source};
+use super::cache::{self, Listing};
 use super::pool::RootIndex;
 use super::IndexOptions;
 
@@ -47,61 +47,22 @@ pub(crate) fn update(
     let mut written = 0;
     for (i, index) in indexes.iter().enumerate() {
         let Some(index) = index else { continue };
-        let mine: Vec<(PathBuf, Option<u32>, Listing)> = fresh
+        let mine: Vec<(Vec<u8>, Option<u32>, Listing)> = fresh
             .iter()
             .filter(|f| f.0 == i)
-            .map(|(_, p, r, l)| (p.clone(), *r, l.clone()))
+            .map(|(_, p, r, l)| (cache::key_of(p), *r, l.clone()))
             .collect();
         let kept_here: Vec<u32> = kept.iter().filter(|k| k.0 == i).map(|k| k.1).collect();
-        if let Some(bytes) = next(index, mine, kept_here) {
+        if let Some(bytes) = cache::next_index(
+            &index.root,
+            index.fingerprint,
+            &index.prior,
+            mine,
+            kept_here,
+        ) {
             o.store.save(&index.root, index.fingerprint, &bytes);
             written += bytes.len();
         }
     }
     written
-}
-
-/// The bytes of a root's next index, or `None` when the old one holds as it is.
-fn next(
-    index: &RootIndex,
-    fresh: Vec<(PathBuf, Option<u32>, Listing)>,
-    kept: Vec<u32>,
-) -> Option<Vec<u8>> {
-    let prior: &Prior = &index.prior;
-    let same_tree = prior.len() > 0
-        && kept.len() + fresh.len() == prior.len()
-        && fresh.iter().all(|f| f.1.is_some());
-    if same_tree {
-        if fresh.is_empty() {
-            return None;
-        }
-        let changes: Vec<(u32, Listing)> = fresh
-            .iter()
-            .filter_map(|(_, r, l)| r.map(|r| (r, l.clone())))
-            .collect();
-        if let Some(bytes) = format::patch(prior, &changes) {
-            return Some(bytes);
-        }
-    }
-    let keys = if kept.is_empty() {
-        Vec::new()
-    } else {
-        cache::keys(prior)
-    };
-    let mut all: Vec<(Vec<u8>, Source)> = fresh
-        .into_iter()
-        .map(|(p, _, l)| (cache::key_of(&p), Source::Fresh(l)))
-        .collect();
-    for rec in kept {
-        if let Some(k) = keys.get(rec as usize) {
-            all.push((k.clone(), Source::Kept(rec)));
-        }
-    }
-    let ordered = cache::ordered(all);
-    Some(format::encode(
-        &index.root,
-        index.fingerprint,
-        &ordered,
-        prior,
-    ))
 }

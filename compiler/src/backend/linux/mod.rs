@@ -76,6 +76,7 @@ mod mounts;
 pub mod notes;
 mod rebuilt;
 mod render;
+mod scan;
 pub mod seccomp;
 mod secrets;
 
@@ -89,7 +90,7 @@ use crate::audit::AuditPlan;
 use crate::env::{proxy_env, ProxyEnv};
 use crate::ir::Ir;
 use crate::origin::Origin;
-pub use facts::{HostFacts, PathFact};
+pub use facts::{HostFacts, Listed, PathFact, ScanIndex};
 use notes::{self as code, note, note_at};
 pub use notes::{NoteCode, NOTE_CODES, REFUSAL_CODES};
 use seccomp::{Arch, SeccompOptions, SeccompProgram};

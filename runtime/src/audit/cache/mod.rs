@@ -27,6 +27,8 @@
 pub(crate) mod format;
 #[cfg(target_os = "linux")]
 pub(crate) mod revalidate;
+#[cfg(target_os = "linux")]
+pub mod scan;
 pub(crate) mod store;
 
 use std::ffi::{CStr, CString};
@@ -381,6 +383,48 @@ pub(crate) fn ordered(mut items: Vec<(Vec<u8>, Source)>) -> Vec<(u32, Vec<u8>, S
         stack.push((key, index));
     }
     out
+}
+
+/// The bytes of a root's next index, or `None` when the old one (`prior`) holds as it is:
+/// `fresh` are the directories listed afresh (key, old record, listing), `kept` the old
+/// records still valid. When only stamps changed, the old file is patched.
+pub(crate) fn next_index(
+    root: &std::path::Path,
+    fingerprint: u64,
+    prior: &Prior,
+    fresh: Vec<(Vec<u8>, Option<u32>, Listing)>,
+    kept: Vec<u32>,
+) -> Option<Vec<u8>> {
+    let same_tree = prior.len() > 0
+        && kept.len() + fresh.len() == prior.len()
+        && fresh.iter().all(|f| f.1.is_some());
+    if same_tree {
+        if fresh.is_empty() {
+            return None;
+        }
+        let changes: Vec<(u32, Listing)> = fresh
+            .iter()
+            .filter_map(|(_, r, l)| r.map(|r| (r, l.clone())))
+            .collect();
+        if let Some(bytes) = format::patch(prior, &changes) {
+            return Some(bytes);
+        }
+    }
+    let keys = if kept.is_empty() {
+        Vec::new()
+    } else {
+        keys(prior)
+    };
+    let mut all: Vec<(Vec<u8>, Source)> = fresh
+        .into_iter()
+        .map(|(k, _, l)| (k, Source::Fresh(l)))
+        .collect();
+    for rec in kept {
+        if let Some(k) = keys.get(rec as usize) {
+            all.push((k.clone(), Source::Kept(rec)));
+        }
+    }
+    Some(format::encode(root, fingerprint, &ordered(all), prior))
 }
 
 /// Whether a directory's `ctime` was far enough behind the clock (`now`, read before its
