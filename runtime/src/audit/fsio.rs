@@ -154,28 +154,6 @@ pub(crate) fn open_path_at(dir: BorrowedFd<'_>, name: &CStr) -> Result<OwnedFd, 
     )
 }
 
-/// The same for a path under `dir`, through no symlink.
-#[cfg(target_os = "linux")]
-pub(crate) fn open_path_beneath(
-    dir: BorrowedFd<'_>,
-    path: &std::path::Path,
-) -> Result<OwnedFd, Errno> {
-    use rustix::fs::{openat2, Mode as RMode, OFlags, ResolveFlags};
-    let path = if path.as_os_str().is_empty() {
-        std::path::Path::new(".")
-    } else {
-        path
-    };
-    openat2(
-        dir,
-        path,
-        OFlags::PATH | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
-        RMode::empty(),
-        ResolveFlags::NO_SYMLINKS | ResolveFlags::BENEATH | ResolveFlags::NO_MAGICLINKS,
-    )
-    .map_err(from_rustix)
-}
-
 /// Opens the directory at `path` under `dir` without following any symlink on the way
 /// (`openat2` with `RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH`).
 #[cfg(target_os = "linux")]

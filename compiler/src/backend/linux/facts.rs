@@ -12,7 +12,7 @@ use crate::ir::Ir;
 use crate::path::PathPattern;
 
 use super::links::{chain, LinkChain};
-use super::scan::{glob_job, Job, Walk, What};
+use super::scan::{glob_job, spelled, Job, Walk, What};
 pub use super::scan::{Listed, ScanIndex};
 
 /// What is at one path.
@@ -143,7 +143,7 @@ impl HostFacts {
             }
             facts.probe(fs, &root.join(".git"));
             jobs.push(Job {
-                base: root.clone(),
+                base: spelled(root),
                 max_dir_depth: Some(usize::from(ir.fs.mandatory_deny_search_depth.max(1)) - 1),
                 skip_node_modules: true,
                 what: What::Mandatory,

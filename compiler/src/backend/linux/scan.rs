@@ -55,7 +55,7 @@ pub(super) fn glob_job(_rule: &PathRule, glob: &str, regex: &GlobRegex) -> Job {
         .unwrap_or(glob);
     let components = rest.split('/').filter(|c| !c.is_empty()).count();
     Job {
-        base,
+        base: spelled(&base),
         max_dir_depth: (!rest.contains("**")).then(|| components.saturating_sub(1)),
         skip_node_modules: false,
         what: What::Glob(glob.to_string(), regex.clone()),
@@ -142,10 +142,7 @@ impl Walk<'_> {
         let mut stack = outer;
         while let Some(dir) = stack.pop() {
             let active: Vec<&Job> = self.jobs.iter().filter(|j| j.wants(&dir)).collect();
-            let leads_to_base = self
-                .jobs
-                .iter()
-                .any(|j| j.base.starts_with(&dir) && j.base != dir);
+            let leads_to_base = self.jobs.iter().any(|j| j.below_dir(&dir));
             if active.is_empty() && !leads_to_base {
                 continue;
             }
@@ -242,16 +239,49 @@ impl Walk<'_> {
     }
 }
 
+/// `path` below `base` (both as the walk spells them: absolute, no `.`, `..`, repeated or
+/// trailing `/`), as bytes without a leading `/`; empty for `base` itself.
+fn below<'a>(path: &'a Path, base: &Path) -> Option<&'a [u8]> {
+    use std::os::unix::ffi::OsStrExt;
+    let (path, base) = (path.as_os_str().as_bytes(), base.as_os_str().as_bytes());
+    if base == b"/" {
+        return path.strip_prefix(b"/");
+    }
+    let rest = path.strip_prefix(base)?;
+    if rest.is_empty() {
+        Some(rest)
+    } else {
+        rest.strip_prefix(b"/")
+    }
+}
+
+/// A path as the walk spells it (see [`below`]): `Path` compares by components, so this
+/// changes no comparison.
+pub(super) fn spelled(path: &Path) -> PathBuf {
+    path.components().collect()
+}
+
 impl Job {
     /// Does this job need `dir` listed?
-    fn wants(&self, dir: &Path) -> bool {
-        let Ok(rel) = dir.strip_prefix(&self.base) else {
+    pub(super) fn wants(&self, dir: &Path) -> bool {
+        let Some(rel) = below(dir, &self.base) else {
             return false;
         };
-        if self.skip_node_modules && rel.components().any(|c| c.as_os_str() == "node_modules") {
-            return false;
+        if rel.is_empty() {
+            return true;
         }
-        let depth = rel.components().count();
+        let mut depth = 0;
+        for c in rel.split(|b| *b == b'/') {
+            if self.skip_node_modules && c == b"node_modules" {
+                return false;
+            }
+            depth += 1;
+        }
         self.max_dir_depth.is_none_or(|m| depth <= m)
+    }
+
+    /// Does `dir` lie above this job's base (so that walking it leads there)?
+    fn below_dir(&self, dir: &Path) -> bool {
+        below(&self.base, dir).is_some_and(|r| !r.is_empty())
     }
 }

@@ -32,7 +32,6 @@ pub mod scan;
 pub(crate) mod store;
 
 use std::ffi::{CStr, CString};
-use std::path::PathBuf;
 
 use super::fsio::Kind;
 use super::walk::GIT_SPECIAL;
@@ -119,6 +118,8 @@ pub(crate) struct Rec {
     pub count: u64,
     ents: (u32, u32),
     kids: (u32, u32),
+    /// The last record of this one's subtree (depth-first order: the subtree is contiguous).
+    pub(crate) last: u32,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -138,11 +139,18 @@ impl Prior {
         self.recs.len()
     }
 
-    /// Whether record `rec` has records below it.
-    pub fn has_children(&self, rec: u32) -> bool {
+    /// How many records lie directly below record `rec`.
+    pub fn children(&self, rec: u32) -> u32 {
         self.recs
             .get(rec as usize)
-            .is_some_and(|r| r.kids.1 > r.kids.0)
+            .map_or(0, |r| r.kids.1 - r.kids.0)
+    }
+
+    /// Whether record `a` is `rec` or above it.
+    pub fn contains(&self, a: u32, rec: u32) -> bool {
+        self.recs
+            .get(a as usize)
+            .is_some_and(|r| a <= rec && rec <= r.last)
     }
 
     /// The name of record `rec` (empty for the root).
@@ -208,7 +216,8 @@ impl Prior {
     }
 
     /// The path of record `rec` relative to the root (empty for the root).
-    pub fn rel_path(&self, rec: u32) -> PathBuf {
+    #[cfg(test)]
+    pub fn rel_path(&self, rec: u32) -> std::path::PathBuf {
         use std::os::unix::ffi::OsStrExt;
         let mut chain = Vec::new();
         let mut at = rec;
@@ -219,7 +228,7 @@ impl Prior {
             chain.push(self.text(r.name));
             at = r.parent;
         }
-        let mut out = PathBuf::new();
+        let mut out = std::path::PathBuf::new();
         for n in chain.iter().rev() {
             out.push(std::ffi::OsStr::from_bytes(n));
         }
@@ -255,6 +264,7 @@ impl Prior {
             count,
             ents: (first, first),
             kids: (0, 0),
+            last: i,
         });
         Some(())
     }
@@ -281,6 +291,16 @@ impl Prior {
             self.recs.get_mut(i)?.kids = (start, start + c);
             *fill.get_mut(i)? = start;
             start += c;
+        }
+        // Each record's subtree ends where its last child's does (children come after their
+        // parent, so one backwards pass settles every subtree).
+        for i in (1..self.recs.len()).rev() {
+            let (parent, last) = {
+                let r = self.recs.get(i)?;
+                (r.parent as usize, r.last)
+            };
+            let p = self.recs.get_mut(parent)?;
+            p.last = p.last.max(last);
         }
         self.kids = vec![0; start as usize];
         for i in 1..self.recs.len() {

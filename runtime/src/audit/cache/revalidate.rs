@@ -41,12 +41,17 @@ fn trusted_fs(root: BorrowedFd<'_>, path: &CStr, dev: u64, seen: &mut HashMap<u6
         .or_insert_with(|| fsio::fs_magic_at(root, path).is_some_and(fs_keeps_ctime))
 }
 
+/// A directory with at least this many indexed subdirectories is opened (`O_PATH`) so that
+/// they are `stat`-ed relative to it, one name each; the others are reached by a path from the
+/// nearest open directory above them (an open and a close cost more than a few lookups).
+const OPEN_FROM: u32 = 4;
+
 fn check_range(prior: &Prior, root: BorrowedFd<'_>, start: usize, out: &mut [bool]) {
     let mut seen: HashMap<u64, bool> = HashMap::new();
-    // The directories above the current record that have records below them, open (O_PATH):
-    // each record is `stat`-ed relative to its parent, one name looked up.
+    // Open directories above the current record, outermost first.
     let mut open: Vec<(u32, OwnedFd)> = Vec::new();
-    let mut name = Vec::with_capacity(256);
+    let mut path: Vec<u8> = Vec::with_capacity(512);
+    let mut chain: Vec<u32> = Vec::with_capacity(16);
     for (k, slot) in out.iter_mut().enumerate() {
         let i = start + k;
         let (Ok(rec), Some(r)) = (u32::try_from(i), prior.recs.get(i)) else {
@@ -62,38 +67,56 @@ fn check_range(prior: &Prior, root: BorrowedFd<'_>, start: usize, out: &mut [boo
             }
             continue;
         }
-        while open.last().is_some_and(|(p, _)| *p != r.parent) {
+        while open
+            .last()
+            .is_some_and(|(a, _)| !prior.contains(*a, rec) || *a == rec)
+        {
             open.pop();
         }
         if open.is_empty() {
-            // This thread's first record: its parent, opened beneath the root.
-            let Ok(fd) = fsio::open_path_beneath(root, &prior.rel_path(r.parent)) else {
+            // This thread's first record: the root, reopened.
+            let Ok(fd) = fsio::open_path_at(root, c".") else {
                 continue;
             };
-            open.push((r.parent, fd));
+            open.push((0, fd));
         }
-        let Some((_, parent)) = open.last() else {
+        let Some((base, dir)) = open.last() else {
             continue;
         };
-        name.clear();
-        name.extend_from_slice(prior.name(rec));
-        name.push(0);
-        let Ok(cname) = CStr::from_bytes_with_nul(&name) else {
+        // The names from `base` (exclusive) down to `rec`.
+        chain.clear();
+        let mut at = rec;
+        while at != *base && at != 0 {
+            chain.push(at);
+            at = prior.recs.get(at as usize).map_or(0, |x| x.parent);
+        }
+        if at != *base {
+            continue;
+        }
+        path.clear();
+        for (n, c) in chain.iter().rev().enumerate() {
+            if n > 0 {
+                path.push(b'/');
+            }
+            path.extend_from_slice(prior.name(*c));
+        }
+        path.push(0);
+        let Ok(cpath) = CStr::from_bytes_with_nul(&path) else {
             continue;
         };
-        let (stamp, fd) = if prior.has_children(rec) {
-            match fsio::open_path_at(parent.as_fd(), cname) {
+        let (stamp, fd) = if prior.children(rec) >= OPEN_FROM {
+            match fsio::open_path_at(dir.as_fd(), cpath) {
                 Ok(fd) => (fsio::stamp_of(fd.as_fd()), Some(fd)),
                 Err(e) => (Err(e), None),
             }
         } else {
-            (fsio::dir_stamp_at(parent.as_fd(), cname), None)
+            (fsio::dir_stamp_at(dir.as_fd(), cpath), None)
         };
         *slot = r.settled
             && stamp.is_ok_and(|now| {
-                now == r.stamp && trusted_fs(parent.as_fd(), cname, now.dev, &mut seen)
+                now == r.stamp && trusted_fs(dir.as_fd(), cpath, now.dev, &mut seen)
             });
-        if let Some(fd) = fd {
+        if let Some(fd) = fd.filter(|_| *slot) {
             open.push((rec, fd));
         }
     }

@@ -6,7 +6,7 @@
 use std::ffi::{OsStr, OsString};
 use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 use srt_compiler::backend::linux::{Listed, ScanIndex};
 use srt_compiler::fsview::{DirEntry, EntryKind};
@@ -65,7 +65,7 @@ impl ScanIndexer {
             .iter()
             .enumerate()
             .filter_map(|(i, r)| dir.strip_prefix(&r.path).ok().map(|rel| (i, rel)))
-            .max_by_key(|(_, rel)| std::cmp::Reverse(rel.components().count()))
+            .min_by_key(|(_, rel)| rel.as_os_str().len())
             .map(|(i, rel)| (i, rel.to_path_buf()))
     }
 }
@@ -76,11 +76,15 @@ fn lookup(prior: &Prior, rel: &Path) -> Option<u32> {
         return None;
     }
     let mut at = 0;
-    for c in rel.components() {
-        match c {
-            Component::Normal(name) => at = prior.child(at, name.as_bytes())?,
-            _ => return None,
+    let rel = rel.as_os_str().as_bytes();
+    if rel.is_empty() {
+        return Some(0);
+    }
+    for name in rel.split(|b| *b == b'/') {
+        if name.is_empty() || name == b"." || name == b".." {
+            return None;
         }
+        at = prior.child(at, name)?;
     }
     Some(at)
 }
