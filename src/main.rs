@@ -5,6 +5,8 @@
 
 use std::process::ExitCode;
 
+use clap::Parser;
+
 mod cli;
 mod cmd;
 mod flags;
@@ -12,7 +14,19 @@ mod output;
 mod settings;
 
 fn main() -> ExitCode {
-    let invocation = match cli::parse(std::env::args_os().collect()) {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    // The in-sandbox init starts on every run: it parses its own few options, without
+    // building the whole command line (a fifth of a start's instructions).
+    if args.get(1).is_some_and(|a| a == "__init") {
+        return match cli::InitCli::try_parse_from(args.iter().skip(1)) {
+            Ok(init) => finish(cmd::run::init(init.args)),
+            Err(e) => {
+                let _ = e.print();
+                ExitCode::from(2)
+            }
+        };
+    }
+    let invocation = match cli::parse(args) {
         Ok(i) => i,
         Err(e) => {
             let code = if e.use_stderr() { 2 } else { 0 };
@@ -20,10 +34,13 @@ fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
-    let result = match invocation {
+    finish(match invocation {
         cli::Invocation::Cli(c) => cmd::dispatch(c),
         cli::Invocation::DropIn(args) => cmd::run::run(args),
-    };
+    })
+}
+
+fn finish(result: anyhow::Result<ExitCode>) -> ExitCode {
     match result {
         Ok(code) => code,
         Err(e) => {

@@ -73,17 +73,6 @@ pub struct Resolved {
     pub notes: Vec<Diagnostic>,
 }
 
-impl Resolved {
-    /// The options the IR was resolved with (for the lints, which resolve again).
-    pub fn resolve_options(&self) -> srt_compiler::ResolveOptions {
-        srt_compiler::ResolveOptions {
-            cwd: self.ir.cwd.clone(),
-            home: self.ir.home.clone(),
-            settings_path: self.ir.settings_path.clone(),
-        }
-    }
-}
-
 /// Why settings could not be used at all.
 #[derive(Debug)]
 pub enum SettingsError {

@@ -18,12 +18,39 @@ pub enum PathPattern {
     Glob { glob: String, regex: GlobRegex },
 }
 
+/// `Path::starts_with` (by components), comparing bytes when both paths are spelled plainly
+/// (absolute, no `.` component, no repeated or trailing `/`), which is how the IR spells them:
+/// then a byte prefix ending at a `/` is exactly a component prefix.
+pub fn starts_with(path: &Path, prefix: &Path) -> bool {
+    use std::os::unix::ffi::OsStrExt;
+    let (p, q) = (path.as_os_str().as_bytes(), prefix.as_os_str().as_bytes());
+    if !plain(p) || !plain(q) {
+        return path.starts_with(prefix);
+    }
+    if q == b"/" {
+        return true;
+    }
+    p.starts_with(q) && (p.len() == q.len() || p.get(q.len()) == Some(&b'/'))
+}
+
+/// Absolute, and no `.` component, no `//`, no trailing `/` (but `/` itself).
+fn plain(b: &[u8]) -> bool {
+    if b == b"/" {
+        return true;
+    }
+    b.first() == Some(&b'/')
+        && b.last() != Some(&b'/')
+        && !b.windows(2).any(|w| w == b"//")
+        && !b.windows(3).any(|w| w == b"/./")
+        && !b.ends_with(b"/.")
+}
+
 impl PathPattern {
     /// Does the pattern apply to `path` (absolute, normalised)? `beneath` selects the deny
     /// reading of a glob (a match or anything under one); literals always cover their subtree.
     pub fn covers(&self, path: &Path, beneath: bool) -> bool {
         match self {
-            PathPattern::Literal(p) => path.starts_with(p),
+            PathPattern::Literal(p) => starts_with(path, p),
             PathPattern::Glob { regex, .. } => {
                 let s = path.to_string_lossy();
                 if beneath {
@@ -386,5 +413,44 @@ mod tests {
             pem.specificity()
                 > PathPattern::Literal(PathBuf::from("/home/dev/project")).specificity()
         );
+    }
+}
+
+#[cfg(test)]
+mod starts_with_tests {
+    use std::path::Path;
+
+    use proptest::prelude::*;
+
+    /// Spellings made of the pieces that make byte and component comparison differ.
+    fn spelling() -> impl Strategy<Value = String> {
+        proptest::collection::vec(
+            prop_oneof!["a", "ab", "b", ".", "..", "", "a.b", ".a"],
+            0..5,
+        )
+        .prop_map(|parts| format!("/{}", parts.join("/")))
+    }
+
+    proptest! {
+        #[test]
+        fn agrees_with_components(p in spelling(), q in spelling()) {
+            prop_assert_eq!(
+                super::starts_with(Path::new(&p), Path::new(&q)),
+                Path::new(&p).starts_with(&q),
+                "{} / {}", p, q
+            );
+        }
+    }
+
+    #[test]
+    fn plain_spellings() {
+        let yes = [("/a/b", "/a"), ("/a", "/a"), ("/a", "/"), ("/", "/")];
+        let no = [("/ab", "/a"), ("/a", "/a/b"), ("/b/a", "/a")];
+        for (p, q) in yes {
+            assert!(super::starts_with(Path::new(p), Path::new(q)), "{p} {q}");
+        }
+        for (p, q) in no {
+            assert!(!super::starts_with(Path::new(p), Path::new(q)), "{p} {q}");
+        }
     }
 }

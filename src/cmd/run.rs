@@ -91,9 +91,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             eprintln!("{n}");
         }
     }
-    let gate = srt_lints::run_gate(
+    let gate = srt_lints::run_gate_resolved(
         &resolved.loaded,
-        &resolved.resolve_options(),
+        &resolved.ir,
+        resolved.notes.clone(),
         &srt_compiler::RealFs,
         &levels,
     );

@@ -405,6 +405,10 @@ pub(crate) fn ordered(mut items: Vec<(Vec<u8>, Source)>) -> Vec<(u32, Vec<u8>, S
     out
 }
 
+/// How many directories whose entries are unchanged but whose stamp moved the next audit may
+/// list again instead of the index being rewritten.
+const RELIST_RATHER_THAN_WRITE: usize = 64;
+
 /// The bytes of a root's next index, or `None` when the old one (`prior`) holds as it is:
 /// `fresh` are the directories listed afresh (key, old record, listing), `kept` the old
 /// records still valid. When only stamps changed, the old file is patched.
@@ -419,7 +423,20 @@ pub(crate) fn next_index(
         && kept.len() + fresh.len() == prior.len()
         && fresh.iter().all(|f| f.1.is_some());
     if same_tree {
-        if fresh.is_empty() {
+        // Directories listed again only because their stamp moved, with the entries they had
+        // (the root, where srt's stubs come and go on every run): the next audit lists them
+        // again, which costs less than rewriting the index, up to a point.
+        // (Not when a record would become settled: that must be written to count.)
+        let same_entries = |(_, r, l): &(Vec<u8>, Option<u32>, Listing)| {
+            r.is_some_and(|r| {
+                let was_settled = prior.recs.get(r as usize).is_some_and(|x| x.settled);
+                (was_settled || !l.settled)
+                    && prior
+                        .entries(r)
+                        .eq(l.entries.iter().map(|(n, k)| (n.to_bytes(), *k)))
+            })
+        };
+        if fresh.len() <= RELIST_RATHER_THAN_WRITE && fresh.iter().all(same_entries) {
             return None;
         }
         let changes: Vec<(u32, Listing)> = fresh
