@@ -33,16 +33,26 @@ pub fn starts_with(path: &Path, prefix: &Path) -> bool {
     p.starts_with(q) && (p.len() == q.len() || p.get(q.len()) == Some(&b'/'))
 }
 
-/// Absolute, and no `.` component, no `//`, no trailing `/` (but `/` itself).
+/// Absolute, and no `.` component, no `//`, no trailing `/` (but `/` itself). One pass,
+/// looking only after each `/`.
 fn plain(b: &[u8]) -> bool {
     if b == b"/" {
         return true;
     }
-    b.first() == Some(&b'/')
-        && b.last() != Some(&b'/')
-        && !b.windows(2).any(|w| w == b"//")
-        && !b.windows(3).any(|w| w == b"/./")
-        && !b.ends_with(b"/.")
+    if b.first() != Some(&b'/') || b.last() == Some(&b'/') {
+        return false;
+    }
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'/' {
+            match (b.get(i + 1), b.get(i + 2)) {
+                (Some(b'/'), _) | (Some(b'.'), None | Some(b'/')) => return false,
+                _ => {}
+            }
+        }
+        i += 1;
+    }
+    true
 }
 
 impl PathPattern {

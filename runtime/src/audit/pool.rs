@@ -177,7 +177,17 @@ pub(crate) fn walk(
         .map(|r| store.and_then(|o| super::index::prepare(o, plan, &r.path)))
         .collect();
     let checked = started.elapsed();
-    let shared = Shared::new(plan, since, workers(), index);
+    // With every root indexed and few directories to list again, one thread walks faster
+    // than two (starting the second costs more than it saves).
+    let to_list: Option<usize> = index.iter().try_fold(0usize, |sum, i| {
+        let i = i.as_ref().filter(|i| i.prior.len() > 0)?;
+        Some(sum + i.clean.iter().filter(|c| !**c).count())
+    });
+    let workers = match to_list {
+        Some(n) if n < 1024 => 1,
+        _ => workers(),
+    };
+    let shared = Shared::new(plan, since, workers, index);
     shared.push(plan.roots.iter().enumerate().map(|(i, r)| {
         Job {
             parent: None,

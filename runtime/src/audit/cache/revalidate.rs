@@ -10,6 +10,9 @@ use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use super::{fs_keeps_ctime, Prior};
 use crate::audit::fsio;
 
+/// Indexes with fewer records are checked in the calling thread.
+const PARALLEL_FROM: usize = 1024;
+
 /// For each record of `prior`, whether its directory is unchanged. `root` is the root's open
 /// descriptor (record 0).
 pub(crate) fn unchanged(prior: &Prior, root: BorrowedFd<'_>) -> Vec<bool> {
@@ -18,7 +21,17 @@ pub(crate) fn unchanged(prior: &Prior, root: BorrowedFd<'_>) -> Vec<bool> {
     if n == 0 {
         return out;
     }
-    let threads = std::thread::available_parallelism().map_or(1, |t| t.get().min(2));
+    // A second thread pays for itself only on a large index (starting one costs about as
+    // much as a few hundred `stat`s).
+    let threads = if n < PARALLEL_FROM {
+        1
+    } else {
+        std::thread::available_parallelism().map_or(1, |t| t.get().min(2))
+    };
+    if threads == 1 {
+        check_range(prior, root, 0, &mut out);
+        return out;
+    }
     let chunk = n.div_ceil(threads).max(1);
     std::thread::scope(|s| {
         let mut handles = Vec::new();
