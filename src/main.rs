@@ -14,11 +14,11 @@ mod output;
 mod settings;
 
 fn main() -> ExitCode {
-    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
     // The in-sandbox init starts on every run: it parses its own few options, without
     // building the whole command line (a fifth of a start's instructions).
-    if args.get(1).is_some_and(|a| a == "__init") {
-        return match cli::InitCli::try_parse_from(args.iter().skip(1)) {
+    if argv.get(1).is_some_and(|a| a == "__init") {
+        return match cli::InitCli::try_parse_from(argv.iter().skip(1)) {
             Ok(init) => finish(cmd::run::init(init.args)),
             Err(e) => {
                 let _ = e.print();
@@ -26,12 +26,19 @@ fn main() -> ExitCode {
             }
         };
     }
-    let invocation = match cli::parse(args) {
+    let bare = argv.len() <= 1;
+    let invocation = match cli::parse(argv) {
         Ok(i) => i,
         Err(e) => {
-            let code = if e.use_stderr() { 2 } else { 0 };
             let _ = e.print();
-            return ExitCode::from(code);
+            // Bare `srt` is the npm srt's drop-in form without a command: its refusal, exit 1.
+            if bare {
+                eprintln!(
+                    "\nError: No command specified. Use -c <command> or provide command arguments."
+                );
+                return ExitCode::from(1);
+            }
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
         }
     };
     finish(match invocation {

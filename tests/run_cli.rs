@@ -243,14 +243,29 @@ fn it_fails_closed() {
     refuses(&sb, &[], "write-allows-host-code-execution");
     sb.settings(&POLICY.replace(
         "\"deniedDomains\":[]",
-        "\"deniedDomains\":[],\"parentProxy\":{}",
+        "\"deniedDomains\":[],\"stripResponseHeaders\":[\"set-cookie\"]",
     ));
-    refuses(&sb, &[], "parentProxy");
+    refuses(&sb, &[], "stripResponseHeaders");
+    // A parent proxy srt cannot use stops the run (it would otherwise connect directly).
     sb.settings(&POLICY.replace(
         "\"deniedDomains\":[]",
-        "\"deniedDomains\":[],\"httpProxyPort\":8080",
+        "\"deniedDomains\":[],\"parentProxy\":{\"https\":\"socks5://proxy.corp:1080\"}",
     ));
-    refuses(&sb, &[], "external proxy port is not supported");
+    refuses(&sb, &[], "bad-upstream-proxy");
+    sb.settings(&POLICY.replace(
+        "\"deniedDomains\":[]",
+        "\"deniedDomains\":[],\"tlsTerminate\":{},\"mitmProxy\":{\"socketPath\":\"/tmp/m.sock\",\"domains\":[\"example.com\"]}",
+    ));
+    refuses(&sb, &[], "mutually exclusive");
+    // An external proxy that is not listening: the sandbox's traffic would have no way out.
+    let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = free.local_addr().unwrap().port();
+    drop(free);
+    sb.settings(&POLICY.replace(
+        "\"deniedDomains\":[]",
+        &format!("\"deniedDomains\":[],\"httpProxyPort\":{port}"),
+    ));
+    refuses(&sb, &[], "but nothing accepts");
     // A lint level can be relaxed; then it runs.
     sb.settings(&POLICY.replace(
         "\"deniedDomains\":[]",

@@ -76,9 +76,14 @@ impl Pty {
         if on_terminal.contains(&2) {
             cmd.stderr(end());
         }
-        // SAFETY: setsid and ioctl are async-signal-safe; `tty` is open until exec.
+        // SAFETY: signal, setsid and ioctl are async-signal-safe; `tty` is open until exec.
         unsafe {
             cmd.pre_exec(move || {
+                // As a terminal's session leader would start it: a harness that runs the
+                // tests in the background (a shell's `&` ignores SIGINT and SIGQUIT) must not
+                // hand srt, and so the command, ignored terminal signals.
+                libc::signal(libc::SIGINT, libc::SIG_DFL);
+                libc::signal(libc::SIGQUIT, libc::SIG_DFL);
                 if libc::setsid() < 0 || libc::ioctl(tty, libc::TIOCSCTTY, 0) < 0 {
                     return Err(std::io::Error::last_os_error());
                 }

@@ -127,6 +127,8 @@ pub struct Ir {
     pub process: ProcessPolicy,
     /// `network.tlsTerminate`, `credentials` and the request options that go with them.
     pub secrets: crate::secrets::SecretsPolicy,
+    /// `network.parentProxy` and `network.mitmProxy`: which way an allowed connection leaves.
+    pub chain: crate::chain::ChainPolicy,
     pub cwd: PathBuf,
     pub home: PathBuf,
     /// The settings file in use (its real path), when there is one.
@@ -285,6 +287,7 @@ pub fn resolve(
         );
     }
     ir.secrets = crate::secrets::resolve(settings, opts, fs, &mut notes);
+    ir.chain = crate::chain::resolve(settings, opts, &mut notes);
     let denied_credentials = ir.secrets.denied_files();
     ir.fs.deny_read.extend(denied_credentials);
     ir.fs.mandatory_deny_search_depth = settings

@@ -7,6 +7,7 @@
 
 pub mod audit;
 pub mod backend;
+pub mod chain;
 pub mod decide;
 pub mod diff;
 pub mod env;

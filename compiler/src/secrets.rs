@@ -84,9 +84,41 @@ pub struct SecretsPolicy {
     pub require_host_match: bool,
     /// `network.refuseOpaqueTunnels`.
     pub refuse_opaque_tunnels: bool,
-    /// `credentials.awsPairs` or `credentials.sigv4` is set, or the AWS secret key variable is
-    /// masked: the npm srt re-signs SigV4 requests there, which srt does not do yet.
-    pub sigv4_asked: bool,
+    /// `credentials.awsPairs`, plus the conventional `AWS_ACCESS_KEY_ID` /
+    /// `AWS_SECRET_ACCESS_KEY` / `AWS_SESSION_TOKEN` trio when no explicit pair names one of
+    /// them: masked AWS credentials whose SigV4 signatures the proxy re-signs.
+    pub aws_pairs: Vec<AwsPairSpec>,
+    /// `credentials.sigv4`: what happens to the SigV4 shapes that cannot be re-signed.
+    pub sigv4: Sigv4Policies,
+}
+
+/// One AWS credential pair: the names of the masked variables that hold its parts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AwsPairSpec {
+    pub access_key_id_var: String,
+    pub secret_access_key_var: String,
+    pub session_token_var: Option<String>,
+    /// `None` for the conventional trio srt pairs by itself.
+    pub origin: Option<Origin>,
+}
+
+/// `deny` (403, the default) or `passthrough` (forwarded with its placeholder signature).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Sigv4Policy {
+    #[default]
+    Deny,
+    Passthrough,
+}
+
+/// `credentials.sigv4`, per request shape the proxy cannot re-sign.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Sigv4Policies {
+    /// aws-chunked uploads (`x-amz-content-sha256: STREAMING-…`).
+    pub streaming: Sigv4Policy,
+    /// Presigned URLs (the signature in the query).
+    pub presigned: Sigv4Policy,
+    /// SigV4A (`AWS4-ECDSA-P256-SHA256`).
+    pub sigv4a: Sigv4Policy,
 }
 
 impl SecretsPolicy {
@@ -214,10 +246,17 @@ pub fn resolve(
         return out;
     };
     out.allow_plaintext_inject = flag(member(c, "allowPlaintextInject"));
-    out.sigv4_asked = member(c, "awsPairs")
-        .and_then(Json::as_array)
-        .is_some_and(|a| !a.is_empty())
-        || member(c, "sigv4").is_some();
+    if let Some(p) = member(c, "sigv4") {
+        let policy = |k: &str| match member(p, k).and_then(Json::as_str) {
+            Some("passthrough") => Sigv4Policy::Passthrough,
+            _ => Sigv4Policy::Deny,
+        };
+        out.sigv4 = Sigv4Policies {
+            streaming: policy("streaming"),
+            presigned: policy("presigned"),
+            sigv4a: policy("sigv4a"),
+        };
+    }
     for (index, e) in member(c, "envVars")
         .and_then(Json::as_array)
         .unwrap_or_default()
@@ -259,10 +298,77 @@ pub fn resolve(
             ),
         }
     }
-    out.sigv4_asked |= out.credentials.iter().any(|c| {
-        c.mode == CredentialMode::Mask
-            && c.source == CredentialSource::Env("AWS_SECRET_ACCESS_KEY".into())
-    });
+    out.aws_pairs = aws_pairs(c, &out.credentials, notes);
+    out
+}
+
+/// `credentials.awsPairs`, checked as the npm srt's schema does (each variable fills one slot
+/// and is a whole-value `mask` entry of `envVars`), then the conventional trio unless an
+/// explicit pair names one of its variables.
+fn aws_pairs(c: &Json, rules: &[CredentialRule], notes: &mut Vec<Diagnostic>) -> Vec<AwsPairSpec> {
+    const CONVENTIONAL: [&str; 3] = [
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+    ];
+    let mut out = Vec::new();
+    let mut seen: Vec<String> = Vec::new();
+    for (index, e) in member(c, "awsPairs")
+        .and_then(Json::as_array)
+        .unwrap_or_default()
+        .iter()
+        .enumerate()
+    {
+        let field = |k: &str| member(e, k).and_then(Json::as_str).map(str::to_string);
+        let (Some(akid), Some(secret)) = (field("accessKeyIdVar"), field("secretAccessKeyVar"))
+        else {
+            continue;
+        };
+        let token = field("sessionTokenVar");
+        let mut ok = true;
+        for (slot, name) in [
+            ("accessKeyIdVar", Some(&akid)),
+            ("secretAccessKeyVar", Some(&secret)),
+            ("sessionTokenVar", token.as_ref()),
+        ] {
+            let Some(name) = name else { continue };
+            let span = e.get(slot).map_or(e.span, |m| m.value.span);
+            let why = if seen.contains(name) {
+                Some(format!("\"{name}\" appears in more than one awsPairs slot; each variable can fill exactly one"))
+            } else {
+                match rules.iter().find(|r| r.source == CredentialSource::Env(name.clone())) {
+                    Some(r) if r.mode == CredentialMode::Mask && (r.extract.is_some() || r.decode_jwt) => Some(format!("\"{name}\" uses extract/decode, but an AWS pair member must be masked whole-value: the re-signer needs the whole real value")),
+                    Some(r) if r.mode == CredentialMode::Mask => None,
+                    _ => Some(format!("\"{name}\" is not a credentials.envVars entry with mode \"mask\"; an AWS pair links masked variables")),
+                }
+            };
+            seen.push(name.clone());
+            if let Some(why) = why {
+                ok = false;
+                notes.push(
+                    Diagnostic::error("invalid-value", format!("credentials.awsPairs[{index}].{slot}: {why}"))
+                        .with_label(span, "")
+                        .with_help("add the variable to credentials.envVars with mode \"mask\" (no extract or decode), or remove the pair"),
+                );
+            }
+        }
+        if ok {
+            out.push(AwsPairSpec {
+                access_key_id_var: akid,
+                secret_access_key_var: secret,
+                session_token_var: token,
+                origin: Some(Origin::policy("credentials.awsPairs", index, e.span)),
+            });
+        }
+    }
+    if !CONVENTIONAL.iter().any(|n| seen.iter().any(|s| s == n)) {
+        out.push(AwsPairSpec {
+            access_key_id_var: CONVENTIONAL[0].into(),
+            secret_access_key_var: CONVENTIONAL[1].into(),
+            session_token_var: Some(CONVENTIONAL[2].into()),
+            origin: None,
+        });
+    }
     out
 }
 

@@ -43,7 +43,7 @@ pub const RUN_POLICY: &[RunPolicy] = &[
     RunPolicy {
         code: "unsupported-key",
         stops: true,
-        why: "srt cannot enforce the key (mitmProxy, parentProxy, sigv4, …) as written; running without it would be weaker than the file says",
+        why: "srt cannot enforce the key (stripResponseHeaders, ambiguousRequestTarget, …) as written; running without it would be weaker than the file says",
     },
     RunPolicy {
         code: "mask-without-tls",
@@ -94,8 +94,7 @@ fn stops(d: &Diagnostic, levels: &LevelConfig) -> bool {
 }
 
 /// Lints `loaded` as `srt run` does (for this machine's OS) and sorts the findings into those
-/// that stop the run and those that are only reported. Keys srt cannot enforce, and external
-/// proxy ports (srt runs its own proxies and does not chain to another), always stop it.
+/// that stop the run and those that are only reported. Keys srt cannot enforce always stop it.
 pub fn run_gate(
     loaded: &Loaded,
     opts: &ResolveOptions,
@@ -141,27 +140,6 @@ fn gate_of(loaded: &Loaded, findings: Vec<Diagnostic>, levels: &LevelConfig) -> 
             .retain(|r| !(r.code == d.code && r.primary_span() == d.primary_span()));
         if !gate.stops.contains(&d) {
             gate.stops.push(d);
-        }
-    }
-    if let Some(n) = loaded.settings.network() {
-        for port in [&n.http_proxy_port, &n.socks_proxy_port]
-            .into_iter()
-            .flatten()
-        {
-            let key_span = port.key.unwrap_or(port.span);
-            gate.stops.push(
-                Diagnostic::error(
-                    "unsupported-key",
-                    "an external proxy port is not supported by `srt run`",
-                )
-                .with_label(
-                    key_span,
-                    "srt runs its own proxies and does not forward to another one",
-                )
-                .with_help(
-                    "remove httpProxyPort/socksProxyPort to let srt's proxies decide, or run this file with the npm srt",
-                ),
-            );
         }
     }
     gate

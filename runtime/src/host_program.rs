@@ -146,9 +146,10 @@ pub fn sandbox_could_replace(program: &Path, ir: &Ir) -> Option<String> {
         let meta = std::fs::metadata(&target).ok()?;
         (meta.nlink() > 1 && user_may_write(&target)).then(|| {
             format!(
-                "{} has {} hard links and you may write it: one of them may lie where the sandbox writes",
+                "{} has {} hard links and you may write it: one of them may lie where the sandbox writes (`find / -xdev -samefile {}` lists them; perf's ~/.debug build-id cache makes such links)",
                 target.display(),
-                meta.nlink()
+                meta.nlink(),
+                target.display()
             )
         })
     })

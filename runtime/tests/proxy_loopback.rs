@@ -44,7 +44,12 @@ async fn listens_on_loopback_ports_with_fresh_credentials() {
     // Another run, another token.
     let (q, _) = setup().await;
     assert_ne!(q.server.credentials().unwrap().password(), creds.password());
-    p.server.shutdown();
+    // From a plain thread, as `srt run` calls it: shutdown waits for the listeners to close
+    // (inside a runtime it could only detach them).
+    let server = p.server;
+    std::thread::spawn(move || server.shutdown())
+        .join()
+        .unwrap();
     assert!(TcpStream::connect(http).await.is_err());
     assert!(TcpStream::connect(socks).await.is_err());
 }

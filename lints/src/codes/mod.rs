@@ -32,6 +32,7 @@ pub static ALL: &[&crate::Lint] = &[
     &UNREADABLE_FILE,
     &INTERNAL_ERROR,
     &SYMLINK_NOT_FOLLOWED,
+    &BAD_UPSTREAM_PROXY,
     // The Linux plan's notes, in the order a plan raises them.
     &KERNEL_FS_PATH,
     &SYMLINK_ALLOW_SKIPPED,

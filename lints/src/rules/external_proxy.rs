@@ -5,15 +5,17 @@ use crate::{Emitter, LintContext};
 crate::declare_lint! {
     /// ### What it does
     /// Flags `network.httpProxyPort` and `network.socksProxyPort`. Setting them tells srt that
-    /// a proxy of your own already listens on that port; the sandbox's traffic of that kind
-    /// goes there, and srt does not start its own filtering proxy for it (the npm srt starts
-    /// none at all when both are set).
+    /// a proxy of your own already listens on that port of this host; the sandbox's traffic of
+    /// that kind goes there, as the npm srt sends it. `srt run` relays each such connection
+    /// byte for byte to `localhost:PORT` (the sandbox still has no other way out) and refuses
+    /// to start when nothing listens there; srt's own proxy serves the other kind.
     ///
     /// ### Why is this bad
     /// `allowedDomains` and `deniedDomains` are enforced by srt's proxy. Traffic sent to your
     /// proxy is allowed or refused by whatever that proxy decides, so the lists in this file
-    /// may mean nothing for it. That is right when the external proxy enforces the same
-    /// policy, and a silent hole when it does not.
+    /// mean nothing for it; neither do `tlsTerminate`, `requireHostMatch` and masked
+    /// `credentials` (the sandbox's sentinels reach your proxy unreplaced). That is right when
+    /// the external proxy enforces the same policy, and a silent hole when it does not.
     ///
     /// ### Example
     /// Bad (unless the proxy on 3128 enforces the allowlist itself):
@@ -49,7 +51,7 @@ fn check(ctx: &LintContext<'_>, out: &mut Emitter) {
                 port.value
             ))
             .with_label(port.full_span(), "an external proxy decides")
-            .with_help("remove it to let srt's proxy enforce this file's domain lists, or make sure the proxy on that port enforces the same allowlist");
+            .with_help("remove it to let srt's proxy enforce this file's domain lists, or make sure the proxy on that port enforces the same allowlist (to keep srt's decisions and still leave through your proxy, use network.parentProxy)");
         out.emit(d);
     }
 }

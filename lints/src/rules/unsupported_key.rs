@@ -8,7 +8,7 @@ use crate::{Emitter, Level, LintContext};
 crate::declare_lint! {
     /// ### What it does
     /// Flags keys that srt parses and validates but does not enforce, as warnings:
-    /// `network.mitmProxy`, `network.parentProxy`, and the request-rewriting options
+    /// the request-rewriting options
     /// `network.allowPlaintextHeaderSet`, `network.stripResponseHeaders`,
     /// `network.ambiguousRequestTarget`; on macOS also `credentials`,
     /// `network.tlsTerminate`, `network.refuseOpaqueTunnels` and `network.requireHostMatch`,
@@ -38,7 +38,7 @@ crate::declare_lint! {
     pub UNSUPPORTED_KEY {
         code: "unsupported-key",
         level: Warn,
-        summary: "a key srt parses but does not enforce (mitmProxy, parentProxy, …); `srt run` refuses it",
+        summary: "a key srt parses but does not enforce (stripResponseHeaders, …); `srt run` refuses it",
         check: check,
     }
 }
@@ -65,15 +65,7 @@ const LINUX_ONLY: [(&str, &str); 4] = [
 ];
 
 /// Keys whose absence of enforcement weakens the sandbox, with what they do.
-const UNENFORCED: [(&str, &str); 5] = [
-    (
-        "network.mitmProxy",
-        "routes the listed domains through your inspecting proxy",
-    ),
-    (
-        "network.parentProxy",
-        "sends allowed traffic through an upstream proxy",
-    ),
+const UNENFORCED: [(&str, &str); 3] = [
     (
         "network.allowPlaintextHeaderSet",
         "controls header rewriting on plain HTTP",
@@ -197,15 +189,11 @@ mod tests {
             r#"{"network": {"allowedDomains": [], "deniedDomains": [], "tlsTerminate": {}, "parentProxy": {}, "stripResponseHeaders": ["x"], "refuseOpaqueTunnels": false}, "credentials": {}, "ripgrep": {"command": "rg"}}"#,
         );
         let found = super::unenforceable_keys(&loaded.settings);
-        // `parentProxy: {}` asks for the environment's proxy; `credentials: {}` asks nothing.
+        // `parentProxy` is enforced; `credentials: {}` asks nothing.
         let expected: &[&str] = if cfg!(target_os = "linux") {
-            &["network.parentProxy", "network.stripResponseHeaders"]
+            &["network.stripResponseHeaders"]
         } else {
-            &[
-                "network.tlsTerminate",
-                "network.parentProxy",
-                "network.stripResponseHeaders",
-            ]
+            &["network.tlsTerminate", "network.stripResponseHeaders"]
         };
         assert_eq!(found.len(), expected.len(), "{found:#?}");
         assert_eq!(found[0].severity, srt_schema::Severity::Error);

@@ -1,6 +1,8 @@
 //! From a requested destination to a connected socket: the decision procedure, resolution,
 //! the resolved-address guard, and the dial, in that order. Every proxy entry point goes
-//! through [`Dialer::dial`].
+//! through [`Dialer::dial`] (tunnels) or [`Dialer::dial_http`] (plain HTTP requests), which
+//! also pick the way out ([`super::upstream`]): direct, a parent proxy, or the inspecting
+//! proxy of `network.mitmProxy`.
 
 use std::collections::BTreeSet;
 use std::io;
@@ -15,6 +17,9 @@ use tokio::net::TcpStream;
 use super::guard::{self, GuardRefusal};
 use super::resolver::Resolver;
 use super::target::printable;
+use super::upstream::{
+    authority, connect_through, proxy_authorization, reach_mitm, Routes, UpstreamStream, Via,
+};
 use super::violation::ViolationKind;
 
 /// A destination the policy refuses; becomes a 403 / SOCKS reply 2 and a violation.
@@ -51,6 +56,8 @@ pub(crate) enum Upstream {
     NoAddress(String),
     Connect(io::Error),
     Timeout,
+    /// A parent proxy or the inspecting proxy could not be reached or refused the tunnel.
+    Hop(String),
 }
 
 impl Upstream {
@@ -60,6 +67,7 @@ impl Upstream {
             Upstream::NoAddress(name) => format!("{name} has no address"),
             Upstream::Connect(e) => format!("cannot connect: {e}"),
             Upstream::Timeout => "timed out connecting".into(),
+            Upstream::Hop(why) => why.clone(),
         }
     }
 }
@@ -69,17 +77,26 @@ pub(crate) enum DialError {
     Upstream(Upstream),
 }
 
-/// An allowed destination, connected.
+/// An allowed destination, connected (a tunnel to it when it goes through a hop).
 pub(crate) struct Dialled {
-    pub stream: TcpStream,
-    /// The canonical host, as the decision saw it.
+    pub stream: UpstreamStream,
+}
+
+/// A plain HTTP request's way out: a connection, and the hop's `Proxy-Authorization` when the
+/// request goes to a proxy (in absolute form) rather than to the destination.
+pub(crate) struct HttpHop {
+    pub stream: UpstreamStream,
     pub host: Host,
+    /// `Some` when the connection is to a proxy: the request then goes in absolute form, with
+    /// this `Proxy-Authorization` (if the proxy has credentials).
+    pub via_proxy: Option<Option<String>>,
 }
 
 pub(crate) struct Dialer {
     pub ir: Arc<Ir>,
     pub resolver: Arc<dyn Resolver>,
     pub connect_timeout: Duration,
+    pub routes: Routes,
 }
 
 impl Dialer {
@@ -123,10 +140,52 @@ impl Dialer {
         }
     }
 
-    /// Decides, resolves, guards and connects.
+    /// Decides, then opens a tunnel's connection: resolved, guarded and dialled, or through
+    /// the parent proxy or the inspecting proxy.
     pub async fn dial(&self, raw_host: &str, port: u16) -> Result<Dialled, DialError> {
         let host = self.decide(raw_host, port).map_err(DialError::Refused)?;
-        let candidates: Vec<IpAddr> = match &host {
+        let stream = match self.routes.via(&host, port, false) {
+            Via::Direct => self.direct(&host, port).await?,
+            hop => {
+                let stream = self.reach(&host, port, &hop).await?;
+                let auth = match &hop {
+                    Via::Parent(u) => proxy_authorization(u),
+                    _ => None,
+                };
+                let to = authority(&host, port);
+                let tunnel = connect_through(stream, &to, auth.as_deref());
+                tokio::time::timeout(self.connect_timeout, tunnel)
+                    .await
+                    .map_err(|_| DialError::Upstream(Upstream::Timeout))?
+                    .map_err(DialError::Upstream)?
+            }
+        };
+        Ok(Dialled { stream })
+    }
+
+    /// Decides, then connects for a plain HTTP request: to the destination, or to the proxy
+    /// the request is handed to.
+    pub async fn dial_http(&self, raw_host: &str, port: u16) -> Result<HttpHop, DialError> {
+        let host = self.decide(raw_host, port).map_err(DialError::Refused)?;
+        let hop = self.routes.via(&host, port, true);
+        let (stream, via_proxy) = match &hop {
+            Via::Direct => (self.direct(&host, port).await?, None),
+            Via::Parent(u) => (
+                self.reach(&host, port, &hop).await?,
+                Some(proxy_authorization(u)),
+            ),
+            Via::Mitm(_) => (self.reach(&host, port, &hop).await?, Some(None)),
+        };
+        Ok(HttpHop {
+            stream,
+            host,
+            via_proxy,
+        })
+    }
+
+    /// Resolves, guards and dials `host` itself.
+    async fn direct(&self, host: &Host, port: u16) -> Result<UpstreamStream, DialError> {
+        let candidates: Vec<IpAddr> = match host {
             Host::Ip(ip) => vec![*ip],
             Host::Name(name) => self.guarded_addresses(name, port).await?,
         };
@@ -134,7 +193,32 @@ impl Dialer {
             .await
             .map_err(|_| DialError::Upstream(Upstream::Timeout))?
             .map_err(|e| DialError::Upstream(Upstream::Connect(e)))?;
-        Ok(Dialled { stream, host })
+        Ok(UpstreamStream::Tcp(stream))
+    }
+
+    /// Connects to the hop `via` after checking what this host resolves `host` to (the hop
+    /// resolves it again; a name srt cannot resolve is left to it).
+    async fn reach(&self, host: &Host, port: u16, via: &Via) -> Result<UpstreamStream, DialError> {
+        if let Host::Name(name) = host {
+            let resolved =
+                tokio::time::timeout(self.connect_timeout, self.resolver.resolve(name, port)).await;
+            if let Ok(Ok(addrs)) = resolved {
+                if !addrs.is_empty() {
+                    self.guard(name, port, addrs)?;
+                }
+            }
+        }
+        let reached = async {
+            match via {
+                Via::Parent(u) => self.routes.reach_parent(u).await,
+                Via::Mitm(path) => reach_mitm(path).await,
+                Via::Direct => Err(Upstream::Hop("no hop".into())),
+            }
+        };
+        tokio::time::timeout(self.connect_timeout, reached)
+            .await
+            .map_err(|_| DialError::Upstream(Upstream::Timeout))?
+            .map_err(DialError::Upstream)
     }
 
     /// Resolves an allowed name and keeps the addresses the guard lets through.
@@ -147,6 +231,16 @@ impl Dialer {
         if resolved.is_empty() {
             return Err(DialError::Upstream(Upstream::NoAddress(name.to_string())));
         }
+        self.guard(name, port, resolved)
+    }
+
+    /// The addresses of `resolved` the guard lets through, or the refusal when it lets none.
+    fn guard(
+        &self,
+        name: &str,
+        port: u16,
+        resolved: Vec<IpAddr>,
+    ) -> Result<Vec<IpAddr>, DialError> {
         let local = guard::local_addresses();
         let mut kept = Vec::new();
         let mut refusals: BTreeSet<GuardRefusal> = BTreeSet::new();

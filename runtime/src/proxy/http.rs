@@ -269,7 +269,7 @@ async fn forward(req: Request<Incoming>, shared: &Arc<Shared>) -> Response<Body>
     if let Err(r) = check_host_header(req.headers(), &target.host, target.port) {
         return refuse(shared, proto, r, false);
     }
-    let dialled = match shared.dialer.dial(&target.host, target.port).await {
+    let dialled = match shared.dialer.dial_http(&target.host, target.port).await {
         Ok(d) => d,
         Err(DialError::Refused(r)) => return refuse(shared, proto, r, false),
         Err(DialError::Upstream(u)) => return upstream_failure(&u),
@@ -283,10 +283,24 @@ async fn forward(req: Request<Incoming>, shared: &Arc<Shared>) -> Response<Body>
     };
     let mut headers = parts.headers;
     strip_hop_by_hop(&mut headers);
-    if let Ok(v) = HeaderValue::from_str(&host_header(&dialled.host, target.port)) {
+    let authority = host_header(&dialled.host, target.port);
+    if let Ok(v) = HeaderValue::from_str(&authority) {
         headers.insert(HOST, v);
     }
     headers.insert(CONNECTION, HeaderValue::from_static("close"));
+    // To a parent or inspecting proxy the request goes in absolute form, rebuilt from the
+    // canonical host the decision saw, with that proxy's own credentials.
+    let path = match &dialled.via_proxy {
+        Some(auth) => {
+            if let Some(v) = auth.as_deref().and_then(|a| HeaderValue::from_str(a).ok()) {
+                let mut v = v;
+                v.set_sensitive(true);
+                headers.insert(PROXY_AUTHORIZATION, v);
+            }
+            format!("http://{authority}{path}")
+        }
+        None => path,
+    };
     // Masked credentials go out over plain HTTP only with allowPlaintextInject.
     let plaintext_inject = shared.dialer.ir.secrets.allow_plaintext_inject;
     let body: Body = match shared

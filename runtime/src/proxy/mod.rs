@@ -23,19 +23,22 @@ pub mod target;
 pub mod violation;
 
 mod dial;
+mod error;
+mod external;
 mod http;
 mod inject;
 #[cfg(target_os = "linux")]
 mod pump;
+mod sigv4;
 mod socket_dir;
 mod socks;
 pub mod tls;
 mod tunnel;
+mod upstream;
 
-use std::io;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
@@ -44,6 +47,7 @@ use srt_compiler::Ir;
 use tokio::sync::{watch, Semaphore};
 
 pub use auth::Credentials;
+pub use error::ProxyError;
 pub use listen::Listen;
 pub use resolver::{PinnedResolver, Resolver, StaticResolver, SystemResolver};
 pub use socket_dir::parent_for as socket_parent_for;
@@ -146,43 +150,6 @@ impl std::fmt::Debug for ProxyOptions {
     }
 }
 
-#[derive(Debug, thiserror::Error, miette::Diagnostic)]
-pub enum ProxyError {
-    #[error("cannot create the proxy socket directory {}: {source}", path.display())]
-    #[diagnostic(
-        code(srt::proxy::socket_dir),
-        help("set XDG_RUNTIME_DIR or TMPDIR to a directory you can write")
-    )]
-    SocketDir { path: PathBuf, source: io::Error },
-    #[error("the proxy socket path under {} is too long for a Unix socket", path.display())]
-    #[diagnostic(
-        code(srt::proxy::path_too_long),
-        help("set TMPDIR (or XDG_RUNTIME_DIR) to a shorter directory")
-    )]
-    PathTooLong { path: PathBuf },
-    #[error("cannot listen on {}: {source}", path.display())]
-    #[diagnostic(code(srt::proxy::bind))]
-    Bind { path: PathBuf, source: io::Error },
-    #[error("cannot listen on {addr}: {source}")]
-    #[diagnostic(
-        code(srt::proxy::bind),
-        help("the proxies need a free port on the loopback interface (lo0 / lo) to be up")
-    )]
-    BindLoopback {
-        addr: std::net::SocketAddr,
-        source: io::Error,
-    },
-    #[error("cannot make the proxy credentials: reading /dev/urandom failed: {0}")]
-    #[diagnostic(code(srt::proxy::credentials))]
-    Credentials(io::Error),
-    #[error("cannot start the proxy runtime: {0}")]
-    #[diagnostic(code(srt::proxy::runtime))]
-    Runtime(io::Error),
-    #[error("cannot open the violation log {}: {source}", path.display())]
-    #[diagnostic(code(srt::proxy::violation_log))]
-    ViolationLog { path: PathBuf, source: io::Error },
-}
-
 /// What every connection handler shares.
 pub(crate) struct Shared {
     pub dialer: Dialer,
@@ -193,7 +160,6 @@ pub(crate) struct Shared {
     pub tls: Option<Arc<tls::TlsContext>>,
     pub registry: Option<Arc<crate::secrets::Registry>>,
     violations: ViolationLog,
-    violation_count: AtomicU64,
 }
 
 impl Shared {
@@ -209,7 +175,6 @@ impl Shared {
             rule: r.rule.clone(),
             explanation: r.explanation.clone(),
         };
-        self.violation_count.fetch_add(1, Ordering::Relaxed);
         self.violations.record(&v);
         v
     }
@@ -219,6 +184,9 @@ impl Shared {
 enum Kind {
     Http,
     Socks,
+    /// Relayed as they are to the user's proxy on this `localhost` port
+    /// (`httpProxyPort`/`socksProxyPort`).
+    External(u16),
 }
 
 /// The running proxies. Dropping it shuts them down and removes the socket directory.
@@ -260,6 +228,22 @@ impl ProxyServer {
     /// on a runtime of its own. Raises this process's soft open-file limit towards what
     /// `max_connections` needs (never above the hard limit).
     pub fn start(ir: Arc<Ir>, opts: ProxyOptions) -> Result<ProxyServer, ProxyError> {
+        // The user's own proxies must be up: their traffic has no other way out.
+        if let Some(port) = ir.net.http_proxy_port {
+            external::check_listening("httpProxyPort", port)?;
+        }
+        if let Some(port) = ir.net.socks_proxy_port {
+            external::check_listening("socksProxyPort", port)?;
+        }
+        if let Some(m) = &ir.chain.mitm {
+            // Its domains must never leave another way: without it they would have none.
+            std::os::unix::net::UnixStream::connect(&m.socket_path).map_err(|cause| {
+                ProxyError::MitmProxy {
+                    path: m.socket_path.clone(),
+                    cause,
+                }
+            })?;
+        }
         let violations = ViolationLog::open(opts.violations.clone())?;
         raise_open_file_limit(opts.limits.max_connections);
         let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -340,8 +324,29 @@ impl ProxyServer {
             ])
         });
         let slots = Arc::new(Semaphore::new(limits.max_connections));
+        let ir_ports = (ir.net.http_proxy_port, ir.net.socks_proxy_port);
+        // An `https://` parent is verified against the system roots (and the run's extra CAs
+        // when TLS termination has them).
+        let https_parent = ir
+            .chain
+            .parent
+            .as_ref()
+            .is_some_and(|p| p.http.iter().chain(&p.https).any(|u| u.tls));
+        let parent_tls = if !https_parent {
+            None
+        } else {
+            match &tls {
+                Some(t) => Some(t.upstream.clone()),
+                None => tls::system_roots_client(),
+            }
+        };
         let shared = Arc::new(Shared {
             dialer: Dialer {
+                routes: upstream::Routes {
+                    parent: ir.chain.parent.clone(),
+                    mitm: ir.chain.mitm.clone(),
+                    parent_tls,
+                },
                 ir,
                 resolver,
                 connect_timeout: limits.connect_timeout,
@@ -352,10 +357,11 @@ impl ProxyServer {
             tls,
             registry,
             violations,
-            violation_count: AtomicU64::new(0),
         });
         let (stop, stopped) = watch::channel(false);
-        for (listener, kind) in [(http, Kind::Http), (socks, Kind::Socks)] {
+        let http_kind = ir_ports.0.map_or(Kind::Http, Kind::External);
+        let socks_kind = ir_ports.1.map_or(Kind::Socks, Kind::External);
+        for (listener, kind) in [(http, http_kind), (socks, socks_kind)] {
             runtime.spawn(accept_loop(
                 listener,
                 kind,
@@ -423,11 +429,6 @@ impl ProxyServer {
         self.shared.limits.max_connections - self.slots.available_permits()
     }
 
-    /// Violations reported so far (ignored ones included).
-    pub fn violation_count(&self) -> u64 {
-        self.shared.violation_count.load(Ordering::Relaxed)
-    }
-
     /// Stops accepting, closes every connection and removes the socket directory. Waits up to
     /// two seconds for the workers when called outside an async context.
     pub fn shutdown(mut self) {
@@ -474,6 +475,9 @@ async fn accept_loop(
                     match kind {
                         Kind::Http => tokio::spawn(http::serve(stream, shared, slot)),
                         Kind::Socks => tokio::spawn(socks::serve(stream, shared, slot)),
+                        Kind::External(port) => {
+                            tokio::spawn(external::serve(stream, port, shared, slot))
+                        }
                     };
                 }
                 Err(_) => refuse_busy(stream, kind),

@@ -196,5 +196,6 @@ fn upstream_code(u: &Upstream) -> u8 {
         },
         Upstream::Timeout => reply::TTL_EXPIRED,
         Upstream::Resolve(..) | Upstream::NoAddress(_) => reply::HOST_UNREACHABLE,
+        Upstream::Hop(_) => reply::GENERAL_FAILURE,
     }
 }

@@ -11,10 +11,9 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::net::TcpStream;
-
 use super::listen::ClientStream;
+use super::upstream::UpstreamStream;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 #[cfg(target_os = "linux")]
 use super::pump;
@@ -120,10 +119,33 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Watched<S> {
 /// Relays between the client's socket and the destination's until both directions are
 /// finished, either side fails, or nothing moves for `idle`. `early` is what the client sent
 /// before the tunnel was established (pipelined after the request); it goes upstream first.
-#[cfg(target_os = "linux")]
 pub(crate) async fn relay(
     client: ClientStream,
-    upstream: TcpStream,
+    upstream: UpstreamStream,
+    early: &[u8],
+    idle: Duration,
+    zero_copy: bool,
+) {
+    match upstream {
+        #[cfg(target_os = "linux")]
+        UpstreamStream::Tcp(tcp) => relay_sockets(client, tcp, early, idle, zero_copy).await,
+        #[cfg(target_os = "linux")]
+        UpstreamStream::Unix(unix) => relay_sockets(client, unix, early, idle, zero_copy).await,
+        mut other => {
+            use tokio::io::AsyncWriteExt;
+            let _ = zero_copy;
+            if other.write_all(early).await.is_ok() {
+                relay_stream(client, other, idle).await;
+            }
+        }
+    }
+}
+
+/// Both ends are sockets: the relay drives their descriptors (and splices bulk transfers).
+#[cfg(target_os = "linux")]
+async fn relay_sockets<U: pump::RawSocket>(
+    client: ClientStream,
+    upstream: U,
     early: &[u8],
     idle: Duration,
     zero_copy: bool,
@@ -142,25 +164,12 @@ pub(crate) async fn relay(
     }
 }
 
-/// Elsewhere the relay copies through user space.
-#[cfg(not(target_os = "linux"))]
-pub(crate) async fn relay(
-    client: ClientStream,
-    mut upstream: TcpStream,
-    early: &[u8],
-    idle: Duration,
-    _zero_copy: bool,
-) {
-    use tokio::io::AsyncWriteExt;
-    if upstream.write_all(early).await.is_ok() {
-        relay_stream(client, upstream, idle).await;
-    }
-}
-
-/// [`relay`] for a client stream hyper could not hand back as a socket.
-pub(crate) async fn relay_stream<C>(client: C, upstream: TcpStream, idle: Duration)
+/// [`relay`] through user space, for streams that are not plain sockets (a client stream hyper
+/// could not hand back, a TLS hop).
+pub(crate) async fn relay_stream<C, U>(client: C, upstream: U, idle: Duration)
 where
     C: AsyncRead + AsyncWrite + Unpin,
+    U: AsyncRead + AsyncWrite + Unpin,
 {
     let activity = Activity::new();
     let mut client = Watched::new(client, activity.clone());

@@ -52,6 +52,9 @@ pub enum ViolationKind {
     OpaqueTunnel,
     /// Past `network.tlsTerminate.maxTunnels`.
     TooManyTunnels,
+    /// A request signed with a masked AWS credential that cannot be re-signed
+    /// (`credentials.sigv4`).
+    UnsignableCredential,
 }
 
 /// One refused destination.

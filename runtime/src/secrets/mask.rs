@@ -94,6 +94,7 @@ pub fn mask_all(
             CredentialSource::File(PathPattern::Glob { .. }) => {}
         }
     }
+    super::aws::register(ir, env, &mut m.out);
     Ok(m.out)
 }
 

@@ -2,6 +2,7 @@
 //! sandbox, and the map the proxy uses to put the real values back on egress, only toward each
 //! credential's inject hosts.
 
+pub mod aws;
 pub mod jwt;
 pub mod mask;
 pub mod registry;

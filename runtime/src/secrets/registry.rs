@@ -29,6 +29,10 @@ impl Secret {
 #[derive(Default)]
 pub struct Registry {
     secrets: Vec<Secret>,
+    /// Masked AWS credentials the proxy re-signs SigV4 requests for.
+    aws: Vec<super::aws::AwsPair>,
+    /// Bytes of request bodies buffered for re-signing right now, all tunnels together.
+    pub(crate) resign_buffered: std::sync::atomic::AtomicUsize,
 }
 
 impl fmt::Debug for Registry {
@@ -37,7 +41,8 @@ impl fmt::Debug for Registry {
             .entries(
                 self.secrets
                     .iter()
-                    .map(|s| format!("{} ({} bytes)", s.name, s.real.len())),
+                    .map(|s| format!("{} ({} bytes)", s.name, s.real.len()))
+                    .chain(self.aws.iter().map(|p| format!("{p:?}"))),
             )
             .finish()
     }
@@ -82,7 +87,23 @@ impl Registry {
     }
 
     pub fn is_empty(&self) -> bool {
-        self.secrets.is_empty()
+        self.secrets.is_empty() && self.aws.is_empty()
+    }
+
+    pub(crate) fn add_aws_pair(&mut self, pair: super::aws::AwsPair) {
+        self.aws.push(pair);
+    }
+
+    /// The pair whose masked access key id is `access_key_id` (exactly), if any.
+    pub fn aws_pair(&self, access_key_id: &str) -> Option<&super::aws::AwsPair> {
+        self.aws
+            .iter()
+            .find(|p| p.access_key_id_sentinel == access_key_id)
+    }
+
+    /// Whether any AWS pair is registered.
+    pub fn has_aws_pairs(&self) -> bool {
+        !self.aws.is_empty()
     }
 
     pub fn len(&self) -> usize {

@@ -95,9 +95,6 @@ pub fn prepare(
     if !needed(ir) {
         return Ok(out);
     }
-    if ir.secrets.sigv4_asked {
-        out.warnings.push("credentials: srt does not re-sign AWS SigV4 requests (awsPairs, sigv4): a request signed with a masked AWS secret reaches AWS with a signature it rejects".into());
-    }
     let dir = private_dir(parent)?;
     out.dir = Some(dir.clone());
     if let (Some(policy), true) = (&ir.secrets.tls, proxied) {

@@ -102,12 +102,31 @@ pub(super) fn text(plan: &LinuxPlan, ir: &Ir) -> String {
         p.socks_port,
         p.socks_socket.display()
     );
-    if p.external_http_port.is_some() || p.external_socks_port.is_some() {
+    if let Some(parent) = &ir.chain.parent {
+        let _ = writeln!(out, "{}", parent.describe());
+    }
+    for w in &ir.chain.environment_warnings {
+        let _ = writeln!(out, "warning: {w}");
+    }
+    if let Some(m) = &ir.chain.mitm {
+        let domains: Vec<&str> = m.domains.iter().map(|r| r.raw.as_str()).collect();
         let _ = writeln!(
             out,
-            "external proxy on the host: http {:?}, socks {:?}",
-            p.external_http_port, p.external_socks_port
+            "network.mitmProxy: {} -> {}",
+            domains.join(", "),
+            m.socket_path.display()
         );
+    }
+    for (kind, port, key) in [
+        ("HTTP", p.external_http_port, "httpProxyPort"),
+        ("SOCKS5", p.external_socks_port, "socksProxyPort"),
+    ] {
+        if let Some(port) = port {
+            let _ = writeln!(
+                out,
+                "{kind} connections are relayed as they are to localhost:{port}, your proxy (network.{key}): it decides, srt does not; the run refuses to start if nothing listens there"
+            );
+        }
     }
     {
         // What bwrap runs as PID 1, word for word; the seccomp program's descriptor number is
@@ -123,7 +142,7 @@ pub(super) fn text(plan: &LinuxPlan, ir: &Ir) -> String {
         );
         let mut words: Vec<String> = vec![word(&plan.init_path.clone().into_os_string())];
         words.extend(plan.init_args(None).iter().map(word));
-        words.push("--seccomp-fd FD".into());
+        words.push(format!("--seccomp-fd {}", super::SECCOMP_FD_PLACEHOLDER));
         let _ = writeln!(out, "{}", words.join(" "));
     }
     let _ = writeln!(out, "\n# host process");
@@ -217,6 +236,18 @@ pub(super) fn json(plan: &LinuxPlan, ir: &Ir) -> Value {
             "origin": ir.describe(&a.origin),
         })).collect::<Vec<_>>(),
         "proxy": plan.proxy,
+        "upstream": {
+            "parent": ir.chain.parent.as_ref().map(|p| json!({
+                "http": p.http.as_ref().map(|u| u.redacted()),
+                "https": p.https.as_ref().map(|u| u.redacted()),
+                "from_environment": p.source == crate::chain::ParentSource::Environment,
+                "summary": p.describe(),
+            })),
+            "mitm": ir.chain.mitm.as_ref().map(|m| json!({
+                "socket": m.socket_path.to_string_lossy(),
+                "domains": m.domains.iter().map(|r| r.raw.as_str()).collect::<Vec<_>>(),
+            })),
+        },
         "init": plan.init_path.to_string_lossy(),
         "init_args": plan.init_args(None).iter().map(lossy).collect::<Vec<_>>(),
         "bridges": plan.bridges,
@@ -231,5 +262,39 @@ pub(super) fn json(plan: &LinuxPlan, ir: &Ir) -> Value {
             "notes": host_process(plan),
         },
         "audit": plan.audit.render_json(ir),
+        "launch": launch(plan),
     })
 }
+
+/// Exactly what `srt run` starts: bwrap's argv and the environment set on it, with the
+/// per-run values as the placeholders listed.
+fn launch(plan: &LinuxPlan) -> Value {
+    use super::invocation::{
+        COMMAND_PLACEHOLDER, FILE_ID_PLACEHOLDER, INFO_FD_PLACEHOLDER, SECCOMP_FD_PLACEHOLDER,
+    };
+    use super::secrets::{CA_BUNDLE_PLACEHOLDER, MASKED_COPY_PLACEHOLDER, SENTINEL_PLACEHOLDER};
+    let argv = plan.launch_args(None, &[COMMAND_PLACEHOLDER.into()]);
+    json!({
+        "program": BWRAP_PLACEHOLDER,
+        "argv": argv.iter().map(|w| w.to_string_lossy()).collect::<Vec<_>>(),
+        "env_base": "srt's own environment, without the variables in env_unset and those env sets",
+        "env": plan.env.iter().map(|(k, v)| json!([k, v])).collect::<Vec<_>>(),
+        "env_unset": plan.env_unset.iter().map(|(k, _)| k).collect::<Vec<_>>(),
+        "placeholders": {
+            BWRAP_PLACEHOLDER: "the bubblewrap srt run chooses (bwrapPath, else the first of /usr/bin/bwrap, /usr/local/bin/bwrap, /bin/bwrap; `srt doctor` names it)",
+            INFO_FD_PLACEHOLDER: "the descriptor bwrap reports the sandbox's PID 1 on",
+            SECCOMP_FD_PLACEHOLDER: "the descriptor of the memfd holding the seccomp program",
+            FILE_ID_PLACEHOLDER: "the device and inode numbers of the socket srt bound (each socket its own)",
+            SOCKET_DIR_PLACEHOLDER: "the name of the run's private socket directory (srt-PID-RANDOM)",
+            COMMAND_PLACEHOLDER: "the command and its arguments",
+            CA_BUNDLE_PLACEHOLDER: "the run's CA bundle file",
+            SENTINEL_PLACEHOLDER: "the variable's per-run sentinel (each variable its own)",
+            MASKED_COPY_PLACEHOLDER: "the file's per-run masked copy (each file its own)",
+        },
+    })
+}
+
+/// Stands for the bubblewrap binary in `srt compile`'s output.
+pub const BWRAP_PLACEHOLDER: &str = "<bwrap>";
+/// Stands for the name of a run's private proxy socket directory in `srt compile`'s output.
+pub const SOCKET_DIR_PLACEHOLDER: &str = "srt-XXXXXXXX";

@@ -68,6 +68,20 @@ fn certificates_in(path: &Path) -> Result<Vec<CertificateDer<'static>>, String> 
     Ok(certs)
 }
 
+/// A client configuration that trusts the system roots (for an `https://` parent proxy when
+/// TLS termination is off); `None` if rustls refuses the provider (the parent is then never
+/// reached: fail closed).
+pub(crate) fn system_roots_client() -> Option<Arc<ClientConfig>> {
+    let mut roots = RootCertStore::empty();
+    for cert in rustls_native_certs::load_native_certs().certs {
+        let _ = roots.add(cert);
+    }
+    ClientConfig::builder_with_provider(provider())
+        .with_safe_default_protocol_versions()
+        .ok()
+        .map(|b| Arc::new(b.with_root_certificates(roots).with_no_client_auth()))
+}
+
 impl TlsContext {
     pub fn new(policy: &TlsPolicy) -> Result<TlsContext, CaError> {
         let provider = provider();

@@ -15,15 +15,14 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use bytes::{Buf, Bytes};
-use http_body_util::BodyExt;
+use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
-use hyper::header::{HeaderValue, HOST};
+use hyper::header::{HeaderValue, CONTENT_LENGTH, HOST};
 use hyper::{Request, Response, StatusCode, Version};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use rustls::pki_types::ServerName;
 use srt_schema::domain::{canonical_host, Host};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, ReadBuf};
-use tokio::net::TcpStream;
 use tokio::sync::{Mutex, OwnedSemaphorePermit};
 
 use super::super::dial::{DialError, Refusal};
@@ -31,8 +30,10 @@ use super::super::http::{
     error_response, refuse_response, strip_hop_by_hop, upstream_failure, Body,
 };
 use super::super::inject;
+use super::super::sigv4;
 use super::super::target::printable;
 use super::super::tunnel::{Activity, Watched};
+use super::super::upstream::UpstreamStream;
 use super::super::violation::{Protocol, ViolationKind};
 use super::super::Shared;
 use super::TlsContext;
@@ -264,7 +265,7 @@ async fn connect_upstream(
     };
     let connector = tokio_rustls::TlsConnector::from(tls.upstream.clone());
     let connect = connector.connect(name, dialled.stream);
-    let stream: tokio_rustls::client::TlsStream<TcpStream> =
+    let stream: tokio_rustls::client::TlsStream<UpstreamStream> =
         match tokio::time::timeout(shared.limits.connect_timeout, connect).await {
             Ok(Ok(s)) => s,
             Ok(Err(e)) => {
@@ -289,6 +290,42 @@ async fn connect_upstream(
         let _ = tokio::time::timeout(idle * 4, conn).await;
     });
     Ok(Leg { sender })
+}
+
+/// `403` for a request with a masked AWS credential that is not re-signed (`credentials.sigv4`).
+fn unsignable(shared: &Shared, target: &Target, why: String) -> Response<Body> {
+    let r = Refusal {
+        kind: ViolationKind::UnsignableCredential,
+        host: target.host_text(),
+        port: Some(target.port),
+        reason: "request with a masked AWS credential cannot be re-signed".into(),
+        rule: Some("credentials.sigv4".into()),
+        explanation: why,
+    };
+    refuse_response(shared, Protocol::Connect, r, false)
+}
+
+/// The whole (substituted) body, for a signature over its hash; refused past the limits.
+async fn buffer_for_signing(
+    mut body: Body,
+    registry: &crate::secrets::Registry,
+) -> Result<Bytes, String> {
+    let mut budget = sigv4::Buffered::new(registry);
+    let mut out = bytes::BytesMut::new();
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|e| format!("reading the request body failed: {e}"))?;
+        if let Ok(data) = frame.into_data() {
+            if !budget.take(data.len()) {
+                return Err(format!(
+                    "AWS SigV4 request uses a masked credential and signs a literal body hash, so the proxy must buffer the body to re-sign it, but it exceeds the {} MiB limit per request (or {} MiB for all requests at once); sign the payload as UNSIGNED-PAYLOAD to stream it",
+                    sigv4::MAX_BODY >> 20,
+                    sigv4::MAX_BUFFERED >> 20
+                ));
+            }
+            out.extend_from_slice(&data);
+        }
+    }
+    Ok(out.freeze())
 }
 
 /// `421`: Host or server name names another destination than the CONNECT target.
@@ -356,6 +393,21 @@ async fn forward(
     }
     let registry = shared.registry.clone();
     let subs_host = target.host.clone();
+    // SigV4: planned on the headers as the client signed them (the trigger is the masked key
+    // id, which substitution replaces), applied after substitution (the new signature covers
+    // what goes upstream).
+    let sigv4_plan = registry.as_deref().and_then(|r| {
+        sigv4::plan(
+            r,
+            shared.dialer.ir.secrets.sigv4,
+            &path,
+            &headers,
+            &target.host,
+        )
+    });
+    if let Some(sigv4::Plan::Deny(why)) = &sigv4_plan {
+        return unsignable(shared, target, why.clone());
+    }
     let body: Body = match registry.as_ref().and_then(|r| r.for_host(&subs_host)) {
         Some(subs) => {
             inject::headers(&subs, &mut headers);
@@ -368,6 +420,40 @@ async fn forward(
             }
         }
         None => body.boxed(),
+    };
+    let body = match (&sigv4_plan, registry.as_deref()) {
+        (Some(sigv4::Plan::Resign(resign)), Some(r)) => {
+            let (buffered, body) = if resign.unsigned_payload {
+                (None, body)
+            } else {
+                match buffer_for_signing(body, r).await {
+                    Ok(b) => (
+                        Some(b.clone()),
+                        Full::new(b).map_err(|never| match never {}).boxed(),
+                    ),
+                    Err(why) => return unsignable(shared, target, why),
+                }
+            };
+            if let Some(b) = &buffered {
+                headers.insert(CONTENT_LENGTH, HeaderValue::from(b.len()));
+            }
+            let signed = resign.apply(
+                parts.method.as_str(),
+                &target.authority(),
+                &path,
+                &mut headers,
+                buffered.as_deref(),
+            );
+            if let Err(why) = signed {
+                return unsignable(
+                    shared,
+                    target,
+                    format!("AWS SigV4 re-signing failed: {why}"),
+                );
+            }
+            body
+        }
+        _ => body,
     };
     let mut upstream_req = Request::new(body);
     *upstream_req.method_mut() = parts.method;
