@@ -61,6 +61,14 @@ pub enum Command {
     },
 }
 
+/// `srt __init` alone (see `main`): the same options as the `__init` subcommand.
+#[derive(Debug, Parser)]
+#[command(name = "__init")]
+pub struct InitCli {
+    #[command(flatten)]
+    pub args: cmd::run::InitArgs,
+}
+
 /// The npm srt's drop-in form: `srt [OPTIONS] -c 'COMMAND'` or `srt [OPTIONS] COMMAND ARGS…`,
 /// with every option of `srt run`, in any order before the command.
 #[derive(Debug, Parser)]

@@ -74,7 +74,7 @@ pub struct Resolved {
 }
 
 impl Resolved {
-    /// The options the IR was resolved with (for the lints, which resolve again).
+    /// The options the IR was resolved with (for `--control-fd`'s lines, resolved alike).
     pub fn resolve_options(&self) -> srt_compiler::ResolveOptions {
         srt_compiler::ResolveOptions {
             cwd: self.ir.cwd.clone(),

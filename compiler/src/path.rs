@@ -18,42 +18,41 @@ pub enum PathPattern {
     Glob { glob: String, regex: GlobRegex },
 }
 
-/// `path.starts_with(root)`, component-wise, without parsing components when it need not: the
-/// decision procedure asks this tens of times per question. A byte prefix that ends at a `/`
-/// (or at the end) is a component prefix; when neither side has an empty or `.` component or a
-/// trailing `/` (every normalised path), no byte prefix means no component prefix either.
-fn literal_covers(path: &Path, root: &Path) -> bool {
-    let (a, b) = (
-        path.as_os_str().as_encoded_bytes(),
-        root.as_os_str().as_encoded_bytes(),
-    );
-    if b.is_empty() {
-        return path.starts_with(root);
+/// `Path::starts_with` (by components), comparing bytes when both paths are spelled plainly
+/// (absolute, no `.` component, no repeated or trailing `/`), which is how the IR spells them:
+/// then a byte prefix ending at a `/` is exactly a component prefix.
+pub fn starts_with(path: &Path, prefix: &Path) -> bool {
+    use std::os::unix::ffi::OsStrExt;
+    let (p, q) = (path.as_os_str().as_bytes(), prefix.as_os_str().as_bytes());
+    if !plain(p) || !plain(q) {
+        return path.starts_with(prefix);
     }
-    if a.starts_with(b) && (a.len() == b.len() || b.ends_with(b"/") || a[b.len()] == b'/') {
+    if q == b"/" {
         return true;
     }
-    // No `//`, no `.` component, no trailing `/` (but `/` itself).
-    let plain = |s: &[u8]| {
-        if s.len() <= 1 {
-            return true;
-        }
-        if s.starts_with(b"./") {
-            return false;
-        }
-        let (mut prev, mut prev2) = (0u8, 0u8);
-        for &c in s {
-            if c == b'/' && (prev == b'/' || (prev == b'.' && prev2 == b'/')) {
-                return false;
-            }
-            (prev2, prev) = (prev, c);
-        }
-        !(prev == b'/' || (prev == b'.' && prev2 == b'/'))
-    };
-    if plain(a) && plain(b) {
+    p.starts_with(q) && (p.len() == q.len() || p.get(q.len()) == Some(&b'/'))
+}
+
+/// Absolute, and no `.` component, no `//`, no trailing `/` (but `/` itself). One pass,
+/// looking only after each `/`.
+fn plain(b: &[u8]) -> bool {
+    if b == b"/" {
+        return true;
+    }
+    if b.first() != Some(&b'/') || b.last() == Some(&b'/') {
         return false;
     }
-    path.starts_with(root)
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'/' {
+            match (b.get(i + 1), b.get(i + 2)) {
+                (Some(b'/'), _) | (Some(b'.'), None | Some(b'/')) => return false,
+                _ => {}
+            }
+        }
+        i += 1;
+    }
+    true
 }
 
 impl PathPattern {
@@ -61,7 +60,7 @@ impl PathPattern {
     /// reading of a glob (a match or anything under one); literals always cover their subtree.
     pub fn covers(&self, path: &Path, beneath: bool) -> bool {
         match self {
-            PathPattern::Literal(p) => literal_covers(path, p),
+            PathPattern::Literal(p) => starts_with(path, p),
             PathPattern::Glob { .. } => self.covers_text(path, &path.to_string_lossy(), beneath),
         }
     }
@@ -71,7 +70,7 @@ impl PathPattern {
     /// many patterns.
     pub fn covers_text(&self, path: &Path, text: &str, beneath: bool) -> bool {
         match self {
-            PathPattern::Literal(p) => plain_starts_with(path, p),
+            PathPattern::Literal(p) => starts_with(path, p),
             PathPattern::Glob { regex, .. } => {
                 if beneath {
                     regex.matches_or_beneath(text)
@@ -150,20 +149,6 @@ pub fn is_plain_absolute(path: &Path) -> bool {
         && s[1..]
             .split(|&b| b == b'/')
             .all(|c| !c.is_empty() && c != b"." && c != b"..")
-}
-
-/// `path.starts_with(base)` (component-wise) for a plain absolute `path`, on bytes when
-/// `base` is plain too: a decision compares a path with dozens of rules, and components are
-/// slow to compare.
-fn plain_starts_with(path: &Path, base: &Path) -> bool {
-    if !is_plain_absolute(base) {
-        return path.starts_with(base);
-    }
-    let (p, b) = (
-        path.as_os_str().as_encoded_bytes(),
-        base.as_os_str().as_encoded_bytes(),
-    );
-    b == b"/" || (p.starts_with(b) && (p.len() == b.len() || p[b.len()] == b'/'))
 }
 
 /// Lexically folds `.` and `..` and repeated separators of an absolute path.
@@ -395,7 +380,7 @@ mod tests {
         ] {
             if is_plain_absolute(Path::new(p)) {
                 assert_eq!(
-                    plain_starts_with(Path::new(p), Path::new(b)),
+                    starts_with(Path::new(p), Path::new(b)),
                     Path::new(p).starts_with(b),
                     "{p} {b}"
                 );
@@ -489,38 +474,40 @@ mod tests {
 }
 
 #[cfg(test)]
-mod literal_covers_tests {
-    use super::*;
+mod starts_with_tests {
+    use std::path::Path;
 
-    /// The fast path agrees with `Path::starts_with` on plain and unusual spellings.
+    use proptest::prelude::*;
+
+    /// Spellings made of the pieces that make byte and component comparison differ.
+    fn spelling() -> impl Strategy<Value = String> {
+        proptest::collection::vec(
+            prop_oneof!["a", "ab", "b", ".", "..", "", "a.b", ".a"],
+            0..5,
+        )
+        .prop_map(|parts| format!("/{}", parts.join("/")))
+    }
+
+    proptest! {
+        #[test]
+        fn agrees_with_components(p in spelling(), q in spelling()) {
+            prop_assert_eq!(
+                super::starts_with(Path::new(&p), Path::new(&q)),
+                Path::new(&p).starts_with(&q),
+                "{} / {}", p, q
+            );
+        }
+    }
+
     #[test]
-    fn agrees_with_path_starts_with() {
-        let paths = [
-            "/",
-            "/a",
-            "/a/",
-            "/ab",
-            "/a/b",
-            "/a/b/c",
-            "/a//b",
-            "/a/./b",
-            "/a/b/.",
-            "a",
-            "a/b",
-            "./a",
-            "",
-            "/home/u/project",
-            "/home/u/project2",
-            "/home/u/project/x",
-        ];
-        for p in paths {
-            for r in paths {
-                assert_eq!(
-                    literal_covers(Path::new(p), Path::new(r)),
-                    Path::new(p).starts_with(r),
-                    "{p:?} under {r:?}"
-                );
-            }
+    fn plain_spellings() {
+        let yes = [("/a/b", "/a"), ("/a", "/a"), ("/a", "/"), ("/", "/")];
+        let no = [("/ab", "/a"), ("/a", "/a/b"), ("/b/a", "/a")];
+        for (p, q) in yes {
+            assert!(super::starts_with(Path::new(p), Path::new(q)), "{p} {q}");
+        }
+        for (p, q) in no {
+            assert!(!super::starts_with(Path::new(p), Path::new(q)), "{p} {q}");
         }
     }
 }

@@ -34,7 +34,7 @@ pub use context::{Emitter, Finding, LintContext, Target};
 pub use level::{Level, LevelConfig, LevelError};
 pub use registry::{find, lints, registry, Kind, Lint};
 pub use rules::unsupported_key::unenforceable_keys;
-pub use run_gate::{run_gate, RunGate};
+pub use run_gate::{run_gate, run_gate_resolved, RunGate};
 
 use srt_compiler::{resolve, FsView, ResolveOptions};
 use srt_schema::{Diagnostic, Loaded};
@@ -95,10 +95,26 @@ pub fn check(
     target: Target,
     levels: &LevelConfig,
 ) -> Vec<Diagnostic> {
+    if loaded.json.is_none() || loaded.has_errors() {
+        return loaded.diagnostics.clone();
+    }
+    let (ir, notes) = resolve(&loaded.settings, Some(loaded.source.clone()), opts, fs);
+    check_resolved(loaded, &ir, notes, fs, target, levels)
+}
+
+/// [`check`] of a file already resolved (`ir` and its `notes`, as `resolve` gave them with the
+/// same options), so that `srt run` resolves it once.
+pub fn check_resolved(
+    loaded: &Loaded,
+    ir: &srt_compiler::Ir,
+    notes: Vec<Diagnostic>,
+    fs: &dyn FsView,
+    target: Target,
+    levels: &LevelConfig,
+) -> Vec<Diagnostic> {
     let Some(json) = loaded.json.as_ref().filter(|_| !loaded.has_errors()) else {
         return loaded.diagnostics.clone();
     };
-    let (ir, notes) = resolve(&loaded.settings, Some(loaded.source.clone()), opts, fs);
     if notes
         .iter()
         .any(|n| n.severity == srt_schema::Severity::Error)
@@ -109,7 +125,7 @@ pub fn check(
         settings: &loaded.settings,
         json,
         source: &loaded.source,
-        ir: &ir,
+        ir,
         target,
         fs,
     };

@@ -147,9 +147,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     for w in &resolved.ir.chain.environment_warnings {
         eprintln!("srt: warning: {w}");
     }
-    let gate = srt_lints::run_gate(
+    let gate = srt_lints::run_gate_resolved(
         &resolved.loaded,
-        &resolved.resolve_options(),
+        &resolved.ir,
+        resolved.notes.clone(),
         &srt_compiler::RealFs,
         &levels,
     );

@@ -131,7 +131,19 @@ impl OsSandbox for LinuxSandbox {
         let fs_report = crate::fsviolations::enabled(req.fs_violations.clone());
         opts.fs_violations = fs_report.is_some();
         opts.fs_violation_reads = fs_report.as_ref().is_some_and(|r| r.reads);
-        let facts = HostFacts::gather(&ir, &RealFs);
+        // The scan lists again only the directories that changed since the last run's scan.
+        let mut index = crate::audit::IndexOptions::in_state_dir(&req.state_dir)
+            .map(crate::audit::cache::scan::ScanIndexer::new);
+        let facts = HostFacts::gather_indexed(
+            &ir,
+            &RealFs,
+            index
+                .as_mut()
+                .map(|i| i as &mut dyn srt_compiler::backend::linux::ScanIndex),
+        );
+        if let Some(i) = index {
+            i.finish();
+        }
         let plan = self.plan.insert(plan(&ir, &facts, &opts));
         if let Some(refusal) = plan.refusals().next() {
             return Err(RunError::Refused {

@@ -263,7 +263,8 @@ pub fn run(mut req: RunRequest, os: &mut dyn OsSandbox) -> Result<i32, RunError>
     drop(forwarder);
     // After the stubs are gone and the proxies quiet: the block follows the command's output.
     if result.is_ok() {
-        crate::audit::audit(&os.audit_plan(&req.ir), since, &req.ir.home)
+        let index = crate::audit::IndexOptions::in_state_dir(&req.state_dir);
+        crate::audit::audit_indexed(&os.audit_plan(&req.ir), since, &req.ir.home, index.as_ref())
             .emit(req.violations.jsonl.as_deref(), req.debug);
     }
     result

@@ -79,6 +79,7 @@ pub mod options;
 mod rebuilt;
 mod render;
 pub use render::{BWRAP_PLACEHOLDER, SOCKET_DIR_PLACEHOLDER};
+mod scan;
 pub mod seccomp;
 mod secrets;
 
@@ -92,7 +93,7 @@ use crate::audit::AuditPlan;
 use crate::env::{sandbox_env, ProxyEnv, SandboxEnv};
 use crate::ir::Ir;
 use crate::origin::Origin;
-pub use facts::{HostFacts, PathFact};
+pub use facts::{HostFacts, Listed, PathFact, ScanIndex};
 pub use invocation::{
     ObserverFds, RunFds, COMMAND_PLACEHOLDER, FILE_ID_PLACEHOLDER, INFO_FD_PLACEHOLDER,
     SECCOMP_FD_PLACEHOLDER,
