@@ -19,6 +19,7 @@ pub mod context;
 pub mod edit;
 pub mod fix;
 pub mod knowledge;
+pub mod learn;
 pub mod level;
 pub mod psl;
 pub mod registry;

@@ -52,6 +52,8 @@ pub struct RunRequest {
     pub debug: bool,
     /// Names the proxies resolve to fixed addresses (`--resolve NAME=IP`).
     pub resolve: Vec<(String, std::net::IpAddr)>,
+    /// Start the proxies even when no host is allowed, so refused destinations are reported.
+    pub report_network: bool,
 }
 
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
@@ -182,6 +184,7 @@ fn build_plan(
     socket_ids: Option<[FileId; 2]>,
     terminal: bool,
     secrets: &crate::secrets::run::Prepared,
+    report_network: bool,
 ) -> LinuxPlan {
     let facts = HostFacts::gather(ir, &RealFs);
     let mut opts = LinuxOptions::new(srt_binary.to_path_buf(), socket_dir);
@@ -190,6 +193,7 @@ fn build_plan(
     opts.terminal = terminal;
     opts.ssh_proxy_command = Some(format!("{} __proxy-connect %h %p", srt_binary.display()));
     opts.tmpdir = srt_compiler::env::tmpdir_from_env().into();
+    opts.report_network = report_network;
     plan(ir, &facts, &opts)
 }
 
@@ -241,16 +245,16 @@ pub fn run(req: RunRequest) -> Result<i32, RunError> {
             libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0);
         }
     }
-    let secrets =
-        crate::secrets::run::prepare(&req.ir, &secrets_parent, needs_proxies(&req.ir), &|name| {
-            std::env::var_os(name)
-                .map(|v| std::os::unix::ffi::OsStrExt::as_bytes(v.as_os_str()).to_vec())
-        })?;
+    // The proxies are needed when something may be reached, or to report what may not.
+    let proxied = needs_proxies(&req.ir) || req.report_network;
+    let secrets = crate::secrets::run::prepare(&req.ir, &secrets_parent, proxied, &|name| {
+        std::env::var_os(name)
+            .map(|v| std::os::unix::ffi::OsStrExt::as_bytes(v.as_os_str()).to_vec())
+    })?;
     for w in &secrets.warnings {
         eprintln!("srt: warning: {w}");
     }
-    // The proxies are needed only when something may be reached.
-    let proxies = if !needs_proxies(&req.ir) {
+    let proxies = if !proxied {
         None
     } else {
         let opts = ProxyOptions {
@@ -290,6 +294,7 @@ pub fn run(req: RunRequest) -> Result<i32, RunError> {
         socket_ids,
         terminal.is_some(),
         &secrets,
+        req.report_network,
     );
     if let Some(refusal) = plan.refusals().next() {
         let err = RunError::Refused {

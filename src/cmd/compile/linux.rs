@@ -36,6 +36,7 @@ pub fn run(args: &super::Args) -> anyhow::Result<ExitCode> {
     let socket_dir = srt_runtime::proxy::socket_parent_for(ir).join(SOCKET_DIR_PLACEHOLDER);
     let mut opts = linux_options(srt_binary()?, socket_dir);
     opts.terminal = args.terminal;
+    opts.report_network = args.report_network;
     if let Some(a) = args.arch {
         opts.arch = match a {
             Arch::X86_64 => srt_compiler::backend::linux::seccomp::Arch::X86_64,

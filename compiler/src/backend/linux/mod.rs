@@ -155,6 +155,10 @@ pub struct LinuxOptions {
     pub terminal: bool,
     /// The run CA's bundle and the masked credentials (see [`SecretsOptions`]).
     pub secrets: SecretsOptions,
+    /// Bridge the proxies even when the policy allows no host, so every destination the
+    /// command tries is refused by them and reported (`srt run --violations`, `srt learn`);
+    /// without it such a policy has no network at all, and nothing to report.
+    pub report_network: bool,
 }
 
 impl LinuxOptions {
@@ -172,6 +176,7 @@ impl LinuxOptions {
             arch: Arch::host().unwrap_or(Arch::X86_64),
             terminal: false,
             secrets: SecretsOptions::default(),
+            report_network: false,
         }
     }
 }
@@ -331,7 +336,7 @@ pub fn needs_proxies(ir: &Ir) -> bool {
 
 /// Builds the plan. Pure: everything about the host comes from `facts`.
 pub fn plan(ir: &Ir, facts: &HostFacts, opts: &LinuxOptions) -> LinuxPlan {
-    let bridges = needs_proxies(ir);
+    let bridges = needs_proxies(ir) || opts.report_network;
     let mut notes = Vec::new();
     let fs = mounts::plan_filesystem(ir, facts, &mut notes);
     hard_links::notes(ir, facts, &mut notes);
