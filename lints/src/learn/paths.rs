@@ -326,7 +326,12 @@ fn write(me: &Paths<'_, '_>, writes: Vec<usize>, out: &mut PathOutcome) {
                 continue;
             }
         }
-        if TMP.iter().any(|t| path.starts_with(t)) && !path.starts_with(&tmpdir) {
+        // A home or project that lives under /tmp (a CI runner's) is not a temporary file.
+        let temporary = TMP.iter().any(|t| path.starts_with(t))
+            && ![&tmpdir, &me.home, &me.cwd]
+                .iter()
+                .any(|d| path.starts_with(d));
+        if temporary {
             to_tmp += 1;
             out.rejected.push((
                 i,
