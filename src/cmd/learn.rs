@@ -159,6 +159,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
     }
     let state_dir = srt_runtime::state_dir::default_state_dir();
+    let mut failed = false;
     let (records, command) = if has_command {
         let command = match &args.command_string {
             Some(c) => c.clone(),
@@ -198,6 +199,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             append(keep, &text)?;
         }
         eprintln!("srt learn: `{command}` {}", child::describe(status));
+        failed = !status.success();
         (text, command)
     } else {
         let from = args.violations.as_deref().unwrap_or(Path::new(""));
@@ -223,7 +225,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let tmpdir = srt_compiler::env::tmpdir_from_env();
     let learned = learn::learn(&LearnInput {
         name: &start.name,
-        path: file,
+        // A file not written yet still says where it will be (relative paths in it).
+        path: Some(&start.path),
         text: &start.text,
         opts: &opts,
         fs: &srt_compiler::RealFs,
@@ -235,8 +238,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         state_dir: Some(&state_dir),
         deny_rest: args.deny_rest,
     });
-    if has_command && total == 0 {
-        eprintln!("srt learn: note: srt cannot see every refusal: on Linux a new Unix socket is refused before it names a path, and a connection that ignores the proxy variables fails without reaching the proxy");
+    if failed && learned.converged() {
+        eprintln!("srt learn: note: the command failed and there is nothing to add: srt cannot see every refusal (on Linux a new Unix socket is refused before it names a path; a connection that ignores the proxy variables fails without reaching the proxy)");
     }
     match args.format {
         LearnFormat::Human => {

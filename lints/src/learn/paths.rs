@@ -140,9 +140,10 @@ impl Paths<'_, '_> {
         self.candidate(List::AllowWrite, &it.path, why, vec![it.refusal])
     }
 
-    fn cluster(&self, items: Vec<Item>, who: &str) -> Vec<Candidate> {
+    /// The candidates for one tool's writes, and the writes no candidate may cover.
+    fn cluster(&self, items: Vec<Item>, who: &str) -> Clustered {
         let Some(common) = common_ancestor(items.iter().map(|i| i.target.as_path())) else {
-            return Vec::new();
+            return (Vec::new(), Vec::new());
         };
         if self.too_wide(&common) {
             return self.split(items, &common, who);
@@ -155,19 +156,20 @@ impl Paths<'_, '_> {
         };
         let refusals = items.iter().map(|i| i.refusal).collect();
         let Some(mut c) = self.candidate(List::AllowWrite, &common, why, refusals) else {
-            return Vec::new();
+            return (Vec::new(), Vec::new());
         };
         if self.input.fs.kind(&common).is_none() {
             c.missing_dir = Some(common.clone());
         }
-        c.fallback = self.split(items, &common, who);
-        vec![c]
+        // Should the directory be dropped, its refusals carry the reason it was dropped.
+        c.fallback = self.split(items, &common, who).0;
+        (vec![c], Vec::new())
     }
 
     /// Groups below `base`, each clustered on its own; the files directly in it, alone.
-    fn split(&self, items: Vec<Item>, base: &Path, who: &str) -> Vec<Candidate> {
+    fn split(&self, items: Vec<Item>, base: &Path, who: &str) -> Clustered {
         let mut groups: BTreeMap<OsString, Vec<Item>> = BTreeMap::new();
-        let mut out = Vec::new();
+        let (mut out, mut rejected) = (Vec::new(), Vec::new());
         for it in items {
             let next = it
                 .target
@@ -188,15 +190,26 @@ impl Paths<'_, '_> {
                     };
                     out.extend(self.exact(&it, &why));
                 }
-                None => {}
+                None => rejected.push((
+                    it.refusal,
+                    format!(
+                        "{} is the home directory, a top-level directory or one many tools share: srt learn proposes no write root that wide. If it is missing, create it before the run; otherwise allow the tool's own directory below it",
+                        it.path.display()
+                    ),
+                )),
             }
         }
         for group in groups.into_values() {
-            out.extend(self.cluster(group, who));
+            let (c, r) = self.cluster(group, who);
+            out.extend(c);
+            rejected.extend(r);
         }
-        out
+        (out, rejected)
     }
 }
+
+/// Candidates, and refusals (with why) no candidate may cover.
+type Clustered = (Vec<Candidate>, Vec<(usize, String)>);
 
 /// The deepest directory that is an ancestor of (or equal to) every path.
 fn common_ancestor<'p>(mut paths: impl Iterator<Item = &'p Path>) -> Option<PathBuf> {
@@ -371,14 +384,33 @@ fn write(me: &Paths<'_, '_>, writes: Vec<usize>, out: &mut PathOutcome) {
             out.candidates.push(c);
         }
     }
+    // One tool's writes are clustered together; two tools that need the same directory
+    // (`mkdir -p d` then the shell writing `d/f`) share its entry.
+    let mut clustered: Vec<(Candidate, Vec<String>)> = Vec::new();
     for (who, items) in by_command {
-        let who = if who.is_empty() {
+        let shown = if who.is_empty() {
             "the command".to_string()
         } else {
             format!("`{who}`")
         };
-        out.candidates.extend(me.cluster(items, &who));
+        let (candidates, rejected) = me.cluster(items, &shown);
+        out.rejected.extend(rejected);
+        for c in candidates {
+            match clustered.iter_mut().find(|(o, _)| o.json == c.json) {
+                Some((o, whos)) => {
+                    o.refusals.extend(c.refusals);
+                    whos.push(shown.clone());
+                    o.why = format!(
+                        "the deepest directory covering the {} writes {} were refused",
+                        o.refusals.len(),
+                        whos.join(" and ")
+                    );
+                }
+                None => clustered.push((c, vec![shown.clone()])),
+            }
+        }
     }
+    out.candidates.extend(clustered.into_iter().map(|(c, _)| c));
     if to_tmp > 0 {
         let mut advice = format!(
             "{to_tmp} write{} went to /tmp rather than $TMPDIR: srt gives the command TMPDIR={}, which it may write; make the tool use $TMPDIR (most do; some take an option) instead of allowing /tmp",

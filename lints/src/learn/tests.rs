@@ -271,6 +271,7 @@ fn writes_never_widen_to_home_or_root_and_temporary_files_get_advice() {
         file("write", "/home/dev/project/build/app.o", "openat", "cc"),
         file("write", "/home/dev/project/dist", "mkdir", "cc"),
         file("write", "/proc/self/attr/current", "openat", "tool"),
+        file("write", "/home/dev/.local", "mkdir", "tool"),
     ];
     let l = learn_with(EMPTY, &lines, Target::Linux, false);
     let writes: Vec<String> = l.proposals.iter().map(|p| p.entry.clone()).collect();
@@ -300,6 +301,11 @@ fn writes_never_widen_to_home_or_root_and_temporary_files_get_advice() {
         .not_proposed
         .iter()
         .any(|r| r.refusal.refusal.contains("/proc/self") && r.why.contains("kernel")));
+    assert!(l
+        .not_proposed
+        .iter()
+        .any(|r| r.refusal.refusal == "write /home/dev/.local (mkdir)"
+            && r.why.contains("no write root that wide")));
 }
 
 #[test]
