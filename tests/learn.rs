@@ -421,3 +421,63 @@ fn the_sandbox_cannot_forge_refusals() {
         text(&out.stderr)
     );
 }
+
+/// The drop-in conventions: without `-s`, srt learn reads what `srt run` would
+/// (`~/.srt-settings.json`, else the built-in default) and `--apply` writes
+/// `~/.srt-settings.json`, which the next `srt run` without `-s` then uses; `-A/-W/-D` reach
+/// both the run and the lints. Without a command or a file there is nothing to learn from.
+#[test]
+fn settings_default_and_levels() {
+    let origins = Origins::start(&[]);
+    let sb = Sandbox::new();
+    let mut c = sb.srt();
+    for k in PROXY_VARS {
+        c.env_remove(k);
+    }
+    c.env("HTTP_PROXY", format!("http://127.0.0.1:{}", origins.port));
+    let out = c
+        .args([
+            "learn",
+            "--apply",
+            "--resolve",
+            "gist.github.com=198.51.100.11",
+        ])
+        .args([
+            "-A",
+            "exfiltration-surface",
+            "-c",
+            "curl -sf http://gist.github.com/",
+        ])
+        .output()
+        .unwrap();
+    let report = ok(&out);
+    assert!(report.contains("gist.github.com"), "{report}");
+    assert!(
+        !report.contains("exfiltration-surface"),
+        "-A hides the warning: {report}"
+    );
+    let written = std::fs::read_to_string(sb.home().join(".srt-settings.json")).unwrap();
+    assert!(
+        written.contains("\"allowedDomains\": [\"gist.github.com\"]"),
+        "{written}"
+    );
+    let mut c = sb.srt();
+    for k in PROXY_VARS {
+        c.env_remove(k);
+    }
+    c.env("HTTP_PROXY", format!("http://127.0.0.1:{}", origins.port));
+    let out = c
+        .args([
+            "run",
+            "--resolve",
+            "gist.github.com=198.51.100.11",
+            "-A",
+            "exfiltration-surface",
+        ])
+        .args(["-c", "curl -sf http://gist.github.com/"])
+        .output()
+        .unwrap();
+    assert_eq!(ok(&out), "hello from gist.github.com\n");
+    let out = sb.srt().args(["learn"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+}

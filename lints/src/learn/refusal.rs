@@ -205,6 +205,10 @@ fn parse_line(line: &str) -> Option<Record> {
 pub fn parse_jsonl(text: &str) -> Refusals {
     let mut out = Refusals::default();
     for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        // The end-of-run audit's findings share the file; they are not refusals.
+        if line.contains("\"kind\":\"audit\"") {
+            continue;
+        }
         let Some(Record {
             subject,
             how,
@@ -259,6 +263,7 @@ mod tests {
 {"kind":"unix-socket","path":"/var/run/docker.sock","command":"docker","operation":"network-outbound","ignored":false}
 not json
 {"kind":"filesystem","access":"execute","path":"/x"}
+{"time":"2026-12-07T05:00:05.000Z","kind":"audit","code":"created-hook","path":"/p/.git/hooks/x"}
 "#;
         let r = parse_jsonl(text);
         assert_eq!(r.unreadable, 2);
