@@ -71,6 +71,20 @@ pub fn host(name: &str) -> Option<String> {
     None
 }
 
+/// Files tools write beside what they need, in a directory too wide to allow, and work
+/// without: `(path prefix spelled with ~, why it is not proposed)`. Matched as a prefix of
+/// the path's text (`.global-cache` also matches its SQLite journal).
+pub const NOT_NEEDED: &[(&str, &str)] = &[
+    (
+        "~/.cargo/.package-cache",
+        "Cargo's package cache lock, directly in ~/.cargo: Cargo goes on without it when ~/.cargo is read-only (as `srt init --preset rust` leaves it), and allowing it would take ~/.cargo itself (its bin/ and config run outside the sandbox)",
+    ),
+    (
+        "~/.cargo/.global-cache",
+        "Cargo's global cache tracker, a SQLite database directly in ~/.cargo whose journal comes and goes beside it: Cargo works without it (it only skips its automatic cache cleaning), and allowing it would take ~/.cargo itself",
+    ),
+];
+
 /// Directories under the home directory that hold many tools' state (or files that run
 /// outside the sandbox): never proposed as a write root themselves, only places below them.
 pub const SHARED_UNDER_HOME: &[&str] = &[

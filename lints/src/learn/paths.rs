@@ -322,6 +322,15 @@ fn write(me: &Paths<'_, '_>, writes: Vec<usize>, out: &mut PathOutcome) {
         .into_iter()
         .map(|k| (me.ir.absolute(Path::new(&k.spelled)), k))
         .collect();
+    let not_needed: Vec<(String, &str)> = known::NOT_NEEDED
+        .iter()
+        .map(|(p, why)| {
+            (
+                me.ir.absolute(Path::new(p)).to_string_lossy().into_owned(),
+                *why,
+            )
+        })
+        .collect();
     let mut known_hits: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
     let mut by_command: BTreeMap<String, Vec<Item>> = BTreeMap::new();
     let mut to_tmp = 0usize;
@@ -350,6 +359,13 @@ fn write(me: &Paths<'_, '_>, writes: Vec<usize>, out: &mut PathOutcome) {
                 i,
                 format!("a temporary file outside $TMPDIR: srt gives the command TMPDIR={} to write, and does not propose /tmp as a write root", input.tmpdir),
             ));
+            continue;
+        }
+        if let Some((_, why)) = not_needed
+            .iter()
+            .find(|(prefix, _)| path.to_string_lossy().starts_with(prefix.as_str()))
+        {
+            out.rejected.push((i, (*why).to_string()));
             continue;
         }
         if let Some(k) = places.iter().position(|(p, _)| path.starts_with(p)) {

@@ -330,6 +330,18 @@ fn known_places_are_named() {
             "bash",
         ),
         file("write", "/home/dev/.cache/pip/http/1", "mkdir", "pip"),
+        file(
+            "write",
+            "/home/dev/.cargo/.package-cache",
+            "openat",
+            "cargo",
+        ),
+        file(
+            "write",
+            "/home/dev/.cargo/.global-cache-journal",
+            "openat",
+            "cargo",
+        ),
     ];
     let l = learn_with(EMPTY, &lines, Target::Linux, false);
     let named: Vec<(String, Option<String>)> = l
@@ -347,6 +359,9 @@ fn known_places_are_named() {
     assert_eq!(named[2].0, "~/.claude/session-env");
     assert!(named[2].1.as_deref().unwrap().contains("Claude Code"));
     assert_eq!(l.proposals[1].refusals.len(), 2);
+    // Cargo's lock and cache tracker sit directly in ~/.cargo, and Cargo works without them.
+    assert_eq!(l.not_proposed.len(), 2, "{:#?}", l.not_proposed);
+    assert!(l.not_proposed.iter().all(|r| r.why.contains("Cargo")));
     // ~/.cache/pip does not exist on this machine: --apply creates it.
     assert_eq!(
         l.proposals[0].missing_dir.as_deref(),
