@@ -58,8 +58,17 @@ struct Item {
     target: PathBuf,
 }
 
+/// Said of a write root outside the home directory and the project.
+const OUTSIDE: &str = " (outside the home directory and the project: make sure nothing outside the sandbox runs or trusts what is written there)";
+
 const KERNEL: [&str; 3] = ["/proc", "/sys", "/dev"];
-const TMP: [&str; 3] = ["/tmp", "/var/tmp", "/private/tmp"];
+const TMP: [&str; 5] = [
+    "/tmp",
+    "/var/tmp",
+    "/usr/tmp",
+    "/private/tmp",
+    "/private/var/tmp",
+];
 
 struct Paths<'a, 'b> {
     input: &'a LearnInput<'b>,
@@ -129,6 +138,17 @@ impl Paths<'_, '_> {
         })
     }
 
+    /// Inside the home directory or the project.
+    fn ours(&self, p: &Path) -> bool {
+        p.starts_with(&self.home) || p.starts_with(&self.cwd)
+    }
+
+    /// A missing directory `srt learn --apply` may create: only in the home directory or the
+    /// project, never a system directory.
+    fn creatable(&self, dir: &Path) -> Option<PathBuf> {
+        self.ours(dir).then(|| dir.to_path_buf())
+    }
+
     /// The file itself.
     fn exact(&self, it: &Item, why: &str) -> Option<Candidate> {
         let missing = self.input.fs.kind(&it.path).is_none();
@@ -137,7 +157,11 @@ impl Paths<'_, '_> {
         } else {
             why.to_string()
         };
-        self.candidate(List::AllowWrite, &it.path, why, vec![it.refusal])
+        let mut c = self.candidate(List::AllowWrite, &it.path, why, vec![it.refusal])?;
+        if !self.ours(&it.path) {
+            c.why.push_str(OUTSIDE);
+        }
+        Some(c)
     }
 
     /// The candidates for one tool's writes, and the writes no candidate may cover.
@@ -159,7 +183,10 @@ impl Paths<'_, '_> {
             return (Vec::new(), Vec::new());
         };
         if self.input.fs.kind(&common).is_none() {
-            c.missing_dir = Some(common.clone());
+            c.missing_dir = self.creatable(&common);
+        }
+        if !self.ours(&common) {
+            c.why.push_str(OUTSIDE);
         }
         // Should the directory be dropped, its refusals carry the reason it was dropped.
         c.fallback = self.split(items, &common, who).0;
@@ -395,7 +422,7 @@ fn write(me: &Paths<'_, '_>, writes: Vec<usize>, out: &mut PathOutcome) {
             c.json = serde_json::Value::from(place.spelled.clone()).to_string();
             c.known = Some(place.what.clone());
             if input.fs.kind(abs).is_none() {
-                c.missing_dir = Some(abs.clone());
+                c.missing_dir = me.creatable(abs);
             }
             out.candidates.push(c);
         }

@@ -268,6 +268,7 @@ fn writes_never_widen_to_home_or_root_and_temporary_files_get_advice() {
         file("write", "/home/dev/.cache/other/x", "openat", "tool"),
         file("write", "/opt/thing.lock", "openat", "tool"),
         file("write", "/tmp/tool-123/scratch", "openat", "tool"),
+        file("write", "/usr/tmp/probe", "openat", "tool"),
         file("write", "/home/dev/project/build/app.o", "openat", "cc"),
         file("write", "/home/dev/project/dist", "mkdir", "cc"),
         file("write", "/proc/self/attr/current", "openat", "tool"),
@@ -288,6 +289,17 @@ fn writes_never_widen_to_home_or_root_and_temporary_files_get_advice() {
     );
     let dot = &l.proposals[0];
     assert!(dot.why.contains("2 writes `cc`"), "{}", dot.why);
+    let opt = &l.proposals[1];
+    assert!(
+        opt.why
+            .contains("outside the home directory and the project"),
+        "{}",
+        opt.why
+    );
+    assert_eq!(
+        opt.missing_dir, None,
+        "srt learn never creates a system directory"
+    );
     assert!(
         l.advice.iter().any(|a| a.contains("TMPDIR=/tmp/claude")),
         "{:#?}",
