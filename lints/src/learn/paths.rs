@@ -345,10 +345,27 @@ fn write(me: &Paths<'_, '_>, writes: Vec<usize>, out: &mut PathOutcome) {
         .collect();
     let probe = settle::hypothetical(input, &exact.iter().collect::<Vec<_>>());
     let tmpdir = me.ir.absolute(Path::new(input.tmpdir));
-    let places: Vec<(PathBuf, known::KnownPlace)> = known::places(input.target)
+    let mut places: Vec<(PathBuf, known::KnownPlace)> = known::places(input.target)
         .into_iter()
         .map(|k| (me.ir.absolute(Path::new(&k.spelled)), k))
         .collect();
+    // `CLAUDE_CODE_TMPDIR` (or `CLAUDE_TMPDIR`) moves the command's TMPDIR, which srt then
+    // does not make writable by itself (the npm srt's rule: only /tmp/claude is).
+    if let Some((shown, _)) = me
+        .spell(&tmpdir)
+        .filter(|_| !TMP.iter().any(|t| tmpdir.starts_with(t)))
+    {
+        places.insert(
+            0,
+            (
+                tmpdir.clone(),
+                known::KnownPlace {
+                    spelled: shown,
+                    what: "$TMPDIR, the temporary directory srt gives the command (CLAUDE_CODE_TMPDIR), which srt does not make writable by itself".into(),
+                },
+            ),
+        );
+    }
     let not_needed: Vec<(String, &str)> = known::NOT_NEEDED
         .iter()
         .map(|(p, why)| {

@@ -54,6 +54,16 @@ fn file(access: &str, path: &str, syscall: &str, command: &str) -> String {
 }
 
 fn learn_with(text: &str, lines: &[String], target: Target, deny_rest: bool) -> Learned {
+    learn_in(text, lines, target, deny_rest, "/tmp/claude")
+}
+
+fn learn_in(
+    text: &str,
+    lines: &[String],
+    target: Target,
+    deny_rest: bool,
+    tmpdir: &str,
+) -> Learned {
     let refusals = parse_jsonl(&lines.join("\n"));
     assert_eq!(refusals.unreadable, 0);
     let fs = fs();
@@ -69,7 +79,7 @@ fn learn_with(text: &str, lines: &[String], target: Target, deny_rest: bool) -> 
         levels: &levels,
         refusals: &refusals.refusals,
         command: "./fetch.sh --all",
-        tmpdir: "/tmp/claude",
+        tmpdir,
         state_dir: Some(Path::new("/home/dev/.local/state/srt")),
         deny_rest,
     })
@@ -518,4 +528,26 @@ fn human_report() {
     ];
     let l = learn_with(EMPTY, &lines, Target::Linux, false);
     insta::assert_snapshot!(render::human(&l, ".srt.json", EMPTY));
+}
+
+/// A TMPDIR moved by CLAUDE_CODE_TMPDIR is not writable by default: writes there propose it,
+/// named; `/tmp/claude` (the default) is, so writes elsewhere under /tmp get the advice.
+#[test]
+fn a_moved_tmpdir_is_proposed_by_name() {
+    let lines = vec![file("write", "/home/dev/tmp/abc123", "openat", "pip")];
+    let l = learn_in(EMPTY, &lines, Target::Linux, false, "/home/dev/tmp");
+    assert_eq!(
+        entries(&l),
+        [pair("filesystem.allowWrite", "~/tmp")],
+        "{l:#?}"
+    );
+    assert!(l.proposals[0]
+        .known
+        .as_deref()
+        .unwrap()
+        .starts_with("$TMPDIR"));
+    assert_eq!(
+        l.proposals[0].missing_dir.as_deref(),
+        Some(Path::new("/home/dev/tmp"))
+    );
 }
