@@ -472,12 +472,23 @@ fn write(me: &Paths<'_, '_>, writes: Vec<usize>, out: &mut PathOutcome) {
     }
     out.candidates.extend(clustered.into_iter().map(|(c, _)| c));
     if to_tmp > 0 {
-        let mut advice = format!(
-            "{to_tmp} write{} went to /tmp rather than $TMPDIR: srt gives the command TMPDIR={}, which it may write; make the tool use $TMPDIR (most do; some take an option) instead of allowing /tmp",
-            if to_tmp == 1 { "" } else { "s" },
-            input.tmpdir
-        );
-        if input.fs.kind(&tmpdir).is_none() {
+        let tmpdir_missing = input.fs.kind(&tmpdir).is_none();
+        let mut advice = if tmpdir_missing {
+            // A tool that finds $TMPDIR unusable tries the usual places next (Python's
+            // tempfile: /tmp, /var/tmp, /usr/tmp, then the current directory).
+            format!(
+                "{to_tmp} write{} went to /tmp and the like because $TMPDIR ({}) does not exist: they are a tool's fallbacks and go away once it does",
+                if to_tmp == 1 { "" } else { "s" },
+                input.tmpdir
+            )
+        } else {
+            format!(
+                "{to_tmp} write{} went to /tmp rather than $TMPDIR: srt gives the command TMPDIR={}, which it may write; make the tool use $TMPDIR (most do; some take an option) instead of allowing /tmp",
+                if to_tmp == 1 { "" } else { "s" },
+                input.tmpdir
+            )
+        };
+        if tmpdir_missing {
             advice.push_str(&format!(
                 ". {} does not exist: create it before the run (mkdir -p {})",
                 input.tmpdir, input.tmpdir

@@ -534,8 +534,16 @@ fn human_report() {
 /// named; `/tmp/claude` (the default) is, so writes elsewhere under /tmp get the advice.
 #[test]
 fn a_moved_tmpdir_is_proposed_by_name() {
-    let lines = vec![file("write", "/home/dev/tmp/abc123", "openat", "pip")];
+    let lines = vec![
+        file("write", "/home/dev/tmp/abc123", "openat", "pip"),
+        file("write", "/var/tmp/def456", "openat", "pip"),
+    ];
     let l = learn_in(EMPTY, &lines, Target::Linux, false, "/home/dev/tmp");
+    assert!(
+        l.advice[0].contains("because $TMPDIR (/home/dev/tmp) does not exist"),
+        "{:#?}",
+        l.advice
+    );
     assert_eq!(
         entries(&l),
         [pair("filesystem.allowWrite", "~/tmp")],
