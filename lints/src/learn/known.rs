@@ -85,6 +85,13 @@ pub const NOT_NEEDED: &[(&str, &str)] = &[
     ),
 ];
 
+/// Files tools replace (a temporary file beside them, then a rename) in a directory too wide
+/// to allow, with what to do instead: `(path spelled with ~, advice)`.
+pub const REPLACED: &[(&str, &str)] = &[(
+    "~/.claude.json",
+    "It is Claude Code's global state: run Claude Code with --no-session-persistence so that it does not write it (see the autonomous-agents recipe).",
+)];
+
 /// Directories under the home directory that hold many tools' state (or files that run
 /// outside the sandbox): never proposed as a write root themselves, only places below them.
 pub const SHARED_UNDER_HOME: &[&str] = &[

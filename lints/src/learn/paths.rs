@@ -150,18 +150,40 @@ impl Paths<'_, '_> {
     }
 
     /// The file itself.
-    fn exact(&self, it: &Item, why: &str) -> Option<Candidate> {
-        let missing = self.input.fs.kind(&it.path).is_none();
-        let why = if missing {
-            format!("{why}; it does not exist yet and srt binds only what exists: create it before the run")
-        } else {
-            why.to_string()
+    fn exact(&self, it: &Item, why: &str) -> Result<Option<Candidate>, String> {
+        let dir = it
+            .path
+            .parent()
+            .unwrap_or(Path::new("/"))
+            .display()
+            .to_string();
+        if let Some(stem) = replacement_of(&it.path) {
+            let known = known::REPLACED
+                .iter()
+                .find(|(p, _)| self.ir.absolute(Path::new(p)) == it.path.with_file_name(&stem))
+                .map(|(_, advice)| format!(" {advice}"))
+                .unwrap_or_default();
+            return Err(format!(
+                "a temporary file for replacing {stem} (written beside it, then renamed over it): srt can allow a file that is replaced only by allowing its whole directory, and {dir} is too wide.{known}"
+            ));
+        }
+        if self.input.fs.kind(&it.path).is_none() {
+            return Err(format!(
+                "the file does not exist, and its directory ({dir}) is too wide to allow: srt can allow one file only when it exists. If the tool writes it in place, create it (touch it) and run srt learn again"
+            ));
+        }
+        let Some(mut c) = self.candidate(
+            List::AllowWrite,
+            &it.path,
+            why.to_string(),
+            vec![it.refusal],
+        ) else {
+            return Ok(None);
         };
-        let mut c = self.candidate(List::AllowWrite, &it.path, why, vec![it.refusal])?;
         if !self.ours(&it.path) {
             c.why.push_str(OUTSIDE);
         }
-        Some(c)
+        Ok(Some(c))
     }
 
     /// The candidates for one tool's writes, and the writes no candidate may cover.
@@ -215,7 +237,10 @@ impl Paths<'_, '_> {
                     } else {
                         format!("the file {who} wrote, alone")
                     };
-                    out.extend(self.exact(&it, &why));
+                    match self.exact(&it, &why) {
+                        Ok(c) => out.extend(c),
+                        Err(why) => rejected.push((it.refusal, why)),
+                    }
                 }
                 None => rejected.push((
                     it.refusal,
@@ -237,6 +262,22 @@ impl Paths<'_, '_> {
 
 /// Candidates, and refusals (with why) no candidate may cover.
 type Clustered = (Vec<Candidate>, Vec<(usize, String)>);
+
+/// The file a temporary file is meant to replace (`~/.claude.json` for
+/// `~/.claude.json.tmp.6.0812c05da8a6`, `x` for `.x.swp`-style and `x.tmp-123` names), when
+/// its name says it is one.
+fn replacement_of(path: &Path) -> Option<String> {
+    let name = path.file_name()?.to_str()?;
+    for marker in [".tmp.", ".tmp-", ".tmp_", ".temp.", ".tmp"] {
+        if let Some(i) = name.find(marker) {
+            let tail = &name[i + marker.len()..];
+            if i > 0 && (marker != ".tmp" || tail.is_empty()) {
+                return Some(name[..i].to_string());
+            }
+        }
+    }
+    None
+}
 
 /// The deepest directory that is an ancestor of (or equal to) every path.
 fn common_ancestor<'p>(mut paths: impl Iterator<Item = &'p Path>) -> Option<PathBuf> {

@@ -93,13 +93,32 @@ pub fn human(learned: &Learned, name: &str, old: &str) -> String {
     }
     if !learned.not_proposed.is_empty() {
         out.push_str("\nNot proposed:\n");
+        // Refusals with the same reason (a tool's temporary files) are shown together.
+        let mut groups: Vec<Vec<&super::Rejected>> = Vec::new();
         for r in &learned.not_proposed {
+            let same = |g: &&mut Vec<&super::Rejected>| {
+                g[0].why == r.why && g[0].code == r.code && g[0].recorded_in == r.recorded_in
+            };
+            match groups.iter_mut().find(same) {
+                Some(g) => g.push(r),
+                None => groups.push(vec![r]),
+            }
+        }
+        const SHOWN: usize = 3;
+        for g in groups {
+            let r = g[0];
             let code = r
                 .code
                 .as_ref()
                 .map(|c| format!(" [{c}]"))
                 .unwrap_or_default();
             let _ = writeln!(out, "  - {}:{code} {}", cited(&r.refusal), r.why);
+            for other in g.iter().skip(1).take(SHOWN) {
+                let _ = writeln!(out, "    also {}", cited(&other.refusal));
+            }
+            if g.len() > SHOWN + 1 {
+                let _ = writeln!(out, "    … and {} more like these", g.len() - SHOWN - 1);
+            }
             if let Some(k) = &r.recorded_in {
                 let _ = writeln!(out, "    recorded in {k} (--deny-rest)");
             }

@@ -24,6 +24,8 @@ fn fs() -> FakeFs {
         .dir("/home/dev/.ssh")
         .file("/home/dev/.ssh/id_rsa")
         .file("/home/dev/.bashrc")
+        .file("/home/dev/notes.txt")
+        .file("/opt/thing.lock")
         .dir("/home/dev/.cargo/registry")
         .dir("/home/dev/.claude/session-env")
         .dir("/home/dev/.cache/fetcher/sub")
@@ -283,6 +285,13 @@ fn writes_never_widen_to_home_or_root_and_temporary_files_get_advice() {
         file("write", "/home/dev/project/dist", "mkdir", "cc"),
         file("write", "/proc/self/attr/current", "openat", "tool"),
         file("write", "/home/dev/.local", "mkdir", "tool"),
+        file("write", "/home/dev/.new_history", "openat", "tool"),
+        file(
+            "write",
+            "/home/dev/.claude.json.tmp.6.0812c05da8a6",
+            "openat",
+            "claude",
+        ),
     ];
     let l = learn_with(EMPTY, &lines, Target::Linux, false);
     let writes: Vec<String> = l.proposals.iter().map(|p| p.entry.clone()).collect();
@@ -328,6 +337,24 @@ fn writes_never_widen_to_home_or_root_and_temporary_files_get_advice() {
         .iter()
         .any(|r| r.refusal.refusal == "write /home/dev/.local (mkdir)"
             && r.why.contains("no write root that wide")));
+    // A missing file in a directory too wide to allow cannot be allowed alone; a temporary
+    // file that replaces another by a rename cannot be either.
+    let why = |p: &str| {
+        l.not_proposed
+            .iter()
+            .find(|r| r.refusal.refusal.contains(p))
+            .map(|r| r.why.clone())
+            .unwrap_or_default()
+    };
+    assert!(why(".new_history").contains("does not exist"), "{l:#?}");
+    assert!(
+        why(".claude.json.tmp").contains("replacing .claude.json"),
+        "{l:#?}"
+    );
+    assert!(
+        why(".claude.json.tmp").contains("--no-session-persistence"),
+        "{l:#?}"
+    );
 }
 
 #[test]
