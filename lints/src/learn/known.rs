@@ -89,7 +89,7 @@ pub const NOT_NEEDED: &[(&str, &str)] = &[
 /// to allow, with what to do instead: `(path spelled with ~, advice)`.
 pub const REPLACED: &[(&str, &str)] = &[(
     "~/.claude.json",
-    "It is Claude Code's global state: run Claude Code with --no-session-persistence so that it does not write it (see the autonomous-agents recipe).",
+    "It is Claude Code's global state, rewritten at every start (--no-session-persistence does not stop it): give Claude Code a directory of its own with CLAUDE_CONFIG_DIR (its .claude.json moves there) and run srt learn again to allow that directory.",
 )];
 
 /// Directories under the home directory that hold many tools' state (or files that run
