@@ -279,16 +279,14 @@ fn write(args: &Args, start: &Start, learned: &Learned) -> anyhow::Result<ExitCo
         std::fs::write(&dest, &learned.content)
             .with_context(|| format!("writing {}", dest.display()))?;
     }
-    eprintln!(
-        "srt learn: wrote {} ({} entr{} added)",
-        dest.display(),
-        learned.proposals.len(),
-        if learned.proposals.len() == 1 {
-            "y"
-        } else {
-            "ies"
-        }
-    );
+    match learned.proposals.len() {
+        0 => eprintln!("srt learn: wrote {} (nothing added)", dest.display()),
+        n => eprintln!(
+            "srt learn: wrote {} ({n} entr{} added)",
+            dest.display(),
+            if n == 1 { "y" } else { "ies" }
+        ),
+    }
     if args.apply {
         for p in &learned.proposals {
             if let Some(d) = &p.missing_dir {
