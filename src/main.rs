@@ -12,12 +12,20 @@ mod output;
 mod settings;
 
 fn main() -> ExitCode {
-    let invocation = match cli::parse(std::env::args_os().collect()) {
+    let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let bare = argv.len() <= 1;
+    let invocation = match cli::parse(argv) {
         Ok(i) => i,
         Err(e) => {
-            let code = if e.use_stderr() { 2 } else { 0 };
             let _ = e.print();
-            return ExitCode::from(code);
+            // Bare `srt` is the npm srt's drop-in form without a command: its refusal, exit 1.
+            if bare {
+                eprintln!(
+                    "\nError: No command specified. Use -c <command> or provide command arguments."
+                );
+                return ExitCode::from(1);
+            }
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
         }
     };
     let result = match invocation {

@@ -183,26 +183,3 @@ pub fn report(err: SettingsError) -> ExitCode {
         }
     }
 }
-
-/// The Linux options for a plan made by this `srt` binary: the init is this binary, `git`'s
-/// ssh goes through its `__proxy-connect`, and `TMPDIR` follows the environment. `compile`
-/// and `explain` build theirs here. (`srt run` builds the same options inside the runtime,
-/// `srt_runtime::sandbox::build_plan`; moving it onto this constructor is left to the run's
-/// restructuring, which owns that file.)
-pub fn linux_options(
-    srt_binary: PathBuf,
-    proxy_socket_dir: PathBuf,
-) -> srt_compiler::backend::linux::LinuxOptions {
-    let mut opts = srt_compiler::backend::linux::LinuxOptions::new(srt_binary, proxy_socket_dir);
-    opts.ssh_proxy_command = Some(format!(
-        "{} __proxy-connect %h %p",
-        opts.srt_binary.display()
-    ));
-    opts.tmpdir = srt_compiler::env::tmpdir_from_env().into();
-    opts
-}
-
-/// This `srt` binary, canonical (the path bound into the sandbox as its init).
-pub fn srt_binary() -> std::io::Result<PathBuf> {
-    std::env::current_exe().and_then(std::fs::canonicalize)
-}

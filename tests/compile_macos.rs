@@ -123,7 +123,8 @@ fn command_format_is_a_script_around_the_same_profile() {
         String::from_utf8(compile(&with_format).stdout).unwrap()
     );
     assert!(script.starts_with("#!/bin/sh\n"));
-    assert!(script.contains("  HTTPS_PROXY=http://localhost:4000 \\\n"));
+    // The address the run gives the command: the literal 127.0.0.1, as `srt run` sets it.
+    assert!(script.contains("  HTTPS_PROXY=http://127.0.0.1:4000 \\\n"));
     assert!(script.contains("  SANDBOX_RUNTIME=1 \\\n"));
     let quoted = srt_compiler::backend::macos::command::shell_quote(&profile);
     assert!(script.ends_with(&format!(

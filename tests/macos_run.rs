@@ -1,4 +1,4 @@
-//! The macOS run (`srt_runtime::macos_run`), exercised on Linux against a stand-in for
+//! The macOS run (`srt_runtime::run` with `MacosSandbox`), exercised on Linux against a stand-in for
 //! `sandbox-exec`: a script that checks it was given `-p PROFILE`, saves the profile, its argv
 //! and its environment, then runs the command **without any sandbox**. These tests therefore
 //! check what srt hands to `sandbox-exec` (profile, argv, environment), that the proxies are
@@ -17,8 +17,9 @@ use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
 
 use srt_compiler::{resolve, FakeFs, Ir, ResolveOptions};
-use srt_runtime::macos_run::{run, shell_command, MacosRunError, MacosRunRequest};
 use srt_runtime::proxy::ViolationOptions;
+use srt_runtime::run::macos::{shell_command, MacosSandbox};
+use srt_runtime::run::{RunError, RunRequest};
 
 /// A tiny HTTP origin on 127.0.0.1 answering `hello from origin` to every request.
 fn origin() -> u16 {
@@ -104,12 +105,12 @@ fn stand_in(dir: &Path) -> PathBuf {
     path
 }
 
-fn request(dir: &Path, ir: Arc<Ir>, command: &str) -> MacosRunRequest {
-    MacosRunRequest {
+fn request(dir: &Path, ir: Arc<Ir>, command: &str) -> RunRequest {
+    RunRequest {
         ir,
-        command: command.to_string(),
-        sandbox_exec: stand_in(dir),
+        command: vec!["/bin/sh".into(), "-c".into(), command.into()],
         srt_binary: PathBuf::from(env!("CARGO_BIN_EXE_srt")),
+        state_dir: dir.join("state"),
         violations: ViolationOptions {
             stderr: true,
             ..ViolationOptions::default()
@@ -119,7 +120,14 @@ fn request(dir: &Path, ir: Arc<Ir>, command: &str) -> MacosRunRequest {
             ("denied.test".into(), "127.0.0.1".parse().unwrap()),
         ],
         debug: false,
+        report_network: false,
     }
+}
+
+/// `srt run` with the macOS part, against the stand-in.
+fn run(req: RunRequest) -> Result<i32, RunError> {
+    let dir = req.state_dir.parent().unwrap().to_path_buf();
+    srt_runtime::run::run(req, &mut MacosSandbox::new(stand_in(&dir)))
 }
 
 fn saved_env(dir: &Path) -> BTreeMap<String, String> {
@@ -158,7 +166,8 @@ exit 7"#,
 
     // What sandbox-exec was given.
     let argv = read(dir, "argv");
-    assert_eq!(argv, format!("/bin/sh\n-c\n{script}\n"));
+    let inner = shell_command(&["/bin/sh".into(), "-c".into(), script.clone().into()]).unwrap();
+    assert_eq!(argv, format!("/bin/sh\n-c\n{inner}\n"));
     let env = saved_env(dir);
     let token = env["SRT_PROXY_AUTH"]
         .strip_prefix("srt:")
@@ -322,10 +331,10 @@ fn without_sandbox_exec_nothing_runs() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
     let marker = dir.join("ran");
-    let mut req = request(dir, ir(dir, &[]), &format!("touch '{}'", marker.display()));
-    req.sandbox_exec = dir.join("no-such-sandbox-exec");
-    let err = run(req).unwrap_err();
-    assert!(matches!(err, MacosRunError::Sandbox(_)), "{err:?}");
+    let req = request(dir, ir(dir, &[]), &format!("touch '{}'", marker.display()));
+    let mut os = MacosSandbox::new(dir.join("no-such-sandbox-exec"));
+    let err = srt_runtime::run::run(req, &mut os).unwrap_err();
+    assert!(matches!(err, RunError::NoSandboxExec(_)), "{err:?}");
     let text = format!("{:?}", miette::Report::new(err));
     assert!(text.contains("no-such-sandbox-exec"), "{text}");
     assert!(text.contains("runs nothing without it"), "{text}");
@@ -366,7 +375,7 @@ fn argv_becomes_quoted_shell_text() {
         .map(Into::into)
         .collect();
     let text = shell_command(&argv).unwrap();
-    assert_eq!(text, r"printf '%s\n' 'it'\''s' 'a b' '$HOME'");
+    assert_eq!(text, r"exec printf '%s\n' 'it'\''s' 'a b' '$HOME'");
     let out = std::process::Command::new("/bin/sh")
         .args(["-c", &text])
         .output()
@@ -376,7 +385,7 @@ fn argv_becomes_quoted_shell_text() {
     let bad = vec!["echo".into(), std::ffi::OsString::from_vec(vec![0xff])];
     assert!(matches!(
         shell_command(&bad),
-        Err(MacosRunError::NotUtf8 { index: 1 })
+        Err(RunError::NotUtf8 { index: 1 })
     ));
 }
 
@@ -411,4 +420,23 @@ fn the_run_is_audited_after_the_command() {
         audit[0]["path"],
         project.join("pkg/.vscode/tasks.json").to_str().unwrap()
     );
+}
+
+/// The exit statuses of the Linux run and the npm srt: 127 for a command that does not exist,
+/// 126 for one that cannot be executed (`sh`'s `exec` reports them).
+#[test]
+fn a_command_that_cannot_run_gives_127_or_126() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let noexec = dir.join("noexec.sh");
+    std::fs::write(&noexec, "#!/bin/sh\necho ran\n").unwrap();
+    for (argv, want) in [
+        (vec!["no-such-command-srt-test".to_string()], 127),
+        (vec![noexec.display().to_string()], 126),
+        (vec!["/".to_string()], 126),
+    ] {
+        let mut req = request(dir, ir(dir, &[]), "");
+        req.command = argv.iter().map(Into::into).collect();
+        assert_eq!(run(req).unwrap(), want, "{argv:?}");
+    }
 }

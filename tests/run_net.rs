@@ -235,3 +235,41 @@ fn git_over_ssh_goes_through_the_proxy() {
         text(&out.stderr)
     );
 }
+
+/// srt installed under a directory whose name has a space: git's ssh still runs srt as its
+/// ProxyCommand (the path is quoted for ssh), so the connection reaches the proxy.
+#[test]
+fn git_over_ssh_works_with_srt_under_a_path_with_a_space() {
+    let sb = Sandbox::new();
+    sb.settings(&policy(1, true));
+    let dir = sb.root.path().join("my srt");
+    std::fs::create_dir(&dir).unwrap();
+    let srt = dir.join("srt");
+    std::fs::copy(env!("CARGO_BIN_EXE_srt"), &srt).unwrap();
+    let out = std::process::Command::new(&srt)
+        .current_dir(sb.project())
+        .env("HOME", sb.home())
+        .env("XDG_STATE_HOME", sb.state())
+        .env("XDG_RUNTIME_DIR", sb.root.path())
+        .env("NO_COLOR", "1")
+        .stdin(std::process::Stdio::null())
+        .args([
+            "run",
+            "-s",
+            ".srt.json",
+            "-c",
+            "echo \"$GIT_SSH_COMMAND\"; sh -c \"$GIT_SSH_COMMAND -o BatchMode=yes git@github.com true\" 2>&1 | tail -1; true",
+        ])
+        .output()
+        .unwrap();
+    let stdout = ok(&out);
+    assert!(
+        stdout.contains(r"my\ srt/srt __proxy-connect %h %p"),
+        "{stdout}"
+    );
+    assert!(
+        text(&out.stderr).contains("srt: blocked CONNECT github.com:22"),
+        "ssh did not reach the proxy:\n{stdout}{}",
+        text(&out.stderr)
+    );
+}

@@ -14,8 +14,8 @@ pub struct ProxyEnv {
     /// `(user, password)` embedded in the proxy URLs, when the proxy wants credentials. The
     /// user is percent-encoded in URLs and sent raw where a tool takes it separately.
     pub auth: Option<(String, String)>,
-    /// An ssh `ProxyCommand` that tunnels through the proxy (`%h %p` left for ssh), e.g.
-    /// `/path/to/srt __ssh-proxy %h %p`; `GIT_SSH_COMMAND` is set only when there is one.
+    /// An ssh `ProxyCommand` that tunnels through the proxy (`%h %p` left for ssh), made by
+    /// [`srt_ssh_proxy_command`]; `GIT_SSH_COMMAND` is set only when there is one.
     pub ssh_proxy_command: Option<String>,
     /// `TMPDIR`; `None` leaves it as it is (the peer does that when the filesystem policy is
     /// disabled).
@@ -100,6 +100,39 @@ pub fn proxy_env(p: &ProxyEnv) -> Vec<(String, String)> {
     env
 }
 
+/// Everything the command's environment is made from, on either OS.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SandboxEnv {
+    /// Where the proxies are and what else the command is told ([`proxy_env`]).
+    pub proxy: ProxyEnv,
+    /// `JAVA_TOOL_OPTIONS` as srt inherited it: kept in front of the proxy properties.
+    pub inherited_java_tool_options: Option<String>,
+    /// Whether the command has proxies at all. Without them nothing listens where the proxy
+    /// variables would point, so only `SANDBOX_RUNTIME` and `TMPDIR` are set.
+    pub proxied: bool,
+}
+
+/// The one assembly of a sandboxed command's environment additions, in order, used by the
+/// Linux plan and the macOS run alike: [`proxy_env`], then `JAVA_TOOL_OPTIONS`
+/// ([`java_tool_options`]) after the inherited value.
+pub fn sandbox_env(e: &SandboxEnv) -> Vec<(String, String)> {
+    let mut env = proxy_env(&e.proxy);
+    if !e.proxied {
+        env.retain(|(k, _)| matches!(k.as_str(), "SANDBOX_RUNTIME" | "TMPDIR"));
+        return env;
+    }
+    // JVMs ignore the *_PROXY variables; their system properties point them at the proxy.
+    env.push((
+        "JAVA_TOOL_OPTIONS".to_string(),
+        java_tool_options(
+            &e.proxy.host,
+            e.proxy.http_port,
+            e.inherited_java_tool_options.as_deref(),
+        ),
+    ));
+    env
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -152,7 +185,7 @@ mod tests {
     fn auth_and_ssh() {
         let mut p = base();
         p.auth = Some(("srt.a+b/c=".into(), "tok".into()));
-        p.ssh_proxy_command = Some("/usr/bin/srt __ssh-proxy %h %p".into());
+        p.ssh_proxy_command = Some("/usr/bin/srt __proxy-connect %h %p".into());
         let env = proxy_env(&p);
         let get = |k: &str| env.iter().find(|(x, _)| x == k).map(|(_, v)| v.clone());
         assert_eq!(
@@ -167,7 +200,7 @@ mod tests {
         assert_eq!(get(PROXY_AUTH_VAR).unwrap(), "srt.a+b/c=:tok");
         assert_eq!(
             get("GIT_SSH_COMMAND").unwrap(),
-            "ssh -o ControlMaster=no -o ControlPath=none -o ProxyCommand='/usr/bin/srt __ssh-proxy %h %p'"
+            "ssh -o ControlMaster=no -o ControlPath=none -o ProxyCommand='/usr/bin/srt __proxy-connect %h %p'"
         );
     }
 }

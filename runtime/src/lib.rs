@@ -1,12 +1,11 @@
-//! The srt runtime: executes a Linux plan (proxies, the in-sandbox init, seccomp), and
-//! `sandbox-exec` on macOS ([`macos_run`]).
+//! The srt runtime: `srt run` on Linux (proxies, the in-sandbox init, seccomp) and on macOS
+//! (`sandbox-exec`), one run with the OS-specific parts behind a small interface ([`run`]).
 
 /// The end-of-run audit of what the run left where the command could write.
 pub mod audit;
 /// Descriptors srt inherited are marked close-on-exec before a run (none reach the sandbox).
 pub mod fds;
 /// Programs srt executes on the host (bubblewrap) must be out of the sandbox's reach.
-#[cfg(target_os = "linux")]
 pub mod host_program;
 #[cfg(target_os = "linux")]
 pub mod init;
@@ -15,12 +14,10 @@ pub mod preflight;
 pub mod proxy;
 /// `srt __proxy-connect`: the ssh ProxyCommand through the HTTP proxy (Linux and macOS).
 pub mod proxy_connect;
-#[cfg(target_os = "linux")]
-pub mod sandbox;
+/// `srt run`: one request, one sequence of steps, the OS-specific parts behind `OsSandbox`.
+pub mod run;
 /// Credential masking: sentinels, the secret registry, substitution.
 pub mod secrets;
-#[cfg(target_os = "linux")]
-mod spawn;
 /// srt's per-user state directory (run records, the stub lock).
 pub mod state_dir;
 #[cfg(target_os = "linux")]
@@ -28,8 +25,3 @@ pub mod stubs;
 /// The sandbox's own process group, and the terminal handed to it and back.
 #[cfg(target_os = "linux")]
 pub mod terminal;
-
-/// macOS: `sandbox-exec` (built on every OS, so it is type-checked and tested everywhere).
-pub mod macos;
-/// `srt run` on macOS: proxies on loopback, profile, environment, `sandbox-exec`, signals.
-pub mod macos_run;

@@ -37,6 +37,7 @@ fn probe_child() {
     match probe.as_str() {
         "syscalls" => probe_syscalls(),
         "ordinary" => probe_ordinary(),
+        // SAFETY: a raw system call without pointer arguments (getpid through the x32 table).
         "x32" => unsafe {
             // getpid through the x32 table
             libc::syscall(0x4000_0000 | libc::SYS_getpid);
@@ -80,6 +81,8 @@ fn probe_syscalls() {
     let mut c: u8 = b'x';
     let mut sv = [0 as c_int; 2];
     let mut params = [0u8; 120]; // struct io_uring_params
+                                 // SAFETY: raw system calls whose pointer arguments point at the live locals above; each
+                                 // is probed for whether the filter lets it through, its result only reported.
     unsafe {
         report("socket_unix", syscall(SYS_socket, AF_UNIX, SOCK_STREAM, 0));
         report(
@@ -244,6 +247,7 @@ fn probe_ordinary() {
             .replace('\n', ",")
     ));
     // a direct fork
+    // SAFETY: the child only calls _exit; the parent reaps it.
     unsafe {
         let pid = libc::fork();
         if pid == 0 {

@@ -16,7 +16,8 @@ use srt_schema::Diagnostic;
 
 use crate::flags::SettingsFlags;
 use crate::output::{stderr_style, Format};
-use crate::settings::{linux_options, load_and_resolve, report};
+use crate::settings::{load_and_resolve, report};
+use srt_runtime::run::linux_options;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum AccessArg {

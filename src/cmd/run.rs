@@ -10,8 +10,11 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use srt_runtime::proxy::{ignore_patterns, ViolationOptions};
+use srt_runtime::run::{RunError, RunRequest};
+
 use crate::flags::{LevelArgs, SettingsFlags};
-use crate::settings::{load_and_resolve, report};
+use crate::settings::{load_and_resolve, report, SettingsError};
 
 #[derive(Clone, Debug, clap::Args)]
 pub struct Args {
@@ -75,11 +78,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         return refuse("--control-fd (live config updates) is not supported by srt; restart the command with the new settings file");
     }
     let command: Vec<OsString> = match (&args.command_string, args.argv.is_empty()) {
-        (Some(c), _) => vec![shell().into_os_string(), "-c".into(), c.into()],
-        (None, false) => args.argv.clone(),
-        (None, true) => {
-            return refuse("No command specified. Use -c <command> or provide command arguments.")
+        // `-c ''` is no command, as the npm srt says.
+        (Some(c), _) if !c.trim().is_empty() => {
+            vec![shell().into_os_string(), "-c".into(), c.into()]
         }
+        (None, false) => args.argv.clone(),
+        _ => return refuse("No command specified. Use -c <command> or provide command arguments."),
     };
     let levels = match args.levels.config() {
         Ok(l) => l,
@@ -90,6 +94,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     };
     let resolved = match load_and_resolve(&args.settings, srt_lints::Target::host()) {
         Ok(r) => r,
+        // A settings file that cannot be read is srt's refusal to run, exit 1, as the npm
+        // srt's (it would run with the built-in defaults otherwise).
+        Err(SettingsError::Unreadable(e)) => {
+            eprintln!("{:?}", miette::Report::new(e));
+            return Ok(ExitCode::from(1));
+        }
         Err(e) => return Ok(report(e)),
     };
     if args.debug {
@@ -110,34 +120,34 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if let Some(code) = super::run_gate::apply(&gate, &resolved.loaded.source) {
         return Ok(code);
     }
-    run_sandboxed(&args, &resolved, command)
+    let req = request(&args, &resolved, command)?;
+    let bwrap_path = resolved
+        .loaded
+        .settings
+        .bwrap_path
+        .as_ref()
+        .map(|b| PathBuf::from(&b.value));
+    let result = srt_runtime::run::host_sandbox(bwrap_path)
+        .and_then(|mut os| srt_runtime::run::run(req, os.as_mut()));
+    Ok(exit_code(result))
 }
 
-#[cfg(target_os = "linux")]
-fn run_sandboxed(
+/// The run's request, the same on every OS.
+fn request(
     args: &Args,
     resolved: &crate::settings::Resolved,
     command: Vec<OsString>,
-) -> anyhow::Result<ExitCode> {
-    use srt_runtime::proxy::{ignore_patterns, ViolationOptions};
-    use srt_runtime::sandbox::{run, RunRequest};
-    let srt_binary = std::env::current_exe().and_then(std::fs::canonicalize)?;
+) -> anyhow::Result<RunRequest> {
     let shown = command
         .iter()
         .map(|a| a.to_string_lossy())
         .collect::<Vec<_>>()
         .join(" ");
-    let req = RunRequest {
+    Ok(RunRequest {
         ir: std::sync::Arc::new(resolved.ir.clone()),
         command,
-        bwrap_path: resolved
-            .loaded
-            .settings
-            .bwrap_path
-            .as_ref()
-            .map(|b| PathBuf::from(&b.value)),
-        srt_binary,
-        state_dir: srt_runtime::stubs::default_state_dir(),
+        srt_binary: srt_runtime::run::options::this_srt()?,
+        state_dir: srt_runtime::state_dir::default_state_dir(),
         violations: ViolationOptions {
             stderr: true,
             jsonl: args.violations.clone(),
@@ -147,13 +157,11 @@ fn run_sandboxed(
         debug: args.debug,
         resolve: args.resolve.clone(),
         report_network: args.report_network || args.violations.is_some(),
-    };
-    Ok(exit_code(run(req)))
+    })
 }
 
 /// The command's status as srt's exit code, or the error reported and 1.
-#[cfg_attr(not(any(target_os = "linux", target_os = "macos")), allow(dead_code))]
-fn exit_code<E: miette::Diagnostic + Send + Sync + 'static>(result: Result<i32, E>) -> ExitCode {
+fn exit_code(result: Result<i32, RunError>) -> ExitCode {
     match result {
         Ok(status) => ExitCode::from(u8::try_from(status).unwrap_or(255)),
         Err(e) => {
@@ -161,56 +169,6 @@ fn exit_code<E: miette::Diagnostic + Send + Sync + 'static>(result: Result<i32, 
             ExitCode::from(1)
         }
     }
-}
-
-/// The macOS run's request. Built on every OS so that it is compiled and tested here; only
-/// the call in the `cfg(target_os = "macos")` `run_sandboxed` below is macOS-only.
-#[cfg_attr(not(target_os = "macos"), allow(dead_code))]
-fn macos_request(
-    args: &Args,
-    resolved: &crate::settings::Resolved,
-    command: &[OsString],
-) -> anyhow::Result<srt_runtime::macos_run::MacosRunRequest> {
-    use srt_runtime::proxy::{ignore_patterns, ViolationOptions};
-    let shown = command
-        .iter()
-        .map(|a| a.to_string_lossy())
-        .collect::<Vec<_>>()
-        .join(" ");
-    Ok(srt_runtime::macos_run::MacosRunRequest {
-        ir: std::sync::Arc::new(resolved.ir.clone()),
-        command: srt_runtime::macos_run::shell_command(command)?,
-        violations: ViolationOptions {
-            stderr: true,
-            jsonl: args.violations.clone(),
-            ignore: ignore_patterns(&resolved.loaded.settings, &shown),
-            ..ViolationOptions::default()
-        },
-        sandbox_exec: srt_runtime::macos::default_sandbox_exec().to_path_buf(),
-        srt_binary: std::env::current_exe().and_then(std::fs::canonicalize)?,
-        resolve: args.resolve.clone(),
-        debug: args.debug,
-    })
-}
-
-// Not compiled in srt's CI (Linux): keep it to these lines; everything it calls is.
-#[cfg(target_os = "macos")]
-fn run_sandboxed(
-    args: &Args,
-    resolved: &crate::settings::Resolved,
-    command: Vec<OsString>,
-) -> anyhow::Result<ExitCode> {
-    let req = macos_request(args, resolved, &command)?;
-    Ok(exit_code(srt_runtime::macos_run::run(req)))
-}
-
-#[cfg(not(any(target_os = "linux", target_os = "macos")))]
-fn run_sandboxed(
-    _args: &Args,
-    _resolved: &crate::settings::Resolved,
-    _command: Vec<OsString>,
-) -> anyhow::Result<ExitCode> {
-    refuse("srt run is not available on this OS in this build")
 }
 
 /// `srt __init`: run by bubblewrap as PID 1 inside the sandbox (see `srt_runtime::init`).
@@ -283,10 +241,9 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
 
-    /// The macOS glue's request, built here on Linux: the settings, the quoted command, the
-    /// violation options and the real sandbox-exec path.
+    /// The request, the same on every OS: the settings, the violation options, the command.
     #[test]
-    fn macos_request_from_the_cli() {
+    fn the_request_from_the_cli() {
         let dir = tempfile::tempdir().unwrap();
         let settings = dir.path().join("s.json");
         std::fs::write(
@@ -315,19 +272,15 @@ mod tests {
             panic!("settings do not load");
         };
         let command: Vec<OsString> = vec!["/bin/bash".into(), "-c".into(), "echo 'hi'".into()];
-        let req = macos_request(&args, &resolved, &command).unwrap();
-        assert_eq!(req.command, r#"/bin/bash -c 'echo '\''hi'\'''"#);
-        assert_eq!(req.sandbox_exec, PathBuf::from("/usr/bin/sandbox-exec"));
+        let req = request(&args, &resolved, command.clone()).unwrap();
+        assert_eq!(req.command, command);
         assert!(req.srt_binary.is_absolute());
         assert_eq!(req.violations.jsonl, args.violations);
         assert_eq!(req.violations.ignore, ["x.test", "y.test"]);
         assert!(req.violations.stderr && req.debug);
         assert_eq!(req.resolve, args.resolve);
         assert_eq!(req.ir.net.allowed.len(), 1);
-        // The glue's other half, instantiated for the macOS run's error type.
-        assert_eq!(
-            exit_code(Ok::<i32, srt_runtime::macos_run::MacosRunError>(3)),
-            ExitCode::from(3)
-        );
+        assert_eq!(exit_code(Ok(3)), ExitCode::from(3));
+        assert_eq!(exit_code(Err(RunError::UnsupportedOs)), ExitCode::from(1));
     }
 }

@@ -59,7 +59,21 @@ pub fn run(cfg: InitConfig) -> Result<i32, InitError> {
     for b in &cfg.bridges {
         bridge::start(b)?;
     }
-    let child = supervise::spawn(&cfg.argv, cfg.filter.as_ref())?;
+    let child = match supervise::spawn(&cfg.argv, cfg.filter.as_ref()) {
+        Ok(child) => child,
+        // As a shell reports it (the npm srt runs every command through bash): 127 for a
+        // command that does not exist, 126 for one that cannot be executed.
+        Err(supervise::SuperviseError::Spawn { program, source }) => {
+            let status = crate::run::status::exec_failure(&source);
+            if status == crate::run::status::COMMAND_NOT_FOUND {
+                eprintln!("srt: {program}: command not found");
+            } else {
+                eprintln!("srt: {program}: {source}");
+            }
+            return Ok(status);
+        }
+        Err(e) => return Err(e.into()),
+    };
     // The same test srt made on the host: the init has srt's standard streams and session.
     let on_terminal = crate::terminal::Terminal::of_standard_streams().is_some();
     Ok(supervise::wait_loop(child, on_terminal))

@@ -86,10 +86,10 @@ fn pin_link(link: &Path) -> Result<(), Pinning> {
     let fd = owned(fd)?;
     // SAFETY: `st` is a plain struct the kernel fills; the descriptor is ours.
     let mut st: libc::stat = unsafe { std::mem::zeroed() };
-    // SAFETY: as above; AT_EMPTY_PATH with "" stats the descriptor itself.
-    check(
-        unsafe { libc::fstatat(fd.as_raw_fd(), c"".as_ptr(), &mut st, libc::AT_EMPTY_PATH) }.into(),
-    )?;
+    let rc =
+        // SAFETY: as above; AT_EMPTY_PATH with "" stats the descriptor itself.
+        unsafe { libc::fstatat(fd.as_raw_fd(), c"".as_ptr(), &mut st, libc::AT_EMPTY_PATH) };
+    check(rc.into())?;
     if st.st_mode & libc::S_IFMT != libc::S_IFLNK {
         return Err(Pinning::NotALink);
     }

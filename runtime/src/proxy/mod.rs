@@ -38,7 +38,7 @@ mod upstream;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
@@ -160,7 +160,6 @@ pub(crate) struct Shared {
     pub tls: Option<Arc<tls::TlsContext>>,
     pub registry: Option<Arc<crate::secrets::Registry>>,
     violations: ViolationLog,
-    violation_count: AtomicU64,
 }
 
 impl Shared {
@@ -176,7 +175,6 @@ impl Shared {
             rule: r.rule.clone(),
             explanation: r.explanation.clone(),
         };
-        self.violation_count.fetch_add(1, Ordering::Relaxed);
         self.violations.record(&v);
         v
     }
@@ -359,7 +357,6 @@ impl ProxyServer {
             tls,
             registry,
             violations,
-            violation_count: AtomicU64::new(0),
         });
         let (stop, stopped) = watch::channel(false);
         let http_kind = ir_ports.0.map_or(Kind::Http, Kind::External);
@@ -430,11 +427,6 @@ impl ProxyServer {
     /// Client connections currently open (tunnels included).
     pub fn active_connections(&self) -> usize {
         self.shared.limits.max_connections - self.slots.available_permits()
-    }
-
-    /// Violations reported so far (ignored ones included).
-    pub fn violation_count(&self) -> u64 {
-        self.shared.violation_count.load(Ordering::Relaxed)
     }
 
     /// Stops accepting, closes every connection and removes the socket directory. Waits up to

@@ -9,11 +9,10 @@ use srt_compiler::RealFs;
 use srt_lints::Target;
 
 use super::Arch;
-use crate::settings::{linux_options, load_and_resolve, report, srt_binary};
+use srt_runtime::run::linux_options;
+use srt_runtime::run::options::{bwrap_on_this_host, placeholder_socket_dir, this_srt};
 
-/// The name of the proxy sockets' directory, a fresh private one per run, under the parent
-/// `srt run` would choose for this policy (`srt_runtime::proxy::socket_parent_for`).
-const SOCKET_DIR_PLACEHOLDER: &str = "srt-XXXXXXXX";
+use crate::settings::{load_and_resolve, report};
 
 pub fn run(args: &super::Args) -> anyhow::Result<ExitCode> {
     let format = args.format.as_deref().unwrap_or("text");
@@ -33,8 +32,8 @@ pub fn run(args: &super::Args) -> anyhow::Result<ExitCode> {
     srt_runtime::state_dir::protect(&mut ir, &srt_runtime::state_dir::default_state_dir());
     let ir = &ir;
     let facts = HostFacts::gather(ir, &RealFs);
-    let socket_dir = srt_runtime::proxy::socket_parent_for(ir).join(SOCKET_DIR_PLACEHOLDER);
-    let mut opts = linux_options(srt_binary()?, socket_dir);
+    // The options `srt run` builds, with placeholders where a run has its own values.
+    let mut opts = linux_options(this_srt()?, placeholder_socket_dir(ir));
     opts.terminal = args.terminal;
     opts.report_network = args.report_network;
     if let Some(a) = args.arch {
@@ -50,7 +49,16 @@ pub fn run(args: &super::Args) -> anyhow::Result<ExitCode> {
     notes.append(&mut plan.notes);
     plan.notes = notes;
     let text = match format {
-        "json" => serde_json::to_string_pretty(&plan.render_json(ir))? + "\n",
+        "json" => {
+            let mut doc = plan.render_json(ir);
+            // The bwrap `srt run` would start here, when there is one.
+            let configured = resolved.loaded.settings.bwrap_path.as_ref();
+            if let Some(b) = bwrap_on_this_host(configured.map(|b| std::path::Path::new(&b.value)))
+            {
+                doc["launch"]["program"] = b.display().to_string().into();
+            }
+            serde_json::to_string_pretty(&doc)? + "\n"
+        }
         _ => plan.render_text(ir),
     };
     crate::output::stdout(&text);

@@ -4,9 +4,6 @@
 use std::process::ExitCode;
 
 use srt_compiler::backend::macos::{self, command, KeySpans, Options, ProxyPorts};
-use srt_compiler::env::{
-    java_tool_options, proxy_env, srt_ssh_proxy_command, tmpdir_from_env, ProxyEnv,
-};
 use srt_schema::Severity;
 
 use crate::output::{print_diagnostics, Format};
@@ -64,21 +61,14 @@ pub fn run(args: &super::Args) -> anyhow::Result<ExitCode> {
         crate::output::stdout(&profile);
         return Ok(ExitCode::SUCCESS);
     }
-    let mut env = proxy_env(&ProxyEnv {
-        host: "localhost".into(),
-        http_port: opts.proxy.http,
-        socks_port: opts.proxy.socks,
-        auth: None,
-        ssh_proxy_command: srt_ssh_proxy_command(
-            "srt",
-            Some(&format!("127.0.0.1:{}", opts.proxy.http)),
-        ),
-        tmpdir: (!ir.fs.disabled).then(tmpdir_from_env),
-    });
-    env.push((
-        "JAVA_TOOL_OPTIONS".into(),
-        java_tool_options("localhost", opts.proxy.http, None),
-    ));
+    // The environment `srt run` sets (the same assembly), without the per-run credentials.
+    let env = command::command_env(
+        ir,
+        opts.proxy,
+        None,
+        &srt_runtime::run::options::this_srt()?,
+        srt_runtime::run::options::inherited_java_tool_options(),
+    );
     crate::output::stdout(&command::command_script(&profile, &env));
     Ok(ExitCode::SUCCESS)
 }

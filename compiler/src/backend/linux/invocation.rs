@@ -7,6 +7,22 @@ use srt_schema::Diagnostic;
 use super::{path_word, render, LinuxPlan};
 use crate::ir::Ir;
 
+/// The descriptors a run hands bwrap: `--info-fd` (bwrap reports the sandbox's PID 1 there)
+/// and the seccomp program's memfd, which the init reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RunFds {
+    pub info: i32,
+    pub seccomp: i32,
+}
+
+/// Stand for the descriptor numbers a run chooses, in `srt compile`'s output.
+pub const INFO_FD_PLACEHOLDER: &str = "<info-fd>";
+pub const SECCOMP_FD_PLACEHOLDER: &str = "<seccomp-fd>";
+/// Stands for the command and its arguments in `srt compile`'s output.
+pub const COMMAND_PLACEHOLDER: &str = "<command>";
+/// Stands for a proxy socket's device and inode numbers, known once srt has bound it.
+pub const FILE_ID_PLACEHOLDER: &str = "DEV:INO";
+
 impl LinuxPlan {
     /// The bwrap arguments (without `bwrap` itself and without the `--` before the init).
     pub fn argv(&self) -> Vec<OsString> {
@@ -31,7 +47,10 @@ impl LinuxPlan {
             (p.socks_port, p.socks_socket_id, &p.socks_socket),
         ];
         for (port, id, socket) in bridges.into_iter().filter(|_| self.bridges) {
-            let id = id.map_or_else(|| "DEV:INO".to_string(), |i| format!("{}:{}", i.dev, i.ino));
+            let id = id.map_or_else(
+                || FILE_ID_PLACEHOLDER.to_string(),
+                |i| format!("{}:{}", i.dev, i.ino),
+            );
             let mut bridge = OsString::from(format!("{port}={id}:"));
             bridge.push(socket.as_os_str());
             out.extend(["--bridge".into(), bridge]);
@@ -49,6 +68,28 @@ impl LinuxPlan {
         out.push("--".into());
         out.push(self.init_path.clone().into_os_string());
         out.extend(self.init_args(seccomp_fd));
+        out.push("--".into());
+        out.extend(command.iter().cloned());
+        out
+    }
+
+    /// Everything `srt run` passes to bwrap, in order: `--info-fd FD`, [`LinuxPlan::argv`],
+    /// `--`, the init with its arguments (`--seccomp-fd FD` included), `--`, the command. With
+    /// `fds` `None` (`srt compile`) the descriptor numbers are [`INFO_FD_PLACEHOLDER`] and
+    /// [`SECCOMP_FD_PLACEHOLDER`]; the command is
+    /// whatever the caller gives ([`COMMAND_PLACEHOLDER`] in `srt compile`).
+    pub fn launch_args(&self, fds: Option<RunFds>, command: &[OsString]) -> Vec<OsString> {
+        let fd = |n: Option<i32>, placeholder: &str| -> OsString {
+            n.map_or_else(|| placeholder.into(), |n| n.to_string().into())
+        };
+        let info = fd(fds.map(|f| f.info), INFO_FD_PLACEHOLDER);
+        let mut out: Vec<OsString> = vec!["--info-fd".into(), info];
+        out.extend(self.argv());
+        out.push("--".into());
+        out.push(self.init_path.clone().into_os_string());
+        out.extend(self.init_args(None));
+        let seccomp = fd(fds.map(|f| f.seccomp), SECCOMP_FD_PLACEHOLDER);
+        out.extend(["--seccomp-fd".into(), seccomp]);
         out.push("--".into());
         out.extend(command.iter().cloned());
         out

@@ -41,10 +41,10 @@
 //!
 //! # For the runtime
 //!
-//! Run `bwrap <plan.bwrap_args_for(fd, command)>` (that is `<plan.argv()> -- <plan.init_path>
-//! __init [--bridge …] [--seccomp-fd FD] -- <command>`) with `plan.env` set on the bwrap
-//! process (bwrap passes its environment on; the values stay out of `argv`, where other users
-//! could read them), in a new process group (`kill(0, …)` in the sandbox must reach none of
+//! Run `bwrap <plan.launch_args(fds, command)>` (that is `--info-fd FD <plan.argv()> --
+//! <plan.init_path> __init [--bridge …] --seccomp-fd FD -- <command>`) with `plan.env` set on
+//! the bwrap process and `plan.env_unset` removed from it (bwrap passes its environment on;
+//! the values stay out of `argv`, where other users could read them), in a new process group (`kill(0, …)` in the sandbox must reach none of
 //! the caller's processes), with no descriptor but 0-2 and the ones the arguments name. On a
 //! terminal ([`LinuxPlan::terminal`]), start bwrap with SIGINT, SIGQUIT and SIGHUP blocked (the
 //! init unblocks them for the command), make its group the terminal's foreground group while
@@ -74,8 +74,10 @@ mod invocation;
 pub mod links;
 mod mounts;
 pub mod notes;
+pub mod options;
 mod rebuilt;
 mod render;
+pub use render::{BWRAP_PLACEHOLDER, SOCKET_DIR_PLACEHOLDER};
 pub mod seccomp;
 mod secrets;
 
@@ -86,13 +88,17 @@ use serde::Serialize;
 use srt_schema::Diagnostic;
 
 use crate::audit::AuditPlan;
-use crate::env::{proxy_env, ProxyEnv};
+use crate::env::{sandbox_env, ProxyEnv, SandboxEnv};
 use crate::ir::Ir;
 use crate::origin::Origin;
 pub use facts::{HostFacts, PathFact};
+pub use invocation::{
+    RunFds, COMMAND_PLACEHOLDER, FILE_ID_PLACEHOLDER, INFO_FD_PLACEHOLDER, SECCOMP_FD_PLACEHOLDER,
+};
 use notes::{self as code, note, note_at};
 pub use notes::{NoteCode, NOTE_CODES, REFUSAL_CODES};
-use seccomp::{Arch, SeccompOptions, SeccompProgram};
+pub use options::LinuxOptions;
+use seccomp::{SeccompOptions, SeccompProgram};
 pub use secrets::{
     MaskedCredentials, SecretsOptions, CA_BUNDLE_PLACEHOLDER, CA_TRUST_VARS,
     MASKED_COPY_PLACEHOLDER, SENTINEL_PLACEHOLDER,
@@ -118,67 +124,6 @@ pub mod builtin {
     pub const INIT: &str = "init";
     /// The init's link pins: the capabilities it makes them with, dropped before the command.
     pub const LINK_PINS: &str = "link-pins";
-}
-
-/// What the runtime chooses, and the planner cannot know.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct LinuxOptions {
-    /// The `srt` binary on the host (canonical). Bound read-only at the same path and run as
-    /// the in-sandbox init.
-    pub srt_binary: PathBuf,
-    /// The private (0700) host directory holding the proxy sockets, bound read-only at the same
-    /// path. The sockets in it are [`ProxyPlan::http_socket`] and [`ProxyPlan::socks_socket`].
-    pub proxy_socket_dir: PathBuf,
-    /// The identities of the sockets srt bound there (HTTP, SOCKS5), which the init checks
-    /// before the command starts; `None` where there are none yet (`srt compile`), shown as
-    /// `DEV:INO`.
-    pub proxy_socket_ids: Option<[FileId; 2]>,
-    /// The loopback ports the init listens on inside the sandbox.
-    pub http_port: u16,
-    pub socks_port: u16,
-    /// Proxy credentials to put in the environment, if the proxy wants them.
-    pub proxy_auth: Option<(String, String)>,
-    /// `TMPDIR` for the command (the peer: `$CLAUDE_CODE_TMPDIR`, `$CLAUDE_TMPDIR`, else
-    /// `/tmp/claude`).
-    pub tmpdir: PathBuf,
-    /// An ssh `ProxyCommand` through the proxy (`%h %p` left for ssh) for `GIT_SSH_COMMAND`,
-    /// once the runtime has one (e.g. `<srt> __ssh-proxy %h %p`); `None` leaves ssh alone.
-    pub ssh_proxy_command: Option<String>,
-    /// The architecture of the seccomp program.
-    pub arch: Arch,
-    /// srt shares a terminal with the command (its stdin or stdout is its controlling
-    /// terminal). The sandbox runs in its own process group either way; on a terminal that
-    /// group is made the terminal's foreground, and srt's init runs as PID 1 even without
-    /// proxies: bwrap is kept from the terminal's SIGINT/SIGQUIT/SIGHUP (which would end it
-    /// and the sandbox) and the init gives them back to the command, and relays the command's
-    /// stops to srt's job (Ctrl-Z).
-    pub terminal: bool,
-    /// The run CA's bundle and the masked credentials (see [`SecretsOptions`]).
-    pub secrets: SecretsOptions,
-    /// Bridge the proxies even when the policy allows no host, so every destination the
-    /// command tries is refused by them and reported (`srt run --violations`, `srt learn`);
-    /// without it such a policy has no network at all, and nothing to report.
-    pub report_network: bool,
-}
-
-impl LinuxOptions {
-    /// Defaults for `srt` on this host: ports 3128/1080, `TMPDIR=/tmp/claude`.
-    pub fn new(srt_binary: PathBuf, proxy_socket_dir: PathBuf) -> Self {
-        LinuxOptions {
-            srt_binary,
-            proxy_socket_dir,
-            proxy_socket_ids: None,
-            http_port: 3128,
-            socks_port: 1080,
-            proxy_auth: None,
-            tmpdir: PathBuf::from("/tmp/claude"),
-            ssh_proxy_command: None,
-            arch: Arch::host().unwrap_or(Arch::X86_64),
-            terminal: false,
-            secrets: SecretsOptions::default(),
-            report_network: false,
-        }
-    }
 }
 
 /// Where in the mount-order contract an argument sits (see the module docs).
@@ -451,23 +396,18 @@ pub fn plan(ir: &Ir, facts: &HostFacts, opts: &LinuxOptions) -> LinuxPlan {
             ));
         }
     }
-    let mut env = proxy_env(&ProxyEnv {
-        host: "localhost".into(),
-        http_port: opts.http_port,
-        socks_port: opts.socks_port,
-        auth: opts.proxy_auth.clone(),
-        ssh_proxy_command: opts.ssh_proxy_command.clone(),
-        tmpdir,
+    let mut env = sandbox_env(&SandboxEnv {
+        proxy: ProxyEnv {
+            host: "localhost".into(),
+            http_port: opts.http_port,
+            socks_port: opts.socks_port,
+            auth: opts.proxy_auth.clone(),
+            ssh_proxy_command: opts.ssh_proxy_command.clone(),
+            tmpdir,
+        },
+        inherited_java_tool_options: opts.inherited_java_tool_options.clone(),
+        proxied: bridges,
     });
-    // JVMs ignore the *_PROXY variables; their system properties point them at the proxy.
-    // (The runtime prepends any JAVA_TOOL_OPTIONS the caller already has.)
-    env.push((
-        "JAVA_TOOL_OPTIONS".into(),
-        crate::env::java_tool_options("localhost", opts.http_port, None),
-    ));
-    if !bridges {
-        env.retain(|(k, _)| matches!(k.as_str(), "SANDBOX_RUNTIME" | "TMPDIR"));
-    }
     env.extend(secrets.env);
     let proxy = ProxyPlan {
         socket_dir: opts.proxy_socket_dir.clone(),

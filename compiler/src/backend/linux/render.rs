@@ -148,7 +148,7 @@ pub(super) fn text(plan: &LinuxPlan, ir: &Ir) -> String {
         );
         let mut words: Vec<String> = vec![word(&plan.init_path.clone().into_os_string())];
         words.extend(plan.init_args(None).iter().map(word));
-        words.push("--seccomp-fd FD".into());
+        words.push(format!("--seccomp-fd {}", super::SECCOMP_FD_PLACEHOLDER));
         let _ = writeln!(out, "{}", words.join(" "));
     }
     let _ = writeln!(out, "\n# host process");
@@ -268,5 +268,39 @@ pub(super) fn json(plan: &LinuxPlan, ir: &Ir) -> Value {
             "notes": host_process(plan),
         },
         "audit": plan.audit.render_json(ir),
+        "launch": launch(plan),
     })
 }
+
+/// Exactly what `srt run` starts: bwrap's argv and the environment set on it, with the
+/// per-run values as the placeholders listed.
+fn launch(plan: &LinuxPlan) -> Value {
+    use super::invocation::{
+        COMMAND_PLACEHOLDER, FILE_ID_PLACEHOLDER, INFO_FD_PLACEHOLDER, SECCOMP_FD_PLACEHOLDER,
+    };
+    use super::secrets::{CA_BUNDLE_PLACEHOLDER, MASKED_COPY_PLACEHOLDER, SENTINEL_PLACEHOLDER};
+    let argv = plan.launch_args(None, &[COMMAND_PLACEHOLDER.into()]);
+    json!({
+        "program": BWRAP_PLACEHOLDER,
+        "argv": argv.iter().map(|w| w.to_string_lossy()).collect::<Vec<_>>(),
+        "env_base": "srt's own environment, without the variables in env_unset and those env sets",
+        "env": plan.env.iter().map(|(k, v)| json!([k, v])).collect::<Vec<_>>(),
+        "env_unset": plan.env_unset.iter().map(|(k, _)| k).collect::<Vec<_>>(),
+        "placeholders": {
+            BWRAP_PLACEHOLDER: "the bubblewrap srt run chooses (bwrapPath, else the first of /usr/bin/bwrap, /usr/local/bin/bwrap, /bin/bwrap; `srt doctor` names it)",
+            INFO_FD_PLACEHOLDER: "the descriptor bwrap reports the sandbox's PID 1 on",
+            SECCOMP_FD_PLACEHOLDER: "the descriptor of the memfd holding the seccomp program",
+            FILE_ID_PLACEHOLDER: "the device and inode numbers of the socket srt bound (each socket its own)",
+            SOCKET_DIR_PLACEHOLDER: "the name of the run's private socket directory (srt-PID-RANDOM)",
+            COMMAND_PLACEHOLDER: "the command and its arguments",
+            CA_BUNDLE_PLACEHOLDER: "the run's CA bundle file",
+            SENTINEL_PLACEHOLDER: "the variable's per-run sentinel (each variable its own)",
+            MASKED_COPY_PLACEHOLDER: "the file's per-run masked copy (each file its own)",
+        },
+    })
+}
+
+/// Stands for the bubblewrap binary in `srt compile`'s output.
+pub const BWRAP_PLACEHOLDER: &str = "<bwrap>";
+/// Stands for the name of a run's private proxy socket directory in `srt compile`'s output.
+pub const SOCKET_DIR_PLACEHOLDER: &str = "srt-XXXXXXXX";

@@ -7,6 +7,41 @@ pub const SANDBOX_EXEC: &str = "/usr/bin/sandbox-exec";
 /// The shell that runs the command string inside the sandbox (`srt -c CMD` is `sh -c CMD`).
 pub const SHELL: &str = "/bin/sh";
 
+/// The address the command reaches the proxies at. A literal, not `localhost`: the proxies
+/// listen on IPv4 only, and a client that tried `::1` first could fail.
+pub const PROXY_HOST: &str = "127.0.0.1";
+
+/// The command's environment additions on macOS, in order (the one assembly,
+/// [`crate::env::sandbox_env`], with the proxies on loopback): `srt run` gives it the
+/// proxies' ports and per-run credentials, `srt compile --format command` one port and none.
+/// `GIT_SSH_COMMAND` runs `srt_exe __proxy-connect … --proxy 127.0.0.1:PORT`; it is left out
+/// when srt's path cannot be quoted for ssh.
+pub fn command_env(
+    ir: &crate::Ir,
+    ports: super::ProxyPorts,
+    auth: Option<(String, String)>,
+    srt_exe: &std::path::Path,
+    inherited_java_tool_options: Option<String>,
+) -> Vec<(String, String)> {
+    use crate::env::{sandbox_env, srt_ssh_proxy_command, tmpdir_from_env, ProxyEnv, SandboxEnv};
+    let proxy = format!("{PROXY_HOST}:{}", ports.http);
+    sandbox_env(&SandboxEnv {
+        proxy: ProxyEnv {
+            host: PROXY_HOST.to_string(),
+            http_port: ports.http,
+            socks_port: ports.socks,
+            auth,
+            ssh_proxy_command: srt_exe
+                .to_str()
+                .and_then(|exe| srt_ssh_proxy_command(exe, Some(&proxy))),
+            tmpdir: (!ir.fs.disabled).then(tmpdir_from_env),
+        },
+        inherited_java_tool_options,
+        // srt's proxies always serve a macOS run: the profile names their ports.
+        proxied: true,
+    })
+}
+
 /// Quotes a word for POSIX sh: bare when it is made of safe characters only, else in single
 /// quotes (an embedded `'` written as `'\''`).
 pub fn shell_quote(word: &str) -> String {
