@@ -34,6 +34,8 @@ pub enum Command {
     Doctor(cmd::doctor::Args),
     /// Write a minimal policy from presets.
     Init(cmd::init::Args),
+    /// Run a command in the sandbox and propose the smallest policy additions that let it work.
+    Learn(cmd::learn::Args),
     /// Print the settings JSON Schema.
     Schema,
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).

@@ -339,3 +339,49 @@ fn the_filesystem_observer_is_shown_with_its_calls_and_origin() {
     );
     assert!(text.contains("ret  USER_NOTIF"), "{text}");
 }
+
+/// `--report-network` (what `srt run --violations` and `srt learn` run): with no host
+/// allowed, the plan still bridges the proxies and gives the command their variables, and
+/// says why; without it there is no proxy at all.
+#[test]
+fn report_network_bridges_the_proxies_when_no_host_is_allowed() {
+    let d = tempfile::tempdir().unwrap();
+    std::fs::write(
+        d.path().join("policy.json"),
+        r#"{"network":{"allowedDomains":[],"deniedDomains":[]},
+            "filesystem":{"denyRead":[],"allowWrite":[],"denyWrite":[]}}"#,
+    )
+    .unwrap();
+    let run = |extra: &[&str], format: &str| {
+        let out = Command::cargo_bin("srt")
+            .unwrap()
+            .args(["compile", "--target", "linux", "-s"])
+            .arg(d.path().join("policy.json"))
+            .arg("--cwd")
+            .arg(d.path())
+            .args(["--format", format])
+            .args(extra)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let off: serde_json::Value = serde_json::from_str(&run(&[], "json")).unwrap();
+    assert_eq!(off["bridges"], false);
+    assert!(off["env"]["HTTP_PROXY"].is_null());
+    let on: serde_json::Value = serde_json::from_str(&run(&["--report-network"], "json")).unwrap();
+    assert_eq!(on["bridges"], true);
+    assert_eq!(on["env"]["HTTP_PROXY"], "http://localhost:3128");
+    let text = run(&["--report-network"], "text");
+    assert!(
+        text.contains(
+            "no host is allowed: the proxies run only to refuse and report each destination"
+        ),
+        "{text}"
+    );
+    assert!(!run(&[], "text").contains("no host is allowed"));
+}

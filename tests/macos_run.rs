@@ -122,6 +122,7 @@ fn request(dir: &Path, ir: Arc<Ir>, command: &str) -> RunRequest {
         debug: false,
         fs_violations: None,
         control: None,
+        report_network: false,
     }
 }
 

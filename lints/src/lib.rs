@@ -20,6 +20,7 @@ pub mod context;
 pub mod edit;
 pub mod fix;
 pub mod knowledge;
+pub mod learn;
 pub mod level;
 pub mod portable;
 pub mod psl;

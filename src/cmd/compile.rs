@@ -31,6 +31,10 @@ pub struct Args {
     /// Linux: `--fs-violations off`.
     #[arg(long)]
     pub no_fs_violations: bool,
+    /// Linux: the plan of `srt run --report-network` (or `--violations FILE`): the proxies
+    /// run even when no host is allowed, to report what the command tries.
+    #[arg(long)]
+    pub report_network: bool,
 
     // --- macOS (Seatbelt) only ---
     /// Loopback port of srt's proxy, named in the profile (macos; default 3128, or the

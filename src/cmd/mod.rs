@@ -9,6 +9,7 @@ pub mod diff;
 pub mod doctor;
 pub mod explain;
 pub mod init;
+pub mod learn;
 pub mod lint;
 pub mod run;
 mod run_control;
@@ -23,6 +24,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Diff(a) => diff::run(a),
         Command::Doctor(a) => doctor::run(a),
         Command::Init(a) => init::run(a),
+        Command::Learn(a) => learn::run(a),
         Command::Schema => {
             print!("{}", srt_schema::SCHEMA_TEXT);
             Ok(ExitCode::SUCCESS)

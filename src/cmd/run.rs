@@ -26,9 +26,15 @@ pub struct Args {
     /// Run COMMAND with bash -c (sh -c where there is no bash), as the npm srt does.
     #[arg(short = 'c', value_name = "COMMAND", conflicts_with = "argv")]
     pub command_string: Option<String>,
-    /// Append every network denial to FILE as a JSON object per line.
+    /// Append every network denial to FILE as a JSON object per line (implies
+    /// --report-network).
     #[arg(long, value_name = "FILE")]
     pub violations: Option<PathBuf>,
+    /// Start the proxies even when the policy allows no host, so every destination the
+    /// command tries is refused by them and reported (without it, such a policy has no
+    /// network at all and nothing to report).
+    #[arg(long)]
+    pub report_network: bool,
     /// Resolve NAME to IP in the proxies (like curl's --resolve; the resolved-address guard
     /// still applies). Repeatable.
     #[arg(long, value_name = "NAME=IP", value_parser = parse_resolve)]
@@ -75,7 +81,7 @@ impl Args {
     }
 }
 
-fn parse_resolve(s: &str) -> Result<(String, std::net::IpAddr), String> {
+pub(crate) fn parse_resolve(s: &str) -> Result<(String, std::net::IpAddr), String> {
     let (name, ip) = s.split_once('=').ok_or("expected NAME=IP")?;
     let ip = ip.trim_start_matches('[').trim_end_matches(']');
     Ok((
@@ -207,6 +213,7 @@ fn request(
         resolve: args.resolve.clone(),
         fs_violations: args.fs_report(ignore_patterns(&resolved.loaded.settings, &shown)),
         control: None,
+        report_network: args.report_network || args.violations.is_some(),
     })
 }
 
@@ -343,6 +350,7 @@ mod tests {
             control_fd: None,
             fs_violations: FsViolations::All,
             no_fs_violations: false,
+            report_network: false,
             levels: LevelArgs::default(),
             argv: vec![],
         };

@@ -57,6 +57,8 @@ pub struct LinuxSandbox {
     handed: Option<Handed>,
     /// The filesystem observer's host end (its reports), when the run has one.
     observer: Option<crate::fsviolations::HostObserver>,
+    /// The proxies run even when no host is allowed ([`RunRequest::report_network`]).
+    report_network: bool,
 }
 
 impl LinuxSandbox {
@@ -69,6 +71,7 @@ impl LinuxSandbox {
             plan: None,
             handed: None,
             observer: None,
+            report_network: false,
         }
     }
 }
@@ -82,6 +85,7 @@ impl OsSandbox for LinuxSandbox {
                 fix: format!("{}; `srt doctor` checks the rest", r.fix),
             })?
             .path;
+        self.report_network = req.report_network;
         self.terminal = Terminal::of_standard_streams();
         if self.terminal.is_some() {
             crate::terminal::ignore_terminal_output_stops();
@@ -94,7 +98,8 @@ impl OsSandbox for LinuxSandbox {
     }
 
     fn proxies(&self, ir: &Ir, live_network: bool) -> Option<Listen> {
-        (live_network || srt_compiler::backend::linux::needs_proxies(ir)).then_some(Listen::UnixDir)
+        (live_network || self.report_network || srt_compiler::backend::linux::needs_proxies(ir))
+            .then_some(Listen::UnixDir)
     }
 
     fn enforces_secrets(&self) -> bool {
@@ -128,6 +133,7 @@ impl OsSandbox for LinuxSandbox {
         opts.proxy_socket_ids = socket_ids;
         opts.terminal = self.terminal.is_some();
         opts.live_network = started.live_network;
+        opts.report_network = self.report_network;
         let fs_report = crate::fsviolations::enabled(req.fs_violations.clone());
         opts.fs_violations = fs_report.is_some();
         opts.fs_violation_reads = fs_report.as_ref().is_some_and(|r| r.reads);

@@ -71,6 +71,9 @@ pub struct RunRequest {
     pub fs_violations: Option<crate::fsviolations::ReportOptions>,
     /// `--control-fd`: network lists that change while the command runs ([`crate::control`]).
     pub control: Option<crate::control::Control>,
+    /// Start the proxies even when no host is allowed, so refused destinations are reported
+    /// (`--report-network`, implied by `--violations`; macOS always starts them).
+    pub report_network: bool,
 }
 
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]

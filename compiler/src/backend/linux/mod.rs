@@ -291,7 +291,7 @@ pub fn needs_proxies(ir: &Ir) -> bool {
 
 /// Builds the plan. Pure: everything about the host comes from `facts`.
 pub fn plan(ir: &Ir, facts: &HostFacts, opts: &LinuxOptions) -> LinuxPlan {
-    let bridges = needs_proxies(ir) || opts.live_network;
+    let bridges = needs_proxies(ir) || opts.live_network || opts.report_network;
     let mut notes = Vec::new();
     let fs = mounts::plan_filesystem(ir, facts, &mut notes);
     hard_links::notes(ir, facts, &mut notes);

@@ -53,6 +53,10 @@ pub struct LinuxOptions {
     /// The network lists may change while the command runs (`--control-fd`): the proxies are
     /// bridged even while no host is allowed.
     pub live_network: bool,
+    /// Bridge the proxies even when the policy allows no host, so every destination the
+    /// command tries is refused by them and reported (`srt run --violations`, `srt learn`);
+    /// without it such a policy has no network at all, and nothing to report.
+    pub report_network: bool,
 }
 
 impl LinuxOptions {
@@ -81,6 +85,7 @@ impl LinuxOptions {
             fs_violations: true,
             fs_violation_reads: true,
             live_network: false,
+            report_network: false,
         }
     }
 }

@@ -90,6 +90,12 @@ pub(super) fn text(plan: &LinuxPlan, ir: &Ir) -> String {
     }
     let p = &plan.proxy;
     let _ = writeln!(out, "\n# proxy");
+    if plan.bridges && !super::needs_proxies(ir) {
+        let _ = writeln!(
+            out,
+            "no host is allowed: the proxies run only to refuse and report each destination (--report-network)"
+        );
+    }
     let _ = writeln!(
         out,
         "127.0.0.1:{} -> {} (HTTP)",
