@@ -415,10 +415,16 @@ fn the_sandbox_cannot_forge_refusals() {
         report.contains("\"allowedDomains\": [\"quiet.test\"]"),
         "{report}"
     );
+    // The network refusal, and the blocked write of the forger (reported by the filesystem
+    // observer, not proposed: srt's state is protected).
     assert!(
-        text(&out.stderr).contains("srt learn: 1 refusal recorded"),
+        text(&out.stderr).contains("srt learn: 2 refusals recorded"),
         "{}",
         text(&out.stderr)
+    );
+    assert!(
+        report.contains("Not proposed:") && report.contains("built-in srt-state"),
+        "{report}"
     );
 }
 

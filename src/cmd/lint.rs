@@ -126,8 +126,16 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                         let opts = srt_lints::portable::place(
                             target,
                             &name,
-                            args.settings.place.home.as_deref().map(|_| real.home.as_path()),
-                            args.settings.place.cwd.as_deref().map(|_| real.cwd.as_path()),
+                            args.settings
+                                .place
+                                .home
+                                .as_deref()
+                                .map(|_| real.home.as_path()),
+                            args.settings
+                                .place
+                                .cwd
+                                .as_deref()
+                                .map(|_| real.cwd.as_path()),
                         );
                         let here = srt_lints::portable::Local {
                             opts: &real,
