@@ -8,6 +8,9 @@
 //! under the TLD (`*.tld`), or ends in `sld.tld`. So the output has a group per TLD (its
 //! one-label and `*.tld` rules) and a group per `sld.tld` (every longer rule ending there).
 
+#[path = "build_knowledge.rs"]
+mod build_knowledge;
+
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -35,6 +38,8 @@ fn to_ascii(rule: &str) -> Option<String> {
 fn main() {
     println!("cargo:rerun-if-changed={LIST}");
     println!("cargo:rerun-if-changed=build.rs");
+    println!("cargo:rerun-if-changed=build_knowledge.rs");
+    println!("cargo:rerun-if-changed=knowledge");
     let text = match std::fs::read_to_string(LIST) {
         Ok(t) => t,
         Err(e) => panic!("{LIST}: {e} (run lints/data/refresh-psl.sh)"),
@@ -100,8 +105,14 @@ fn main() {
         let _ = writeln!(out, "    ({key:?}, {icann:?}, {private:?}),");
     }
     out.push_str("];\n");
-    let dest = PathBuf::from(std::env::var_os("OUT_DIR").unwrap_or_default()).join("psl_groups.rs");
+    let out_dir = PathBuf::from(std::env::var_os("OUT_DIR").unwrap_or_default());
+    let dest = out_dir.join("psl_groups.rs");
     if let Err(e) = std::fs::write(&dest, out) {
+        panic!("{}: {e}", dest.display());
+    }
+    let knowledge = build_knowledge::generate(std::path::Path::new("knowledge"));
+    let dest = out_dir.join("knowledge.rs");
+    if let Err(e) = std::fs::write(&dest, knowledge) {
         panic!("{}: {e}", dest.display());
     }
 }

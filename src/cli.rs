@@ -34,6 +34,8 @@ pub enum Command {
     Doctor(cmd::doctor::Args),
     /// Write a minimal policy from presets.
     Init(cmd::init::Args),
+    /// Run a command in the sandbox and propose the smallest policy additions that let it work.
+    Learn(cmd::learn::Args),
     /// Print the settings JSON Schema.
     Schema,
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
@@ -59,6 +61,14 @@ pub enum Command {
         #[arg(long, default_value = "127.0.0.1:3128")]
         proxy: String,
     },
+}
+
+/// `srt __init` alone (see `main`): the same options as the `__init` subcommand.
+#[derive(Debug, Parser)]
+#[command(name = "__init")]
+pub struct InitCli {
+    #[command(flatten)]
+    pub args: cmd::run::InitArgs,
 }
 
 /// The npm srt's drop-in form: `srt [OPTIONS] -c 'COMMAND'` or `srt [OPTIONS] COMMAND ARGS…`,

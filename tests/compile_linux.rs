@@ -278,3 +278,110 @@ fn credentials_and_the_ca_bundle_are_plan_steps_with_origins() {
     let v: serde_json::Value = serde_json::from_str(&compile(d.path(), "json")).unwrap();
     assert_eq!(v["env_unset"][0]["name"], "AWS_SECRET_ACCESS_KEY");
 }
+
+/// The filesystem observer `srt run` installs is part of the plan, with its system calls and
+/// its origin; `--no-fs-violations` prints the plan of a run without it.
+#[test]
+fn the_filesystem_observer_is_shown_with_its_calls_and_origin() {
+    let d = project();
+    let plan = |extra: &[&str]| -> serde_json::Value {
+        let out = Command::cargo_bin("srt")
+            .unwrap()
+            .args(["compile", "--target", "linux", "--format", "json", "-s"])
+            .arg(d.path().join("policy.json"))
+            .args(extra)
+            .output()
+            .unwrap();
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let on = plan(&[]);
+    let obs = &on["fs_observer"];
+    assert_eq!(obs["origin"], "built-in fs-violations");
+    let calls: Vec<&str> = obs["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["syscall"].as_str().unwrap())
+        .collect();
+    for c in [
+        "openat",
+        "unlinkat",
+        "renameat2",
+        "mkdirat",
+        "linkat",
+        "utimensat",
+    ] {
+        assert!(calls.contains(&c), "{c} missing: {calls:?}");
+    }
+    let init: Vec<&str> = on["init_args"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap())
+        .collect();
+    assert!(
+        !init.contains(&"--fs-observer"),
+        "the runtime names the fds: {init:?}"
+    );
+    let off = plan(&["--no-fs-violations"]);
+    assert_eq!(off["fs_observer"], serde_json::Value::Null);
+    let text = Command::cargo_bin("srt")
+        .unwrap()
+        .args(["compile", "--target", "linux", "-s"])
+        .arg(d.path().join("policy.json"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(text.contains("# filesystem observer ("), "{text}");
+    assert!(
+        text.contains("--fs-observer <fs-observer-fd> --fs-events <fs-events-fd>"),
+        "{text}"
+    );
+    assert!(text.contains("ret  USER_NOTIF"), "{text}");
+}
+
+/// `--report-network` (what `srt run --violations` and `srt learn` run): with no host
+/// allowed, the plan still bridges the proxies and gives the command their variables, and
+/// says why; without it there is no proxy at all.
+#[test]
+fn report_network_bridges_the_proxies_when_no_host_is_allowed() {
+    let d = tempfile::tempdir().unwrap();
+    std::fs::write(
+        d.path().join("policy.json"),
+        r#"{"network":{"allowedDomains":[],"deniedDomains":[]},
+            "filesystem":{"denyRead":[],"allowWrite":[],"denyWrite":[]}}"#,
+    )
+    .unwrap();
+    let run = |extra: &[&str], format: &str| {
+        let out = Command::cargo_bin("srt")
+            .unwrap()
+            .args(["compile", "--target", "linux", "-s"])
+            .arg(d.path().join("policy.json"))
+            .arg("--cwd")
+            .arg(d.path())
+            .args(["--format", format])
+            .args(extra)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let off: serde_json::Value = serde_json::from_str(&run(&[], "json")).unwrap();
+    assert_eq!(off["bridges"], false);
+    assert!(off["env"]["HTTP_PROXY"].is_null());
+    let on: serde_json::Value = serde_json::from_str(&run(&["--report-network"], "json")).unwrap();
+    assert_eq!(on["bridges"], true);
+    assert_eq!(on["env"]["HTTP_PROXY"], "http://localhost:3128");
+    let text = run(&["--report-network"], "text");
+    assert!(
+        text.contains(
+            "no host is allowed: the proxies run only to refuse and report each destination"
+        ),
+        "{text}"
+    );
+    assert!(!run(&[], "text").contains("no host is allowed"));
+}

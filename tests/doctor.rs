@@ -33,6 +33,14 @@ fn this_machine_passes() {
         .find(|c| c["check"] == "sandbox starts")
         .unwrap();
     assert_eq!(starts["status"], "ok");
+    // The filesystem observer's real probe: a child's call waits for srt and continues.
+    let observer = doc["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["check"] == "filesystem violation reports")
+        .unwrap();
+    assert_eq!(observer["status"], "ok", "{observer:#}");
 }
 
 #[test]

@@ -470,3 +470,42 @@ fn a_missing_file_is_an_error_in_every_format() {
         assert!(stderr.contains("unreadable-file"), "{stderr}");
     }
 }
+
+/// `srt lint --control-lines`: each line of a `--control-fd` stream is linted on its own, with
+/// the same front end as a settings file; stdin is `-`.
+#[test]
+fn control_lines_are_linted_one_by_one() {
+    let good = r#"{"network":{"allowedDomains":["example.com"],"deniedDomains":[]},"filesystem":{"denyRead":[],"allowWrite":[],"denyWrite":[]}}"#;
+    let bad = r#"{"network":{"allowedDomains":"example.com"}}"#;
+    let out = Command::cargo_bin("srt")
+        .unwrap()
+        .args(["lint", "--control-lines", "--format", "json", "-"])
+        .write_stdin(format!("{good}\n\n{bad}\n"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let errors: Vec<&Value> = doc["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["severity"] == "error")
+        .collect();
+    assert!(!errors.is_empty(), "{doc:#}");
+    assert!(
+        errors.iter().all(|d| d["file"] == "control:3"),
+        "only the third line is wrong: {doc:#}"
+    );
+    let out = Command::cargo_bin("srt")
+        .unwrap()
+        .args(["lint", "--control-lines", "-"])
+        .write_stdin(format!("{good}\n"))
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

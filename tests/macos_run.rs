@@ -120,6 +120,9 @@ fn request(dir: &Path, ir: Arc<Ir>, command: &str) -> RunRequest {
             ("denied.test".into(), "127.0.0.1".parse().unwrap()),
         ],
         debug: false,
+        fs_violations: None,
+        control: None,
+        report_network: false,
     }
 }
 
@@ -438,4 +441,92 @@ fn a_command_that_cannot_run_gives_127_or_126() {
         req.command = argv.iter().map(Into::into).collect();
         assert_eq!(run(req).unwrap(), want, "{argv:?}");
     }
+}
+
+/// Seatbelt's file denials come from the unified log (`log stream` for the run's own tag), a
+/// stand-in here that prints what the kernel logs; each is decided with the run's rules and
+/// reported as on Linux (network denials are the proxies' to report).
+#[test]
+fn file_denials_from_the_log_are_reported_with_their_rule() {
+    let dir = tempfile::tempdir().unwrap();
+    for d in ["project", "home", "state"] {
+        std::fs::create_dir(dir.path().join(d)).unwrap();
+    }
+    let json = r#"{"network":{"allowedDomains":[],"deniedDomains":[]},
+        "filesystem":{"denyRead":["~/.ssh"],"allowWrite":["."],"denyWrite":[]}}"#;
+    let loaded = srt_schema::load_str(".srt.json", None, json);
+    let opts = ResolveOptions {
+        cwd: dir.path().join("project"),
+        home: dir.path().join("home"),
+        settings_path: None,
+    };
+    let ir = Arc::new(
+        resolve(
+            &loaded.settings,
+            Some(loaded.source.clone()),
+            &opts,
+            &FakeFs::new(),
+        )
+        .0,
+    );
+    let home = dir.path().join("home").display().to_string();
+    let log = dir.path().join("log");
+    let args_out = dir.path().join("log-args");
+    std::fs::write(
+        &log,
+        format!(
+            "#!/bin/sh\nprintf '%s\\n' \"$@\" > '{}'\n\
+             tag=$(printf '%s' \"$5\" | sed 's/.*\"\\(.*\\)\"/\\1/')\n\
+             echo \"2026-01-01 10:00:00.000 E  kernel[0:1a2] Sandbox: cat(42) deny(1) file-read-data {home}/.ssh/id_rsa $tag\"\n\
+             echo \"2026-01-01 10:00:00.001 E  kernel[0:1a2] Sandbox: touch(43) deny(1) file-write-create /etc/x $tag\"\n\
+             echo \"2026-01-01 10:00:00.002 E  kernel[0:1a2] Sandbox: curl(44) deny(1) network-outbound 1.2.3.4:443 $tag\"\n\
+             sleep 5\n",
+            args_out.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&log, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let jsonl = dir.path().join("v.jsonl");
+    let mut req = request(dir.path(), ir, "true");
+    req.fs_violations = Some(srt_runtime::fsviolations::ReportOptions {
+        stderr: true,
+        jsonl: Some(jsonl.clone()),
+        ignore: Vec::new(),
+        reads: true,
+    });
+    let status = srt_runtime::run::run(
+        req,
+        &mut MacosSandbox::new(stand_in(dir.path())).with_log(log),
+    )
+    .unwrap();
+    assert_eq!(status, 0);
+    let args = std::fs::read_to_string(&args_out).unwrap();
+    assert!(
+        args.starts_with("stream\n--style\ncompact\n--predicate\neventMessage ENDSWITH \"srt-run-"),
+        "{args}"
+    );
+    // The profile tags its denials with the same tag the log is asked for.
+    let profile = read(dir.path(), "profile.sb");
+    let tag = args.lines().last().unwrap().split('"').nth(1).unwrap();
+    assert!(
+        profile.contains(&format!("(with message \"{tag}\")")),
+        "{profile}"
+    );
+    let objects: Vec<serde_json::Value> = std::fs::read_to_string(&jsonl)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .filter(|v: &serde_json::Value| v["kind"] == "filesystem")
+        .collect();
+    assert_eq!(objects.len(), 2, "{objects:#?}");
+    assert_eq!(objects[0]["access"], "read");
+    assert_eq!(objects[0]["path"], format!("{home}/.ssh/id_rsa"));
+    assert_eq!(objects[0]["command"], "cat");
+    assert_eq!(objects[0]["pid"], 42);
+    assert!(objects[0]["rule"]
+        .as_str()
+        .unwrap()
+        .starts_with("filesystem.denyRead[0]"));
+    assert_eq!(objects[1]["access"], "write");
+    assert_eq!(objects[1]["reason"], "not under any filesystem.allowWrite");
 }

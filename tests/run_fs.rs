@@ -149,7 +149,16 @@ fn without_settings_there_is_no_network_and_no_writes() {
         .unwrap();
     assert_eq!(ok(&out), "no-write\n1\n");
     assert!(!sb.project().join("x").exists());
-    assert!(text(&out.stderr).is_empty(), "{}", text(&out.stderr));
+    // The refused write is reported, and nothing else is said.
+    let stderr = text(&out.stderr);
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "{stderr}");
+    assert!(
+        lines[0].starts_with("srt: blocked write ")
+            && lines[0].contains("/project/x (")
+            && lines[0].ends_with("— not under any filesystem.allowWrite"),
+        "{stderr}"
+    );
 }
 
 /// A `denyRead` entry with a NUL in it names no path the kernel can have: it used to be

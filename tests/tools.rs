@@ -42,9 +42,12 @@ fn every_preset_combination_passes_lint() {
         .iter()
         .filter(|d| d["severity"] != "note")
         .map(|d| format!("{} {} {}", d["file"], d["code"], d["message"]))
+        // The npm registry is a publish channel a Node build inside the sandbox cannot do
+        // without; the preset's documentation says so, and the warning stays.
+        .filter(|d| !(d.contains("exfiltration-surface") && d.contains("`registry.npmjs.org`")))
         .collect();
     assert_eq!(out.status.code(), Some(0), "{above_note:#?}");
-    // No warning at all: every preset's output lints clean.
+    // No other warning: every preset's output lints clean.
     assert!(above_note.is_empty(), "{above_note:#?}");
 }
 
@@ -66,7 +69,7 @@ fn init_refuses_to_overwrite_without_force() {
         .success();
     let text = std::fs::read_to_string(&file).unwrap();
     assert!(
-        text.contains("\"crates.io\"") && text.contains("\"deniedDomains\": []"),
+        text.contains("\"index.crates.io\"") && text.contains("\"deniedDomains\": []"),
         "{text}"
     );
     // no temporary file is left beside it
@@ -100,7 +103,10 @@ fn diff_reports_widening_and_sets_the_exit_code() {
     let text = std::fs::read_to_string(&new).unwrap();
     std::fs::write(
         &new,
-        text.replace("\"crates.io\",", "\"crates.io\",\n      \"github.com\","),
+        text.replace(
+            "\"index.crates.io\",",
+            "\"index.crates.io\",\n      \"github.com\",",
+        ),
     )
     .unwrap();
     let out = srt()

@@ -43,7 +43,7 @@ pub struct PathDecision<'a> {
     pub rule: Option<&'a PathRule>,
     /// Why, when no rule decided: `default` (the access's default), or
     /// `filesystem-disabled`.
-    pub default: &'static str,
+    pub default: crate::origin::BuiltIn,
     /// For a write denied because reading is denied, this is set.
     pub via_read_deny: bool,
 }
@@ -79,22 +79,35 @@ pub struct HostDecision<'a> {
     pub reason: HostReason,
 }
 
+/// The path being decided (plain absolute, as [`Ir::absolute`] makes it), and its text (made
+/// once: a decision asks dozens of patterns).
+struct Query<'p> {
+    path: &'p Path,
+    text: std::borrow::Cow<'p, str>,
+}
+
 /// The most specific rule of `rules` covering `path`.
-fn most_specific<'a>(rules: &'a [PathRule], path: &Path, beneath: bool) -> Option<&'a PathRule> {
+fn most_specific<'a>(rules: &'a [PathRule], q: &Query, beneath: bool) -> Option<&'a PathRule> {
     rules
         .iter()
-        .filter(|r| r.pattern.covers(path, beneath))
+        .filter(|r| r.pattern.covers_text(q.path, &q.text, beneath))
         .max_by_key(|r| r.pattern.specificity())
 }
 
-fn first_covering<'a>(rules: &'a [PathRule], path: &Path) -> Option<&'a PathRule> {
-    rules.iter().find(|r| r.pattern.covers(path, true))
+fn first_covering<'a>(rules: &'a [PathRule], q: &Query) -> Option<&'a PathRule> {
+    rules
+        .iter()
+        .find(|r| r.pattern.covers_text(q.path, &q.text, true))
 }
 
 impl Ir {
     /// May `path` be accessed? `path` may be relative (to the IR's cwd) or use `~`.
     pub fn decide_path(&self, path: &Path, access: Access) -> PathDecision<'_> {
         let path = self.absolute(path);
+        let path = &Query {
+            path: &path,
+            text: path.to_string_lossy(),
+        };
         let decided = |allowed, rule| PathDecision {
             allowed,
             rule,
@@ -108,9 +121,9 @@ impl Ir {
             };
         }
         let read = {
-            let deny = most_specific(&self.fs.deny_read, &path, true);
-            let allow = most_specific(&self.fs.allow_read, &path, false).or_else(|| {
-                most_specific(&self.fs.allow_read, &path, true).filter(|r| !r.pattern.is_glob())
+            let deny = most_specific(&self.fs.deny_read, path, true);
+            let allow = most_specific(&self.fs.allow_read, path, false).or_else(|| {
+                most_specific(&self.fs.allow_read, path, true).filter(|r| !r.pattern.is_glob())
             });
             match (deny, allow) {
                 (None, _) => decided(true, None),
@@ -129,13 +142,13 @@ impl Ir {
                         ..read
                     };
                 }
-                let Some(root) = most_specific(&self.fs.allow_write, &path, false).or_else(|| {
-                    first_covering(&self.fs.allow_write, &path).filter(|r| !r.pattern.is_glob())
+                let Some(root) = most_specific(&self.fs.allow_write, path, false).or_else(|| {
+                    first_covering(&self.fs.allow_write, path).filter(|r| !r.pattern.is_glob())
                 }) else {
                     return decided(false, None);
                 };
-                if let Some(d) = first_covering(&self.fs.deny_write, &path)
-                    .or_else(|| first_covering(&self.fs.mandatory_deny, &path))
+                if let Some(d) = first_covering(&self.fs.deny_write, path)
+                    .or_else(|| first_covering(&self.fs.mandatory_deny, path))
                 {
                     return decided(false, Some(d));
                 }

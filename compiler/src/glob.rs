@@ -254,7 +254,26 @@ impl GlobRegex {
     /// by name: the anchor is matched literally even if it contains `*`, `?`, `[` or `]` (the
     /// peer's `anchoredGlobEntry`, used for the mandatory denies under a write root).
     pub fn anchored(anchor: &str, tail: &str) -> Result<Self, regex::Error> {
-        Self::from_tokens(anchored_tokens(anchor, tail))
+        // Every policy resolved in a process gets the same mandatory-deny globs at the same
+        // roots (`srt lint` of many files resolves them all at one made-up working directory),
+        // so translations are kept per thread; a clone shares the compiled regexes.
+        thread_local! {
+            static MEMO: std::cell::RefCell<std::collections::HashMap<(String, String), GlobRegex>> =
+                std::cell::RefCell::new(std::collections::HashMap::new());
+        }
+        let key = (anchor.to_string(), tail.to_string());
+        if let Some(hit) = MEMO.with(|m| m.borrow().get(&key).cloned()) {
+            return Ok(hit);
+        }
+        let made = Self::from_tokens(anchored_tokens(anchor, tail))?;
+        MEMO.with(|m| {
+            let mut m = m.borrow_mut();
+            if m.len() >= 1024 {
+                m.clear();
+            }
+            m.insert(key, made.clone());
+        });
+        Ok(made)
     }
 
     fn from_tokens(tokens: Vec<GlobToken>) -> Result<Self, regex::Error> {
@@ -271,6 +290,28 @@ impl GlobRegex {
             allow: std::sync::OnceLock::new(),
             deny: std::sync::OnceLock::new(),
         })
+    }
+
+    /// What the glob compiled to: the regex body and, for `PREFIX/**/SUFFIX` with literal
+    /// parts, those parts. [`GlobRegex::from_parts`] makes the same matcher again (in another
+    /// process: srt's init decides paths with the rules the host resolved).
+    pub fn parts(&self) -> (&str, Option<(&str, &str)>) {
+        (
+            &self.body,
+            self.anywhere_below
+                .as_ref()
+                .map(|(p, s)| (p.as_str(), s.as_str())),
+        )
+    }
+
+    /// The matcher [`GlobRegex::parts`] describes.
+    pub fn from_parts(body: String, anywhere_below: Option<(String, String)>) -> Self {
+        GlobRegex {
+            body,
+            anywhere_below,
+            allow: std::sync::OnceLock::new(),
+            deny: std::sync::OnceLock::new(),
+        }
     }
 
     /// `^body$`: what an allow glob matches (the path itself only).
@@ -329,7 +370,7 @@ fn below_match(path: &str, prefix: &str, suffix: &str, beneath: bool) -> bool {
         return false;
     };
     let mut from = 0;
-    while let Some(i) = rest[from..].find(suffix).map(|i| i + from) {
+    while let Some(i) = find_short(&rest.as_bytes()[from..], suffix.as_bytes()).map(|i| i + from) {
         let starts_component = i == 0 || rest.as_bytes()[i - 1] == b'/';
         let after = &rest[i + suffix.len()..];
         if starts_component && (after.is_empty() || (beneath && after.starts_with('/'))) {
@@ -339,6 +380,22 @@ fn below_match(path: &str, prefix: &str, suffix: &str, beneath: bool) -> bool {
         from = i + rest[i..].chars().next().map_or(1, char::len_utf8);
     }
     false
+}
+
+/// The first occurrence of `needle` (a short name) in `hay`: candidates by its first byte, then
+/// compared (no searcher to set up, which costs more than the search for names this short).
+fn find_short(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    let Some((&first, _)) = needle.split_first() else {
+        return Some(0);
+    };
+    let mut from = 0;
+    while let Some(i) = memchr::memchr(first, &hay[from..]).map(|i| i + from) {
+        if hay[i..].starts_with(needle) {
+            return Some(i);
+        }
+        from = i + 1;
+    }
+    None
 }
 
 /// The static prefix of a glob: everything before its first glob character.

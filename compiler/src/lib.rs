@@ -11,6 +11,7 @@ pub mod chain;
 pub mod decide;
 pub mod diff;
 pub mod env;
+pub mod fs_rules;
 pub mod fsview;
 pub mod git;
 pub mod glob;

@@ -18,18 +18,64 @@ pub enum PathPattern {
     Glob { glob: String, regex: GlobRegex },
 }
 
+/// `Path::starts_with` (by components), comparing bytes when both paths are spelled plainly
+/// (absolute, no `.` component, no repeated or trailing `/`), which is how the IR spells them:
+/// then a byte prefix ending at a `/` is exactly a component prefix.
+pub fn starts_with(path: &Path, prefix: &Path) -> bool {
+    use std::os::unix::ffi::OsStrExt;
+    let (p, q) = (path.as_os_str().as_bytes(), prefix.as_os_str().as_bytes());
+    if !plain(p) || !plain(q) {
+        return path.starts_with(prefix);
+    }
+    if q == b"/" {
+        return true;
+    }
+    p.starts_with(q) && (p.len() == q.len() || p.get(q.len()) == Some(&b'/'))
+}
+
+/// Absolute, and no `.` component, no `//`, no trailing `/` (but `/` itself). One pass,
+/// looking only after each `/`.
+fn plain(b: &[u8]) -> bool {
+    if b == b"/" {
+        return true;
+    }
+    if b.first() != Some(&b'/') || b.last() == Some(&b'/') {
+        return false;
+    }
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'/' {
+            match (b.get(i + 1), b.get(i + 2)) {
+                (Some(b'/'), _) | (Some(b'.'), None | Some(b'/')) => return false,
+                _ => {}
+            }
+        }
+        i += 1;
+    }
+    true
+}
+
 impl PathPattern {
     /// Does the pattern apply to `path` (absolute, normalised)? `beneath` selects the deny
     /// reading of a glob (a match or anything under one); literals always cover their subtree.
     pub fn covers(&self, path: &Path, beneath: bool) -> bool {
         match self {
-            PathPattern::Literal(p) => path.starts_with(p),
+            PathPattern::Literal(p) => starts_with(path, p),
+            PathPattern::Glob { .. } => self.covers_text(path, &path.to_string_lossy(), beneath),
+        }
+    }
+
+    /// [`PathPattern::covers`] for a plain absolute `path` (see [`is_plain_absolute`]; what
+    /// `Ir::absolute` returns), with `text` the path as text: made once by a caller that asks
+    /// many patterns.
+    pub fn covers_text(&self, path: &Path, text: &str, beneath: bool) -> bool {
+        match self {
+            PathPattern::Literal(p) => starts_with(path, p),
             PathPattern::Glob { regex, .. } => {
-                let s = path.to_string_lossy();
                 if beneath {
-                    regex.matches_or_beneath(&s)
+                    regex.matches_or_beneath(text)
                 } else {
-                    regex.matches_exact(&s)
+                    regex.matches_exact(text)
                 }
             }
         }
@@ -89,6 +135,20 @@ pub struct ResolvedPath {
 pub enum PathError {
     #[error("glob `{glob}` cannot be translated: {reason}")]
     BadGlob { glob: String, reason: String },
+}
+
+/// An absolute path with nothing to fold: no `.` or `..` component, no repeated or trailing
+/// separator. Two such paths compare component-wise exactly as they compare as bytes.
+pub fn is_plain_absolute(path: &Path) -> bool {
+    let s = path.as_os_str().as_encoded_bytes();
+    if s == b"/" {
+        return true;
+    }
+    s.first() == Some(&b'/')
+        && s.last() != Some(&b'/')
+        && s[1..]
+            .split(|&b| b == b'/')
+            .all(|c| !c.is_empty() && c != b"." && c != b"..")
 }
 
 /// Lexically folds `.` and `..` and repeated separators of an absolute path.
@@ -305,6 +365,30 @@ mod tests {
     }
 
     #[test]
+    fn byte_prefixes_agree_with_components() {
+        for (p, b) in [
+            ("/a/b", "/a"),
+            ("/a/b", "/a/b"),
+            ("/ab", "/a"),
+            ("/a", "/a/b"),
+            ("/a/b", "/"),
+            ("/", "/"),
+            ("/a/./b", "/a/b"),
+            ("/a//b", "/a"),
+            ("/a/b/", "/a/b"),
+            ("/a/b", "/a/b/"),
+        ] {
+            if is_plain_absolute(Path::new(p)) {
+                assert_eq!(
+                    starts_with(Path::new(p), Path::new(b)),
+                    Path::new(p).starts_with(b),
+                    "{p} {b}"
+                );
+            }
+        }
+    }
+
+    #[test]
     fn tilde_relative_and_interior_spellings() {
         let fs = FakeFs::new();
         assert_eq!(shown("~", &fs), "/home/dev");
@@ -386,5 +470,44 @@ mod tests {
             pem.specificity()
                 > PathPattern::Literal(PathBuf::from("/home/dev/project")).specificity()
         );
+    }
+}
+
+#[cfg(test)]
+mod starts_with_tests {
+    use std::path::Path;
+
+    use proptest::prelude::*;
+
+    /// Spellings made of the pieces that make byte and component comparison differ.
+    fn spelling() -> impl Strategy<Value = String> {
+        proptest::collection::vec(
+            prop_oneof!["a", "ab", "b", ".", "..", "", "a.b", ".a"],
+            0..5,
+        )
+        .prop_map(|parts| format!("/{}", parts.join("/")))
+    }
+
+    proptest! {
+        #[test]
+        fn agrees_with_components(p in spelling(), q in spelling()) {
+            prop_assert_eq!(
+                super::starts_with(Path::new(&p), Path::new(&q)),
+                Path::new(&p).starts_with(&q),
+                "{} / {}", p, q
+            );
+        }
+    }
+
+    #[test]
+    fn plain_spellings() {
+        let yes = [("/a/b", "/a"), ("/a", "/a"), ("/a", "/"), ("/", "/")];
+        let no = [("/ab", "/a"), ("/a", "/a/b"), ("/b/a", "/a")];
+        for (p, q) in yes {
+            assert!(super::starts_with(Path::new(p), Path::new(q)), "{p} {q}");
+        }
+        for (p, q) in no {
+            assert!(!super::starts_with(Path::new(p), Path::new(q)), "{p} {q}");
+        }
     }
 }

@@ -32,6 +32,9 @@ pub fn page(lint: &Lint) -> String {
         lint.level
     ));
     out.push_str(&format!("| Stops `srt run` | {} |\n", stops_run(lint)));
+    if lint.local_disk() {
+        out.push_str("| Group | local disk: depends on the machine that lints; `srt lint` reports it locally, not with `--portable`, in CI (`CI` set) or under pre-commit |\n");
+    }
     out.push_str(&format!("| Explain | `srt explain {}` |\n\n", lint.code));
     for line in lint.doc().lines() {
         // Doc comments use `###` so they read well in rustdoc; a page's sections are `##`.
@@ -186,10 +189,37 @@ policy, and ask srt's decision procedure what is allowed, so a lint can never di
 
 ```sh
 srt lint [FILE…]               # default: ~/.srt-settings.json, as the npm srt
-srt lint --target macos FILE   # some keys work on one OS only (default: this machine's)
+srt lint --target macos FILE   # some keys work on one OS only (default: the file's, else this machine's)
+srt lint --portable FILE       # only what the file says (the default in CI and pre-commit)
 srt lint --list                # every code, its level and summary
 srt explain CODE               # a code's page, in the terminal
 ```
+
+## The same verdict on every machine
+
+A file gets the same findings on a laptop, in a pre-commit hook and on a CI runner. `srt lint`
+resolves it on a made-up machine: `~` is `/home/user` (`/Users/user` for macOS), the project is
+`~/project`, and nothing exists on its disk; paths under `/home/NAME`, `/Users/NAME` and `/root`
+are read as under `~` (a policy written for `/Users/alice` means the same on a runner whose
+`$HOME` is `/root`), and `/home` and `/Users` as the directory that holds the homes. `--home` and
+`--cwd` replace the made-up ones.
+
+Without `--target`, the OS is the one the file is written for when it says so (macOS-only keys
+such as `allowPty` or `allowUnixSockets`, or paths such as `/Users` and `~/Library`; Linux-only
+keys such as `bwrapPath`, or paths such as `/home` and `/proc`), otherwise this machine's. A team
+whose files name neither and who lint on both OSes should pin `--target` in the hook's `args`.
+
+Only the **local-disk group** looks at this machine: [`missing-path`](missing-path.md) and
+[`symlink-not-followed`](symlink-not-followed.md), whose messages say "on this machine". It runs
+against this machine's disk, `$HOME` and working directory when `srt lint` runs by hand, and is
+left out in CI (the `CI` variable set, as every CI service does), under pre-commit (which sets
+`PRE_COMMIT`) and with `--portable`; `--local` forces it on. `srt run` is about this machine, so
+it lints against the real disk, home and working directory.
+
+How well this holds up is measured on a corpus of 48 realistic policies (`snapshots/corpus/`),
+linted as CI runs `srt lint` and checked against a reviewer's expectations in CI: precision and
+recall are in `bench/README.md`. What the lints know about hosts and places is data, with a page
+per kind: [What the lints know](../knowledge/index.md).
 
 ## Levels
 

@@ -47,6 +47,40 @@ impl LintContext<'_> {
         self.path(path, Access::Write).allowed
     }
 
+    /// Could an `allowWrite` entry of the file cover `abs` (an absolute path)? A cheap test
+    /// before asking the decision procedure, which alone decides; lints that probe many places
+    /// skip the rest with it.
+    pub fn policy_may_write(&self, abs: &Path) -> bool {
+        self.ir.fs.disabled
+            || self.ir.fs.allow_write.iter().any(|r| {
+                matches!(r.origin, Origin::Policy { .. })
+                    && match &r.pattern {
+                        // Both sides are normalised: a byte prefix at a `/` is `starts_with`.
+                        srt_compiler::PathPattern::Literal(root) => {
+                            let (a, b) = (
+                                abs.as_os_str().as_encoded_bytes(),
+                                root.as_os_str().as_encoded_bytes(),
+                            );
+                            a.starts_with(b)
+                                && (a.len() == b.len()
+                                    || b.ends_with(b"/")
+                                    || a.get(b.len()) == Some(&b'/'))
+                        }
+                        glob => glob.covers(abs, true),
+                    }
+            })
+    }
+
+    /// Could an `allowedDomains` entry match `host` (canonical) on 443? The cheap test before
+    /// [`Self::host`] for lints that probe many hosts.
+    pub fn policy_may_reach(&self, host: &srt_schema::domain::Host) -> bool {
+        self.ir
+            .net
+            .allowed
+            .iter()
+            .any(|r| r.pattern.matches(host, 443))
+    }
+
     /// The span an origin points at, when it is an entry of the file.
     pub fn span_of(&self, origin: &Origin) -> Option<Span> {
         origin.span()
@@ -156,7 +190,11 @@ impl Emitter {
 
     /// A diagnostic with this lint's code (its severity is set from the final level).
     pub fn diag(&self, message: impl Into<String>) -> Diagnostic {
-        Diagnostic::new(self.lint.code, Severity::Warning, message)
+        Diagnostic::new(
+            srt_schema::Code::declared(self.lint.code),
+            Severity::Warning,
+            message,
+        )
     }
 
     /// Reports at the lint's default level.

@@ -14,12 +14,15 @@
 #![forbid(unsafe_code)]
 
 pub mod book;
+pub mod book_knowledge;
 pub mod codes;
 pub mod context;
 pub mod edit;
 pub mod fix;
 pub mod knowledge;
+pub mod learn;
 pub mod level;
+pub mod portable;
 pub mod psl;
 pub mod registry;
 pub mod rules;
@@ -32,15 +35,24 @@ pub use context::{Emitter, Finding, LintContext, Target};
 pub use level::{Level, LevelConfig, LevelError};
 pub use registry::{find, lints, registry, Kind, Lint};
 pub use rules::unsupported_key::unenforceable_keys;
-pub use run_gate::{run_gate, RunGate};
+pub use run_gate::{run_gate, run_gate_resolved, RunGate};
 
 use srt_compiler::{resolve, FsView, ResolveOptions};
 use srt_schema::{Diagnostic, Loaded};
 
 /// Runs every lint on a resolved file and applies the levels.
 pub fn run(ctx: &LintContext<'_>, levels: &LevelConfig) -> Vec<Diagnostic> {
+    apply_levels(run_lints(ctx, levels, |_| true), levels)
+}
+
+/// The findings of the lints `pick` selects, at their default levels.
+pub fn run_lints(
+    ctx: &LintContext<'_>,
+    levels: &LevelConfig,
+    pick: impl Fn(&Lint) -> bool,
+) -> Vec<Finding> {
     let mut findings = Vec::new();
-    for lint in lints() {
+    for lint in lints().filter(|l| pick(l)) {
         if let Some(check) = lint.check {
             // Skip a lint entirely when it is allowed and nothing could raise it.
             if levels.explicit(lint.code) == Some(Level::Allow) {
@@ -51,7 +63,7 @@ pub fn run(ctx: &LintContext<'_>, levels: &LevelConfig) -> Vec<Diagnostic> {
             findings.extend(emitter.findings);
         }
     }
-    apply_levels(findings, levels)
+    findings
 }
 
 /// Turns findings into diagnostics at their effective level (allowed ones are dropped),
@@ -73,8 +85,10 @@ pub fn apply_levels(findings: Vec<Finding>, levels: &LevelConfig) -> Vec<Diagnos
     out
 }
 
-/// Everything `srt lint` reports for one loaded file: its validation errors if it has any
-/// (nothing else runs then), otherwise the compiler's notes and the lints' findings.
+/// Everything the lints report for one loaded file on this machine (as `srt run` sees it, with
+/// `opts` and `fs`): its validation errors if it has any (nothing else runs then), otherwise the
+/// compiler's notes and every lint's findings. `srt lint` uses [`portable::check`] instead, which
+/// gives the same findings on every machine.
 pub fn check(
     loaded: &Loaded,
     opts: &ResolveOptions,
@@ -82,10 +96,26 @@ pub fn check(
     target: Target,
     levels: &LevelConfig,
 ) -> Vec<Diagnostic> {
+    if loaded.json.is_none() || loaded.has_errors() {
+        return loaded.diagnostics.clone();
+    }
+    let (ir, notes) = resolve(&loaded.settings, Some(loaded.source.clone()), opts, fs);
+    check_resolved(loaded, &ir, notes, fs, target, levels)
+}
+
+/// [`check`] of a file already resolved (`ir` and its `notes`, as `resolve` gave them with the
+/// same options), so that `srt run` resolves it once.
+pub fn check_resolved(
+    loaded: &Loaded,
+    ir: &srt_compiler::Ir,
+    notes: Vec<Diagnostic>,
+    fs: &dyn FsView,
+    target: Target,
+    levels: &LevelConfig,
+) -> Vec<Diagnostic> {
     let Some(json) = loaded.json.as_ref().filter(|_| !loaded.has_errors()) else {
         return loaded.diagnostics.clone();
     };
-    let (ir, notes) = resolve(&loaded.settings, Some(loaded.source.clone()), opts, fs);
     if notes
         .iter()
         .any(|n| n.severity == srt_schema::Severity::Error)
@@ -96,7 +126,7 @@ pub fn check(
         settings: &loaded.settings,
         json,
         source: &loaded.source,
-        ir: &ir,
+        ir,
         target,
         fs,
     };

@@ -93,6 +93,12 @@ impl Lint {
         (bad, good)
     }
 
+    /// True when the code looks at this machine's disk (the local-disk group): `srt lint` runs it
+    /// against this machine only when asked (see [`crate::portable`]).
+    pub fn local_disk(&self) -> bool {
+        is_local_disk(self.code)
+    }
+
     /// True when the level can be changed with `-A/-W/-D`.
     pub fn configurable(&self) -> bool {
         matches!(self.kind, Kind::Lint | Kind::Compiler)
@@ -156,6 +162,14 @@ macro_rules! declare_code {
             check: None,
         };
     };
+}
+
+/// The local-disk group: codes whose findings depend on what exists on the machine that lints.
+pub const LOCAL_DISK: [&str; 2] = ["missing-path", "symlink-not-followed"];
+
+/// Is `code` in the local-disk group?
+pub fn is_local_disk(code: &str) -> bool {
+    LOCAL_DISK.contains(&code)
 }
 
 /// Every code: the lints first, then the validation, compiler and backend codes.

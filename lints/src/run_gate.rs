@@ -101,8 +101,29 @@ pub fn run_gate(
     fs: &dyn FsView,
     levels: &LevelConfig,
 ) -> RunGate {
+    gate_of(
+        loaded,
+        check(loaded, opts, fs, Target::host(), levels),
+        levels,
+    )
+}
+
+/// [`run_gate`] of a file already resolved (`ir` and `notes` from `resolve` with the options
+/// `srt run` uses): the run resolves it once.
+pub fn run_gate_resolved(
+    loaded: &Loaded,
+    ir: &srt_compiler::Ir,
+    notes: Vec<Diagnostic>,
+    fs: &dyn FsView,
+    levels: &LevelConfig,
+) -> RunGate {
+    let findings = crate::check_resolved(loaded, ir, notes, fs, Target::host(), levels);
+    gate_of(loaded, findings, levels)
+}
+
+fn gate_of(loaded: &Loaded, findings: Vec<Diagnostic>, levels: &LevelConfig) -> RunGate {
     let mut gate = RunGate::default();
-    for d in check(loaded, opts, fs, Target::host(), levels) {
+    for d in findings {
         if stops(&d, levels) {
             gate.stops.push(d);
         } else if d.severity == Severity::Note {

@@ -107,7 +107,7 @@ fn with_github_gets_exfiltration_and_public_suffix_findings() {
             .contains("api.github.com"));
         let help = wildcard.help.as_deref().unwrap();
         assert!(help.contains("push to any repository") && help.contains("domain fronting"));
-        assert!(help.contains("bd sync") && help.contains("Minimal alternative"));
+        assert!(help.contains("bd sync") && help.contains("Narrower:"));
         let psl = at(
             &loaded,
             &d,

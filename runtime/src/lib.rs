@@ -3,8 +3,12 @@
 
 /// The end-of-run audit of what the run left where the command could write.
 pub mod audit;
+/// `srt run --control-fd`: network lists that change while the command runs.
+pub mod control;
 /// Descriptors srt inherited are marked close-on-exec before a run (none reach the sandbox).
 pub mod fds;
+/// Filesystem violations: the accesses the sandbox refused, observed and reported.
+pub mod fsviolations;
 /// Programs srt executes on the host (bubblewrap) must be out of the sandbox's reach.
 pub mod host_program;
 #[cfg(target_os = "linux")]

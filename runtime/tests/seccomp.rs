@@ -292,7 +292,7 @@ fn run_probe(probe: &str, opts: Option<SeccompOptions>) -> Outcome {
         let prog = SeccompProgram::build(Arch::host().unwrap(), o);
         filter_from_bytes(&prog.to_bytes()).unwrap()
     });
-    let pid = supervise::spawn(&argv, filter.as_ref()).unwrap();
+    let pid = supervise::spawn(&argv, filter.as_ref(), None).unwrap();
     let mut status = 0;
     // SAFETY: waits for the child just spawned.
     unsafe { libc::waitpid(pid as libc::pid_t, &mut status, 0) };

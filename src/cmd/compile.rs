@@ -25,6 +25,16 @@ pub struct Args {
     /// terminal): srt's init runs, and the sandbox's group gets the terminal.
     #[arg(long)]
     pub terminal: bool,
+    /// Linux: the plan of `srt run --fs-violations WHAT` (`all`, `writes`, `off`).
+    #[arg(long, value_enum, value_name = "WHAT", default_value = "all")]
+    pub fs_violations: super::run::FsViolations,
+    /// Linux: `--fs-violations off`.
+    #[arg(long)]
+    pub no_fs_violations: bool,
+    /// Linux: the plan of `srt run --report-network` (or `--violations FILE`): the proxies
+    /// run even when no host is allowed, to report what the command tries.
+    #[arg(long)]
+    pub report_network: bool,
 
     // --- macOS (Seatbelt) only ---
     /// Loopback port of srt's proxy, named in the profile (macos; default 3128, or the

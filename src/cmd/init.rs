@@ -13,11 +13,14 @@ use clap::ValueEnum;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, ValueEnum)]
 pub enum Preset {
-    /// crates.io and the Rust toolchain host; Cargo's registry and git caches.
+    /// crates.io's index and downloads (not its publish API) and the Rust toolchain host;
+    /// Cargo's registry and git caches.
     Rust,
     /// The Go module proxy and checksum database; Go's build and module caches.
     Go,
-    /// The npm registry; npm's cache.
+    /// The npm registry (also a publish channel, which `srt lint` warns about: install before
+    /// the sandboxed run to do without it); npm's download cache (not `~/.npm/_npx`, whose
+    /// packages `npx` runs on the host).
     Node,
     /// PyPI; pip's and uv's caches.
     Python,
@@ -38,7 +41,6 @@ fn grant(p: Preset) -> Grant {
     match p {
         Preset::Rust => Grant {
             hosts: &[
-                "crates.io",
                 "index.crates.io",
                 "static.crates.io",
                 "static.rust-lang.org",
@@ -60,7 +62,7 @@ fn grant(p: Preset) -> Grant {
         },
         Preset::Node => Grant {
             hosts: &["registry.npmjs.org"],
-            writes: &["~/.npm"],
+            writes: &["~/.npm/_cacache"],
         },
         Preset::Python => Grant {
             hosts: &["pypi.org", "files.pythonhosted.org"],

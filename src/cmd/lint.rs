@@ -1,4 +1,6 @@
-//! `srt lint [FILE…]`: validation errors, then the lint catalogue (`srt-lints`).
+//! `srt lint [FILE…]`: validation errors, then the lint catalogue (`srt-lints`), the same on
+//! every machine ([`srt_lints::portable`]): the file is resolved on a made-up machine, and the
+//! local-disk group runs against this one unless `--portable`, `CI` or `PRE_COMMIT` says not to.
 //!
 //! Exit status: 0 when nothing reaches deny (error) level, 1 when something does, 2 on usage
 //! errors or a file that cannot be read. With `--fix --dry-run`: 1 when a fix would change a
@@ -9,7 +11,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use srt_compiler::RealFs;
-use srt_lints::Kind;
+use srt_lints::{Kind, Target};
 use srt_schema::{Diagnostic, Severity, SourceFile};
 
 use crate::output::{print_diagnostics, Format};
@@ -49,6 +51,19 @@ pub struct Args {
     /// List every code with its default level and summary, then exit.
     #[arg(long, conflicts_with_all = ["files", "fix"])]
     pub list: bool,
+    /// Report only what the file says, the same on every machine: leave out the local-disk
+    /// group (missing-path, symlink-not-followed). The default in CI (`CI` set) and under
+    /// pre-commit (`PRE_COMMIT` set).
+    #[arg(long, conflicts_with = "local")]
+    pub portable: bool,
+    /// Also run the local-disk group against this machine's disk, $HOME and working directory,
+    /// even in CI or under pre-commit (the default elsewhere).
+    #[arg(long)]
+    pub local: bool,
+    /// Each line of each FILE (`-` for stdin) is one settings document, as `srt run
+    /// --control-fd` reads them: lint each line on its own (blank lines are skipped).
+    #[arg(long, conflicts_with = "fix")]
+    pub control_lines: bool,
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
@@ -62,8 +77,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(2));
         }
     };
-    let target = args.target.get();
-    let place = match args.settings.place.place(target) {
+    let flag_target = args.target.target;
+    let place = match args.settings.place.place(args.target.get()) {
         Ok(p) => p,
         Err(e) => {
             eprintln!("{:?}", miette::Report::new(e));
@@ -90,13 +105,50 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             }
         }
     }
+    let local = if args.portable {
+        false
+    } else {
+        args.local || srt_lints::portable::local_by_default(|k| std::env::var(k).ok())
+    };
     let mut all: Vec<(Diagnostic, Arc<SourceFile>)> = Vec::new();
     let mut unreadable = false;
     let mut would_change = false;
+    if args.control_lines {
+        let real = settings::resolve_options(&place, None);
+        for file in &files {
+            match control_lines(file) {
+                Ok(lines) => {
+                    for (name, line) in lines {
+                        let loaded = srt_schema::load_str(&name, None, &line);
+                        let target = flag_target
+                            .or_else(|| srt_lints::portable::file_target(&loaded.settings))
+                            .unwrap_or_else(Target::host);
+                        let opts = portable_place(&args, target, &name, &real);
+                        let here = srt_lints::portable::Local {
+                            opts: &real,
+                            fs: &RealFs,
+                        };
+                        let diags = srt_lints::portable::check(
+                            &loaded,
+                            &opts,
+                            target,
+                            &levels,
+                            local.then_some(here),
+                        );
+                        all.extend(diags.into_iter().map(|d| (d, loaded.source.clone())));
+                    }
+                }
+                Err(e) => {
+                    eprintln!("srt: {}: {e}", file.display());
+                    unreadable = true;
+                }
+            }
+        }
+        files.clear();
+    }
     for file in &files {
         let name = file.display().to_string();
-        let opts = settings::resolve_options(&place, Some(file));
-        let lint = |l: &srt_schema::Loaded| srt_lints::check(l, &opts, &RealFs, target, &levels);
+        let real = settings::resolve_options(&place, Some(file));
         let mut loaded = match srt_schema::load_file(&name, file) {
             Ok(l) => l,
             Err(e) => {
@@ -104,6 +156,24 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 unreadable = true;
                 continue;
             }
+        };
+        // The OS the file is written for, when --target does not say; else this machine's.
+        let inferred = srt_lints::portable::file_target(&loaded.settings);
+        let target = flag_target.or(inferred).unwrap_or_else(Target::host);
+        if flag_target.is_none() && target != Target::host() && args.format == LintFormat::Human {
+            eprintln!(
+                "srt: {name}: linted for {} (the file names {}-only keys or paths; --target chooses)",
+                target.name(),
+                target.name()
+            );
+        }
+        let opts = portable_place(&args, target, &name, &real);
+        let lint = |l: &srt_schema::Loaded| {
+            let here = srt_lints::portable::Local {
+                opts: &real,
+                fs: &RealFs,
+            };
+            srt_lints::portable::check(l, &opts, target, &levels, local.then_some(here))
         };
         if args.fix && !loaded.has_errors() {
             match fix_file(file, &name, args.dry_run, &lint) {
@@ -159,6 +229,26 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// The non-blank lines of `file` (stdin for `-`), each named `FILE:LINE`.
+fn control_lines(file: &Path) -> std::io::Result<Vec<(String, String)>> {
+    let text = if file == Path::new("-") {
+        std::io::read_to_string(std::io::stdin())?
+    } else {
+        std::fs::read_to_string(file)?
+    };
+    let name = if file == Path::new("-") {
+        "control".to_string()
+    } else {
+        file.display().to_string()
+    };
+    Ok(text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(i, l)| (format!("{name}:{}", i + 1), l.to_string()))
+        .collect())
 }
 
 /// Fixes one file. Returns the diff (dry run) or the applied fixes' summary when something
@@ -223,4 +313,20 @@ pub fn list() -> String {
     }
     out.push_str("`srt explain CODE` prints a code's documentation.\n");
     out
+}
+
+/// The made-up place a file is linted at, unless `--home`/`--cwd` name real ones.
+fn portable_place(
+    args: &Args,
+    target: Target,
+    name: &str,
+    real: &srt_compiler::ResolveOptions,
+) -> srt_compiler::ResolveOptions {
+    let place = &args.settings.place;
+    srt_lints::portable::place(
+        target,
+        name,
+        place.home.as_deref().map(|_| real.home.as_path()),
+        place.cwd.as_deref().map(|_| real.cwd.as_path()),
+    )
 }

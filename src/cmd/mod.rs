@@ -9,8 +9,10 @@ pub mod diff;
 pub mod doctor;
 pub mod explain;
 pub mod init;
+pub mod learn;
 pub mod lint;
 pub mod run;
+mod run_control;
 mod run_gate;
 
 pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -22,6 +24,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Diff(a) => diff::run(a),
         Command::Doctor(a) => doctor::run(a),
         Command::Init(a) => init::run(a),
+        Command::Learn(a) => learn::run(a),
         Command::Schema => {
             print!("{}", srt_schema::SCHEMA_TEXT);
             Ok(ExitCode::SUCCESS)

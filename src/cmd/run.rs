@@ -26,16 +26,31 @@ pub struct Args {
     /// Run COMMAND with bash -c (sh -c where there is no bash), as the npm srt does.
     #[arg(short = 'c', value_name = "COMMAND", conflicts_with = "argv")]
     pub command_string: Option<String>,
-    /// Append every network denial to FILE as a JSON object per line.
+    /// Append every network denial to FILE as a JSON object per line (implies
+    /// --report-network).
     #[arg(long, value_name = "FILE")]
     pub violations: Option<PathBuf>,
+    /// Start the proxies even when the policy allows no host, so every destination the
+    /// command tries is refused by them and reported (without it, such a policy has no
+    /// network at all and nothing to report).
+    #[arg(long)]
+    pub report_network: bool,
     /// Resolve NAME to IP in the proxies (like curl's --resolve; the resolved-address guard
     /// still applies). Repeatable.
     #[arg(long, value_name = "NAME=IP", value_parser = parse_resolve)]
     pub resolve: Vec<(String, std::net::IpAddr)>,
-    /// The npm srt's live config channel; srt does not support it and refuses.
-    #[arg(long, value_name = "FD", hide = true)]
-    pub control_fd: Option<String>,
+    /// Read policy updates from this inherited descriptor (3 or above): one settings
+    /// document per line; each valid line's network lists apply to the next connection.
+    #[arg(long, value_name = "FD")]
+    pub control_fd: Option<i32>,
+    /// Which accesses the sandbox refuses to report: `all` (writes, and reads of the paths the
+    /// policy hides), `writes`, or `off`. Each observed call waits for srt's init: `all`
+    /// observes every open when the policy hides a path, `writes` only the calls that can write.
+    #[arg(long, value_enum, value_name = "WHAT", default_value = "all")]
+    pub fs_violations: FsViolations,
+    /// `--fs-violations off`.
+    #[arg(long)]
+    pub no_fs_violations: bool,
     #[command(flatten)]
     pub levels: LevelArgs,
     /// The command and its arguments (after `--`, or after the options).
@@ -43,7 +58,30 @@ pub struct Args {
     pub argv: Vec<OsString>,
 }
 
-fn parse_resolve(s: &str) -> Result<(String, std::net::IpAddr), String> {
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum FsViolations {
+    All,
+    Writes,
+    Off,
+}
+
+impl Args {
+    /// What the observer reports, `None` when it is off.
+    #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
+    fn fs_report(&self, ignore: Vec<String>) -> Option<srt_runtime::fsviolations::ReportOptions> {
+        if self.no_fs_violations || self.fs_violations == FsViolations::Off {
+            return None;
+        }
+        Some(srt_runtime::fsviolations::ReportOptions {
+            stderr: true,
+            jsonl: self.violations.clone(),
+            ignore,
+            reads: self.fs_violations == FsViolations::All,
+        })
+    }
+}
+
+pub(crate) fn parse_resolve(s: &str) -> Result<(String, std::net::IpAddr), String> {
     let (name, ip) = s.split_once('=').ok_or("expected NAME=IP")?;
     let ip = ip.trim_start_matches('[').trim_end_matches(']');
     Ok((
@@ -68,9 +106,19 @@ fn refuse(message: impl std::fmt::Display) -> anyhow::Result<ExitCode> {
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    if args.control_fd.is_some() {
-        return refuse("--control-fd (live config updates) is not supported by srt; restart the command with the new settings file");
-    }
+    // Checked first, before anything is built: a caller that asked for a control channel
+    // gets an error, not a run whose updates go nowhere.
+    let control = match args
+        .control_fd
+        .map(srt_runtime::control::ControlChannel::open)
+    {
+        Some(Ok(c)) => Some(c),
+        Some(Err(e)) => {
+            eprintln!("{:?}", miette::Report::new(e));
+            return Ok(ExitCode::from(1));
+        }
+        None => None,
+    };
     let command: Vec<OsString> = match (&args.command_string, args.argv.is_empty()) {
         // `-c ''` is no command, as the npm srt says.
         (Some(c), _) if !c.trim().is_empty() => {
@@ -105,16 +153,29 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     for w in &resolved.ir.chain.environment_warnings {
         eprintln!("srt: warning: {w}");
     }
-    let gate = srt_lints::run_gate(
+    let gate = srt_lints::run_gate_resolved(
         &resolved.loaded,
-        &resolved.resolve_options(),
+        &resolved.ir,
+        resolved.notes.clone(),
         &srt_compiler::RealFs,
         &levels,
     );
     if let Some(code) = super::run_gate::apply(&gate, &resolved.loaded.source) {
         return Ok(code);
     }
-    let req = request(&args, &resolved, command)?;
+    let control = control.map(|channel| {
+        let fd = channel.fd();
+        let opts = resolved.resolve_options();
+        srt_runtime::control::Control {
+            channel,
+            validate: Box::new(move |text, number| {
+                super::run_control::validate(fd, &opts, &levels, text, number)
+            }),
+            debug: args.debug,
+        }
+    });
+    let mut req = request(&args, &resolved, command)?;
+    req.control = control;
     let bwrap_path = resolved
         .loaded
         .settings
@@ -150,6 +211,9 @@ fn request(
         },
         debug: args.debug,
         resolve: args.resolve.clone(),
+        fs_violations: args.fs_report(ignore_patterns(&resolved.loaded.settings, &shown)),
+        control: None,
+        report_network: args.report_network || args.violations.is_some(),
     })
 }
 
@@ -178,6 +242,13 @@ pub struct InitArgs {
     /// Read the seccomp program (raw `struct sock_filter` array) from this inherited fd.
     #[arg(long, value_name = "FD")]
     pub seccomp_fd: Option<i32>,
+    /// Read the filesystem observer's program and rules from this inherited fd, and install
+    /// it on the command after the seccomp program.
+    #[arg(long, value_name = "FD", requires = "fs_events")]
+    pub fs_observer: Option<i32>,
+    /// Report what the observer sees on this inherited pipe.
+    #[arg(long, value_name = "FD", requires = "fs_observer")]
+    pub fs_events: Option<i32>,
     /// The command and its arguments.
     #[arg(last = true, required = true)]
     pub argv: Vec<std::ffi::OsString>,
@@ -196,32 +267,52 @@ pub fn init(args: InitArgs) -> anyhow::Result<ExitCode> {
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
     let filter = match args.seccomp_fd {
-        Some(fd) => {
-            use std::io::{Read, Seek};
-            use std::os::fd::FromRawFd;
-            // SAFETY: the host passed this fd to us for exactly this; we take ownership and
-            // close it after reading, so the command does not inherit it.
-            let mut file = unsafe { std::fs::File::from_raw_fd(fd) };
-            // A memfd or file is read from its start (the host's writes moved the shared
-            // offset); a pipe cannot seek and is read as it is.
-            let _ = file.rewind();
-            let mut bytes = Vec::new();
-            file.read_to_end(&mut bytes)?;
-            Some(
-                filter_from_bytes(&bytes)
-                    .ok_or_else(|| anyhow::anyhow!("fd {fd} does not hold a seccomp program"))?,
-            )
-        }
+        Some(fd) => Some(
+            filter_from_bytes(&read_inherited(fd)?)
+                .ok_or_else(|| anyhow::anyhow!("fd {fd} does not hold a seccomp program"))?,
+        ),
         None => None,
+    };
+    let observer = match (args.fs_observer, args.fs_events) {
+        (Some(config), Some(events)) => {
+            use std::os::fd::{FromRawFd, OwnedFd};
+            let bytes = read_inherited(config)?;
+            let config = srt_runtime::fsviolations::ObserverConfig::decode(&bytes)
+                .ok_or_else(|| anyhow::anyhow!("fd {config} does not hold an observer"))?;
+            // SAFETY: the host passed this pipe's write end to us for exactly this.
+            let events = unsafe { OwnedFd::from_raw_fd(events) };
+            Some(srt_runtime::fsviolations::supervisor::Pending::new(
+                config, events,
+            )?)
+        }
+        _ => None,
     };
     let status = run(InitConfig {
         link_pins: args.link_pins,
         bridges,
         filter,
+        observer,
         argv: args.argv,
     })?;
     // Exit statuses above 255 cannot happen (128+N with N < 128); clamp defensively.
     Ok(ExitCode::from(u8::try_from(status).unwrap_or(255)))
+}
+
+/// The whole of a file the host passed the init (a memfd), which is closed after reading so
+/// the command does not inherit it.
+#[cfg(target_os = "linux")]
+fn read_inherited(fd: i32) -> anyhow::Result<Vec<u8>> {
+    use std::io::{Read, Seek};
+    use std::os::fd::FromRawFd;
+    // SAFETY: the host passed this fd to us for exactly this; we take ownership and close it
+    // after reading.
+    let mut file = unsafe { std::fs::File::from_raw_fd(fd) };
+    // A memfd or file is read from its start (the host's writes moved the shared offset); a
+    // pipe cannot seek and is read as it is.
+    let _ = file.rewind();
+    let mut bytes = Vec::new();
+    file.read_to_end(&mut bytes)?;
+    Ok(bytes)
 }
 
 #[cfg(not(target_os = "linux"))]
@@ -257,6 +348,9 @@ mod tests {
             violations: Some(dir.path().join("v.jsonl")),
             resolve: vec![("a.test".into(), "127.0.0.1".parse().unwrap())],
             control_fd: None,
+            fs_violations: FsViolations::All,
+            no_fs_violations: false,
+            report_network: false,
             levels: LevelArgs::default(),
             argv: vec![],
         };

@@ -4,7 +4,8 @@ crate::declare_code! {
     /// ### What it does
     /// Notes a path entry that is a symlink whose target lies outside the spelled tree (for
     /// example `./cache` pointing at `/var/cache/app`). srt applies the rule to the path as
-    /// spelled, exactly as the npm srt does, and says so.
+    /// spelled, exactly as the npm srt does, and says so. It is in the local-disk group (see
+    /// `missing-path`): `srt lint` reports it only locally.
     ///
     /// ### Why is this bad
     /// A rule about `./cache` does not cover `/var/cache/app`: a process can reach the same

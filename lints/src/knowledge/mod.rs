@@ -2,8 +2,13 @@
 //! ecosystems, MCP servers, secrets, places whose contents run outside the sandbox, and
 //! dangerous sockets. Data only; the rules decide what to do with it.
 
+pub mod base;
 pub mod exfiltration;
 pub mod places;
+
+pub use base::{
+    Channel, HostRunPlace, KindDoc, ProjectFile, Sure, CHANNELS, HOST_RUN, KINDS, PROJECT_FILES,
+};
 
 /// One package ecosystem: the hosts a build needs and the caches it writes.
 pub struct Ecosystem {
@@ -27,17 +32,12 @@ pub static ECOSYSTEMS: &[Ecosystem] = &[
     Ecosystem {
         name: "Rust (cargo)",
         signature: &["crates.io", "index.crates.io", "static.crates.io"],
+        // Not `crates.io`: that is the publish API (`cargo publish`), which builds with the
+        // sparse index never use (see the publish channels). Nor `static.rust-lang.org`: only
+        // a toolchain install needs it, and most builds use the toolchain already there.
         hosts: &[
-            (
-                "crates.io",
-                "the registry API (`cargo search`, `cargo publish`, yanked checks)",
-            ),
             ("index.crates.io", "the sparse registry index"),
             ("static.crates.io", "crate downloads"),
-            (
-                "static.rust-lang.org",
-                "toolchains and components that rustup installs",
-            ),
         ],
         caches: &[
             Cache {
@@ -80,10 +80,12 @@ pub static ECOSYSTEMS: &[Ecosystem] = &[
         name: "Node (npm)",
         signature: &["registry.npmjs.org"],
         hosts: &[("registry.npmjs.org", "package metadata and tarballs")],
+        // `~/.npm/_cacache`, not all of `~/.npm`: `~/.npm/_npx` holds packages `npx` runs on
+        // the host later (see the places the host runs).
         caches: &[Cache {
             what: "the npm cache",
-            linux: &["~/.npm"],
-            macos: &["~/.npm"],
+            linux: &["~/.npm/_cacache", "~/.npm"],
+            macos: &["~/.npm/_cacache", "~/.npm"],
         }],
     },
     Ecosystem {

@@ -41,189 +41,6 @@ pub static SECRET_NEEDED_BY: &[(&str, &str)] = &[
     ("~/.pypirc", "pypi.org"),
 ];
 
-/// Places whose contents run outside the sandbox later: writing them from inside escapes it.
-/// `path` is probed for writing with the decision procedure.
-pub struct CodeExecPlace {
-    pub path: &'static str,
-    /// How it is shown (a directory rather than the probe file inside it).
-    pub shown: &'static str,
-    pub why: &'static str,
-    pub on: On,
-}
-
-pub static CODE_EXEC_PLACES: &[CodeExecPlace] = &[
-    CodeExecPlace {
-        path: "~/.ssh/authorized_keys",
-        shown: "~/.ssh/authorized_keys",
-        why: "lets anyone holding a planted key log in",
-        on: On::Both,
-    },
-    CodeExecPlace {
-        path: "~/.ssh/config",
-        shown: "~/.ssh/config",
-        why: "ssh runs its ProxyCommand and LocalCommand on the host",
-        on: On::Both,
-    },
-    CodeExecPlace {
-        path: "~/.bashrc",
-        shown: "~/.bashrc",
-        why: "every interactive bash runs it",
-        on: On::Both,
-    },
-    CodeExecPlace {
-        path: "~/.bash_profile",
-        shown: "~/.bash_profile",
-        why: "login shells run it",
-        on: On::Both,
-    },
-    CodeExecPlace {
-        path: "~/.profile",
-        shown: "~/.profile",
-        why: "login shells run it",
-        on: On::Both,
-    },
-    CodeExecPlace {
-        path: "~/.zshrc",
-        shown: "~/.zshrc",
-        why: "every interactive zsh runs it",
-        on: On::Both,
-    },
-    CodeExecPlace {
-        path: "~/.zprofile",
-        shown: "~/.zprofile",
-        why: "login shells run it",
-        on: On::Both,
-    },
-    CodeExecPlace {
-        path: "~/.gitconfig",
-        shown: "~/.gitconfig",
-        why:
-            "git's per-user config: core.fsmonitor, core.hooksPath, aliases and pagers run commands",
-        on: On::Both,
-    },
-    CodeExecPlace {
-        path: "~/.zshenv",
-        shown: "~/.zshenv",
-        why: "every zsh runs it (srt's mandatory denies cover .zshrc, not this)",
-        on: On::Both,
-    },
-    CodeExecPlace {
-        path: "~/.zlogin",
-        shown: "~/.zlogin",
-        why: "login shells run it",
-        on: On::Both,
-    },
-    CodeExecPlace {
-        path: "~/.bash_login",
-        shown: "~/.bash_login",
-        why: "login shells run it",
-        on: On::Both,
-    },
-    CodeExecPlace {
-        path: "~/.config/fish/config.fish",
-        shown: "~/.config/fish",
-        why: "every fish shell runs it",
-        on: On::Both,
-    },
-    CodeExecPlace {
-        path: "~/.config/git/config",
-        shown: "~/.config/git/config",
-        why:
-            "git's per-user config: core.fsmonitor, core.hooksPath, aliases and pagers run commands",
-        on: On::Both,
-    },
-    CodeExecPlace {
-        path: "~/.local/bin/git",
-        shown: "~/.local/bin",
-        why: "on $PATH: a planted `git` or `ls` runs instead of the real one",
-        on: On::Both,
-    },
-    CodeExecPlace {
-        path: "~/bin/git",
-        shown: "~/bin",
-        why: "on $PATH for many shells",
-        on: On::Both,
-    },
-    CodeExecPlace {
-        path: "~/.cargo/bin/cargo",
-        shown: "~/.cargo/bin",
-        why: "on $PATH for Rust users: a planted `cargo` runs on the host",
-        on: On::Both,
-    },
-    CodeExecPlace {
-        path: "~/go/bin/gopls",
-        shown: "~/go/bin",
-        why: "on $PATH for Go users",
-        on: On::Both,
-    },
-    CodeExecPlace {
-        path: "/usr/local/bin/git",
-        shown: "/usr/local/bin",
-        why: "on $PATH",
-        on: On::Both,
-    },
-    CodeExecPlace {
-        path: "~/.claude/settings.json",
-        shown: "~/.claude/settings.json",
-        why: "Claude Code hooks run commands on the host",
-        on: On::Both,
-    },
-    CodeExecPlace {
-        path: "~/.claude.json",
-        shown: "~/.claude.json",
-        why: "Claude Code starts the MCP server commands it lists",
-        on: On::Both,
-    },
-    CodeExecPlace {
-        path: "~/.vimrc",
-        shown: "~/.vimrc",
-        why: "Vim runs it when it starts",
-        on: On::Both,
-    },
-    CodeExecPlace {
-        path: "~/.config/nvim/init.lua",
-        shown: "~/.config/nvim",
-        why: "Neovim runs it when it starts",
-        on: On::Both,
-    },
-    CodeExecPlace {
-        path: "~/.config/autostart/srt.desktop",
-        shown: "~/.config/autostart",
-        why: "the desktop session starts these at login",
-        on: On::Linux,
-    },
-    CodeExecPlace {
-        path: "~/.config/systemd/user/srt.service",
-        shown: "~/.config/systemd/user",
-        why: "systemd user units run on the host",
-        on: On::Linux,
-    },
-    CodeExecPlace {
-        path: "/var/spool/cron/crontabs/root",
-        shown: "/var/spool/cron/crontabs",
-        why: "cron runs them",
-        on: On::Linux,
-    },
-    CodeExecPlace {
-        path: "/etc/profile.d/srt.sh",
-        shown: "/etc/profile.d",
-        why: "every login shell runs them",
-        on: On::Linux,
-    },
-    CodeExecPlace {
-        path: "~/Library/LaunchAgents/srt.plist",
-        shown: "~/Library/LaunchAgents",
-        why: "launchd runs them at login",
-        on: On::Macos,
-    },
-    CodeExecPlace {
-        path: "/usr/lib/cron/tabs/root",
-        shown: "/usr/lib/cron/tabs",
-        why: "cron runs them",
-        on: On::Macos,
-    },
-];
-
 /// Unix sockets that hand out the host: probed paths, and names that are dangerous anywhere.
 pub static DANGEROUS_SOCKET_PATHS: &[(&str, &str)] = &[
     (
@@ -258,6 +75,66 @@ pub static DANGEROUS_SOCKET_PATHS: &[(&str, &str)] = &[
     ),
     ("/run/dbus/system_bus_socket", "the D-Bus system bus"),
     ("/run/systemd/private", "systemd: start any unit"),
+    // $XDG_RUNTIME_DIR (`/run/user/UID`): the session's sockets.
+    (
+        "/run/user/1000/bus",
+        "the D-Bus session bus: run commands as the user through desktop services",
+    ),
+    (
+        "/run/user/1000/systemd/private",
+        "the user's systemd: start any unit as the user",
+    ),
+    (
+        "/run/user/1000/docker.sock",
+        "rootless Docker: the user's every file",
+    ),
+    (
+        "/run/user/1000/podman/podman.sock",
+        "rootless Podman: containers with the user's files mounted",
+    ),
+    (
+        "/run/user/1000/gnupg/S.gpg-agent.ssh",
+        "the GnuPG agent's SSH side: log in as the user anywhere",
+    ),
+    (
+        "/run/user/1000/keyring/ssh",
+        "GNOME Keyring's SSH agent: log in as the user anywhere",
+    ),
+    // Where ssh-agent puts its socket by default, and launchd's on macOS.
+    (
+        "/tmp/ssh-srt-lint-probe/agent.1",
+        "an SSH agent: log in as the user anywhere",
+    ),
+    (
+        "/private/tmp/com.apple.launchd.srt-lint-probe/Listeners",
+        "the macOS SSH agent: log in as the user anywhere",
+    ),
+];
+
+/// Directories where programs put sockets of their own: allowing one whole is close to
+/// `allowAllUnixSockets` even when no known dangerous socket is there. Probed with a socket
+/// inside.
+pub static SOCKET_DIRECTORIES: &[(&str, &str)] = &[
+    (
+        "/var/folders/zz/srt-lint-probe/T/app.sock",
+        "macOS's per-user temporary directories ($TMPDIR), where editors, agents and language servers keep their sockets",
+    ),
+    (
+        "/private/var/folders/zz/srt-lint-probe/T/app.sock",
+        "macOS's per-user temporary directories ($TMPDIR), where editors, agents and language servers keep their sockets",
+    ),
+    (
+        "/tmp/srt-lint-probe/app.sock",
+        "the shared temporary directory, where any program may put a socket",
+    ),
+    (
+        "/private/tmp/srt-lint-probe/app.sock",
+        "the shared temporary directory, where any program may put a socket",
+    ),
+    (
+        "/run/user/1000/srt-lint-probe/app.sock",
+        "$XDG_RUNTIME_DIR, the session's socket directory",
+    ),
 ];
 
 /// Socket file names that are dangerous wherever they live.
@@ -311,3 +188,33 @@ pub static METADATA_HOSTS: &[(&str, &str)] = &[
     ("100.100.100.200", "the Alibaba Cloud metadata service"),
     ("[fd00:ec2::254]", "the AWS metadata service over IPv6"),
 ];
+
+/// Names other than `localhost` that resolve to loopback: the hosts file's aliases, and public
+/// wildcard-DNS names that answer 127.0.0.1 for every name under them. `srt run`'s
+/// resolved-address guard refuses them (only `localhost` and `*.localhost` may resolve to
+/// loopback); the npm srt lets them reach every port of the machine.
+pub static LOOPBACK_NAMES: &[&str] = &[
+    "localhost.localdomain",
+    "localhost6",
+    "localhost6.localdomain6",
+    "ip6-localhost",
+    "ip6-loopback",
+];
+
+/// Public domains whose every name (and the domain itself) resolves to 127.0.0.1.
+pub static LOOPBACK_DNS_DOMAINS: &[&str] = &[
+    "localtest.me",
+    "lvh.me",
+    "vcap.me",
+    "localho.st",
+    "lacolhost.com",
+    "localhost.direct",
+    "traefik.me",
+    "127.0.0.1.nip.io",
+    "127-0-0-1.nip.io",
+    "127.0.0.1.sslip.io",
+    "127-0-0-1.sslip.io",
+];
+
+/// Public domains that resolve a name to the address it embeds (`10.0.0.5.nip.io`).
+pub static EMBEDDED_ADDRESS_DOMAINS: &[&str] = &["nip.io", "sslip.io", "xip.io"];

@@ -5,7 +5,8 @@ use srt_compiler::secrets::CredentialMode;
 use srt_compiler::Origin;
 use srt_schema::domain::canonical_host;
 
-use crate::knowledge::exfiltration::SERVICES;
+use crate::knowledge::base::{probe, shown};
+use crate::knowledge::CHANNELS;
 use crate::{Emitter, LintContext};
 
 crate::declare_lint! {
@@ -49,16 +50,16 @@ fn check(ctx: &LintContext<'_>, out: &mut Emitter) {
             continue;
         }
         let inject = c.inject_patterns(&ctx.ir.net.allowed);
-        let mut hits: Vec<(&str, &str, &str)> = Vec::new();
-        for service in SERVICES {
-            for (host, what) in service.hosts {
-                let Ok(h) = canonical_host(host) else {
+        let mut hits: Vec<(&str, String, &str)> = Vec::new();
+        for channel in CHANNELS {
+            for host in channel.hosts {
+                let probe = probe(host);
+                let Ok(h) = canonical_host(&probe) else {
                     continue;
                 };
                 // Only where the sandbox can actually send it.
-                if ctx.reachable(host) && inject.iter().any(|p| p.matches(&h, 0)) {
-                    let shown = host.strip_prefix("srt-lint-probe.").unwrap_or(host);
-                    hits.push((service.name, shown, what));
+                if ctx.reachable(&probe) && inject.iter().any(|p| p.matches(&h, 0)) {
+                    hits.push((channel.name, shown(host).into_owned(), channel.can));
                 }
             }
         }
@@ -68,17 +69,19 @@ fn check(ctx: &LintContext<'_>, out: &mut Emitter) {
         let Origin::Policy { span, .. } = c.origin else {
             continue;
         };
-        let names: Vec<String> = hits.iter().map(|(_, h, _)| (*h).to_string()).collect();
+        let names: Vec<String> = hits.iter().map(|(_, h, _)| h.clone()).collect();
         let scope = if c.inject_hosts.is_some() {
             "its injectHosts include"
         } else {
             "it has no injectHosts, so every allowed host gets it, including"
         };
-        let examples: Vec<String> = hits
-            .iter()
-            .take(3)
-            .map(|(service, host, what)| format!("{host} ({service}): {what}"))
-            .collect();
+        let mut examples: Vec<String> = Vec::new();
+        for (service, _, what) in &hits {
+            let example = format!("{service}: {what}");
+            if !examples.contains(&example) && examples.len() < 2 {
+                examples.push(example);
+            }
+        }
         let d = out
             .diag(format!(
                 "the real value of {} is injected at upload hosts: {scope} {}",

@@ -2,7 +2,12 @@
 
 use std::path::Path;
 
-use crate::knowledge::places::{DANGEROUS_SOCKET_NAMES, DANGEROUS_SOCKET_PATHS};
+use srt_compiler::PathRule;
+use srt_schema::Span;
+
+use crate::knowledge::places::{
+    DANGEROUS_SOCKET_NAMES, DANGEROUS_SOCKET_PATHS, SOCKET_DIRECTORIES,
+};
 use crate::{Emitter, Level, LintContext, Target};
 
 crate::declare_lint! {
@@ -12,10 +17,18 @@ crate::declare_lint! {
     /// whether the entry names the socket or a directory holding it — as errors, and
     /// `network.allowAllUnixSockets: true` as a warning.
     ///
-    /// Whether an entry covers a known socket is decided by the compiler's path rules. The
-    /// lint fires for every target: a policy file travels, and on macOS these entries are
-    /// enforced as written (the npm srt ignores `allowUnixSockets` on Linux, where
-    /// `platform-no-op` says so too).
+    /// Whether an entry covers a known socket is decided by the compiler's path rules, so a
+    /// directory holding one counts: `/run/user/1000` (`$XDG_RUNTIME_DIR`: the D-Bus session
+    /// bus, the user's systemd, rootless Docker), `/tmp` (ssh-agent's sockets),
+    /// `/private/tmp` (launchd's SSH agent on macOS). A directory where programs keep sockets of
+    /// their own but no known dangerous one (`/var/folders`, macOS's `$TMPDIR`) is a warning:
+    /// close to `allowAllUnixSockets`.
+    ///
+    /// A dangerous socket is an error for every target, so the file gets one verdict on every
+    /// machine: on macOS the list is enforced as written, and on Linux a listed socket is
+    /// reachable with `allowAllUnixSockets: true`; without it the seccomp filter refuses every
+    /// new Unix socket, so the entry does nothing there today, which the finding says instead of
+    /// a second, contradicting note (`platform-no-op` leaves such an entry to this lint).
     ///
     /// ### Why is this bad
     /// The Docker socket is root on the host: `docker run -v /:/host` from inside the sandbox
@@ -42,50 +55,91 @@ crate::declare_lint! {
     }
 }
 
+/// The known dangerous sockets an entry reaches: (the first, what it is, how many).
+fn dangerous(ctx: &LintContext<'_>, rule: &PathRule) -> Option<(String, &'static str, usize)> {
+    let name = Path::new(&rule.spelled)
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    if let Some((_, what)) = DANGEROUS_SOCKET_NAMES.iter().find(|(n, _)| *n == name) {
+        return Some((rule.spelled.clone(), what, 1));
+    }
+    if name.starts_with("ssh-") || name.starts_with("agent.") {
+        return Some((
+            rule.spelled.clone(),
+            "an SSH agent: log in as the user anywhere",
+            1,
+        ));
+    }
+    let hits: Vec<(String, &'static str)> = DANGEROUS_SOCKET_PATHS
+        .iter()
+        .filter_map(|(probe, what)| {
+            let abs = ctx.ir.absolute(Path::new(probe));
+            rule.pattern
+                .covers(&abs, true)
+                .then(|| (shown(&abs), *what))
+        })
+        .collect();
+    let (first, what) = hits.first()?.clone();
+    Some((first, what, hits.len()))
+}
+
+/// How a probe is named: its directory for a made-up socket name.
+fn shown(abs: &Path) -> String {
+    let s = abs.display().to_string();
+    match s.find("srt-lint-probe") {
+        Some(i) => format!("{}…", &s[..i]),
+        None => s,
+    }
+}
+
+/// The `allowUnixSockets` entries this lint reports as dangerous (so `platform-no-op` does not
+/// also call them harmless).
+pub(crate) fn dangerous_entries(ctx: &LintContext<'_>) -> Vec<Span> {
+    ctx.ir
+        .net
+        .allow_unix_sockets
+        .iter()
+        .filter(|r| dangerous(ctx, r).is_some())
+        .filter_map(|r| r.origin.span())
+        .collect()
+}
+
 fn check(ctx: &LintContext<'_>, out: &mut Emitter) {
+    // On Linux a listed socket is reachable only with allowAllUnixSockets (the seccomp filter
+    // refuses every new Unix socket otherwise); on macOS the list is enforced as written.
+    let effective = ctx.target == Target::Macos || ctx.ir.net.allow_all_unix_sockets;
     for rule in &ctx.ir.net.allow_unix_sockets {
         let Some(span) = rule.origin.span() else {
             continue;
         };
-        let mut hits: Vec<(String, &str)> = Vec::new();
-        let name = Path::new(&rule.spelled)
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        if let Some((_, what)) = DANGEROUS_SOCKET_NAMES.iter().find(|(n, _)| *n == name) {
-            hits.push((rule.spelled.clone(), what));
-        } else if name.starts_with("ssh-") || name.starts_with("agent.") {
-            hits.push((
-                rule.spelled.clone(),
-                "an SSH agent: log in as the user anywhere",
-            ));
-        }
-        if hits.is_empty() {
-            for (probe, what) in DANGEROUS_SOCKET_PATHS {
-                let abs = ctx.ir.absolute(Path::new(probe));
-                if rule.pattern.covers(&abs, true) {
-                    hits.push((abs.display().to_string(), what));
-                }
-            }
-        }
-        let Some((first, what)) = hits.first() else {
+        let Some((first, what, count)) = dangerous(ctx, rule) else {
+            directory_wide(ctx, out, rule, span, effective);
             continue;
         };
-        let more = if hits.len() > 1 {
-            format!(" (and {} more)", hits.len() - 1)
+        let more = if count > 1 {
+            format!(" (and {} more)", count - 1)
         } else {
             String::new()
         };
-        let note = if ctx.target == Target::Linux {
-            "; the npm srt ignores allowUnixSockets on Linux, but the same file grants it on macOS"
+        // One verdict on every machine: the file hands the socket over wherever the list is
+        // enforced, so it is an error on Linux too, where the entry alone does nothing today.
+        let (message, note) = if effective {
+            (
+                format!("`{}` lets the sandbox talk to {what}", rule.spelled),
+                "",
+            )
         } else {
-            ""
+            (
+                format!(
+                    "`{}` hands the sandbox {what} wherever the list is enforced (macOS, or Linux with allowAllUnixSockets); on Linux without it the entry does nothing",
+                    rule.spelled
+                ),
+                "; on Linux the seccomp filter refuses new Unix sockets while allowAllUnixSockets is off, but the same file grants the socket on macOS",
+            )
         };
         let d = out
-            .diag(format!(
-                "`{}` lets the sandbox talk to {what}",
-                rule.spelled
-            ))
+            .diag(message)
             .with_label(span, format!("reaches {first}{more}"))
             .with_help(format!(
                 "remove it: whoever holds this socket controls the host, whatever else the file denies{note}"
@@ -110,6 +164,34 @@ fn check(ctx: &LintContext<'_>, out: &mut Emitter) {
             ));
         out.emit_at(Level::Warn, d);
     }
+}
+
+/// A directory where programs keep their own sockets, allowed whole: close to
+/// `allowAllUnixSockets`.
+fn directory_wide(
+    ctx: &LintContext<'_>,
+    out: &mut Emitter,
+    rule: &PathRule,
+    span: Span,
+    effective: bool,
+) {
+    if !effective {
+        return;
+    }
+    let Some((probe, what)) = SOCKET_DIRECTORIES.iter().find(|(probe, _)| {
+        rule.pattern
+            .covers(&ctx.ir.absolute(Path::new(probe)), true)
+    }) else {
+        return;
+    };
+    let d = out
+        .diag(format!(
+            "`{}` allows every socket in {what}: close to allowAllUnixSockets",
+            rule.spelled
+        ))
+        .with_label(span, format!("covers {}", shown(Path::new(probe))))
+        .with_help("list the one socket the job needs (its full path) instead of the directory: whatever another program opens there later (an SSH agent, an editor's or a language server's control socket) becomes reachable");
+    out.emit_at(Level::Warn, d);
 }
 
 #[cfg(test)]
@@ -141,6 +223,38 @@ mod tests {
                 r#"{"network": {"allowedDomains": [], "deniedDomains": [], "allowAllUnixSockets": true}}"#,
             ),
         ];
-        insta::assert_snapshot!(render_cases(CODE, &cases, Target::Linux));
+        let mut s = render_cases(CODE, &cases, Target::Linux);
+        let all = [(
+            "the docker socket with every socket allowed (reachable on Linux too)",
+            r#"{"network": {"allowedDomains": [], "deniedDomains": [], "allowUnixSockets": ["/var/run/docker.sock"], "allowAllUnixSockets": true}}"#,
+        )];
+        s.push_str(&render_cases(CODE, &all, Target::Linux));
+        let mac = [
+            (
+                "the docker socket on macOS",
+                r#"{"network": {"allowedDomains": [], "deniedDomains": [], "allowUnixSockets": ["/var/run/docker.sock"]}}"#,
+            ),
+            (
+                "directory-wide: $XDG_RUNTIME_DIR, /private/tmp, /var/folders",
+                r#"{"network": {"allowedDomains": [], "deniedDomains": [], "allowUnixSockets": ["/run/user/1000", "/private/tmp", "/var/folders"]}}"#,
+            ),
+        ];
+        s.push_str(&render_cases(CODE, &mac, Target::Macos));
+        insta::assert_snapshot!(s);
+    }
+
+    /// The Docker socket on Linux: one finding, an error on both targets, and no
+    /// `platform-no-op` note calling it harmless next to it.
+    #[test]
+    fn docker_socket_on_linux_is_one_consistent_error() {
+        let json = r#"{"network": {"allowedDomains": [], "deniedDomains": [], "allowUnixSockets": ["/var/run/docker.sock"]}, "filesystem": {"denyRead": [], "allowWrite": [], "denyWrite": []}}"#;
+        let all = all(json, Target::Linux);
+        let codes: Vec<(&str, srt_schema::Severity)> =
+            all.iter().map(|d| (d.code.as_ref(), d.severity)).collect();
+        assert_eq!(codes, [(CODE, srt_schema::Severity::Error)], "{all:#?}");
+        assert_eq!(
+            findings(CODE, json, Target::Macos)[0].severity,
+            srt_schema::Severity::Error
+        );
     }
 }

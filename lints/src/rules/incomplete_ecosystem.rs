@@ -11,13 +11,14 @@ crate::declare_lint! {
     ///
     /// | ecosystem | hosts | caches |
     /// |---|---|---|
-    /// | Rust | `crates.io`, `index.crates.io`, `static.crates.io`, `static.rust-lang.org` | `~/.cargo/registry`, `~/.cargo/git` |
+    /// | Rust | `index.crates.io`, `static.crates.io` | `~/.cargo/registry`, `~/.cargo/git` |
     /// | Go | `proxy.golang.org`, `sum.golang.org`, `storage.googleapis.com` | `~/go/pkg/mod`, `~/.cache/go-build` (macOS: `~/Library/Caches/go-build`) |
-    /// | Node | `registry.npmjs.org` | `~/.npm` |
+    /// | Node | `registry.npmjs.org` | `~/.npm/_cacache` (not all of `~/.npm`: `npx` runs what `~/.npm/_npx` holds) |
     /// | Python | `pypi.org`, `files.pythonhosted.org` | `~/.cache/pip` or `~/.cache/uv` (macOS: `~/Library/Caches/pip`) |
     ///
-    /// An ecosystem counts as in use when one of its registry hosts is reachable; hosts and
-    /// caches are checked with the decision procedure.
+    /// An ecosystem counts as in use when one of its registry hosts is reachable (`crates.io`
+    /// counts for Rust, but is never suggested: it is the publish API, which builds with the sparse
+    /// index do not use); hosts and caches are checked with the decision procedure.
     ///
     /// ### Why is this bad
     /// The build fails in a confusing way: cargo reports a network error for a crate whose
@@ -32,7 +33,7 @@ crate::declare_lint! {
     /// ```
     /// Use instead:
     /// ```json
-    /// {"network": {"allowedDomains": ["crates.io", "index.crates.io", "static.crates.io", "static.rust-lang.org"], "deniedDomains": []},
+    /// {"network": {"allowedDomains": ["index.crates.io", "static.crates.io", "static.rust-lang.org"], "deniedDomains": []},
     ///  "filesystem": {"denyRead": [], "allowWrite": [".", "~/.cargo/registry", "~/.cargo/git"], "denyWrite": []}}
     /// ```
     pub INCOMPLETE_ECOSYSTEM_ALLOWLIST {

@@ -10,6 +10,11 @@ crate::declare_lint! {
     /// machine now (globs are not checked). Denies of missing paths are not flagged: listing
     /// secrets a machine may not have (`~/.aws`) is good practice for a shared policy.
     ///
+    /// It is in the local-disk group: its findings depend on the machine that lints, so
+    /// `srt lint` reports it only locally (not with `--portable`, nor in CI or under
+    /// pre-commit), and the message says "on this machine". A path that exists only on the
+    /// author's machine is not a problem of the file.
+    ///
     /// ### Why is this bad
     /// An `allowWrite` of a missing directory grants nothing: the sandboxed job cannot create
     /// it (its parent is not writable), and on Linux missing write paths are skipped when the
@@ -30,7 +35,7 @@ crate::declare_lint! {
     pub MISSING_PATH {
         code: "missing-path",
         level: Note,
-        summary: "a filesystem entry names a path that does not exist now",
+        summary: "a filesystem entry names a path that does not exist on this machine now (local-disk group)",
         check: check,
     }
 }
@@ -53,7 +58,7 @@ fn check(ctx: &LintContext<'_>, out: &mut Emitter) {
             }
             let d = out
                 .diag(format!(
-                    "{key} `{}` does not exist ({})",
+                    "{key} `{}` does not exist on this machine ({})",
                     rule.spelled,
                     path.display()
                 ))

@@ -19,6 +19,7 @@ pub mod overridden_by_mandatory_deny;
 pub mod peer_incompatible;
 pub mod platform_no_op;
 pub mod private_or_metadata_host;
+pub mod project_file_runs_on_host;
 pub mod redundant_entry;
 pub mod sensitive_paths_readable;
 pub mod shadowed_allow;
@@ -42,6 +43,7 @@ pub static ALL: &[&Lint] = &[
     &private_or_metadata_host::PRIVATE_OR_METADATA_HOST,
     &dangerous_unix_socket::DANGEROUS_UNIX_SOCKET,
     &write_allows_host_code_execution::WRITE_ALLOWS_HOST_CODE_EXECUTION,
+    &project_file_runs_on_host::PROJECT_FILE_RUNS_ON_HOST,
     &weaker_sandbox_option::WEAKER_SANDBOX_OPTION,
     &sensitive_paths_readable::SENSITIVE_PATHS_READABLE,
     &external_proxy::EXTERNAL_PROXY,

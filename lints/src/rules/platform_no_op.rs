@@ -11,7 +11,9 @@ crate::declare_lint! {
     /// `network.allowMachLookup`, `enableWeakerNetworkIsolation` and `allowAppleEvents`; on
     /// macOS `enableWeakerNestedSandbox`, `allowNestedUserNamespaces`, `bwrapPath` and
     /// `mandatoryDenySearchDepth` (macOS denies the mandatory names by pattern, without a
-    /// search).
+    /// search). A socket list of nothing but sockets that hand over the host is left to
+    /// `dangerous-unix-socket`, which says both what it does on macOS and that it does nothing
+    /// on Linux.
     ///
     /// ### Why is this bad
     /// Nothing breaks, which is the problem: a setting that looks like it allows or restricts
@@ -103,7 +105,20 @@ fn no_ops(s: &Settings, target: Target) -> Vec<(&'static str, Span, &'static str
 }
 
 fn check(ctx: &LintContext<'_>, out: &mut Emitter) {
+    // `dangerous-unix-socket` reports a dangerous socket entry itself (as harmless here but
+    // not on macOS); a list of nothing else is not called a no-op on top of that.
+    let dangerous = crate::rules::dangerous_unix_socket::dangerous_entries(ctx);
+    let only_dangerous = !dangerous.is_empty()
+        && ctx
+            .ir
+            .net
+            .allow_unix_sockets
+            .iter()
+            .all(|r| r.origin.span().is_some_and(|s| dangerous.contains(&s)));
     for (key, span, what) in no_ops(ctx.settings, ctx.target) {
+        if key == "network.allowUnixSockets" && only_dangerous {
+            continue;
+        }
         let d = out
             .diag(format!("`{key}` does nothing on {}", ctx.target.name()))
             .with_label(span, format!("no effect on {}", ctx.target.name()))

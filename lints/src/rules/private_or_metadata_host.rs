@@ -5,16 +5,27 @@ use std::net::IpAddr;
 use srt_schema::domain::HostPattern;
 use srt_schema::items;
 
-use crate::knowledge::places::METADATA_HOSTS;
+use crate::knowledge::places::{
+    EMBEDDED_ADDRESS_DOMAINS, LOOPBACK_DNS_DOMAINS, LOOPBACK_NAMES, METADATA_HOSTS,
+};
 use crate::{Emitter, Level, LintContext};
 
 crate::declare_lint! {
     /// ### What it does
     /// Flags allowed destinations inside the machine or its network: cloud metadata endpoints
     /// (`169.254.169.254`, `metadata.google.internal`, ECS and Alibaba endpoints) as errors;
-    /// `localhost`, loopback, link-local, RFC 1918, carrier-grade NAT and IPv6 unique-local
-    /// literals, and `host.docker.internal`, as warnings. Metadata endpoints are found by
-    /// asking the decision procedure, so `169.254.169.254` reached through any entry counts.
+    /// `localhost` and names under it, loopback, link-local, RFC 1918, carrier-grade NAT and IPv6
+    /// unique-local literals, and `host.docker.internal`, as warnings. Metadata endpoints are
+    /// found by asking the decision procedure, so `169.254.169.254` reached through any entry
+    /// counts.
+    ///
+    /// Names other than `localhost` that resolve to loopback are warnings too, and the finding
+    /// says what `srt run` does with them: hosts-file aliases (`localhost.localdomain`,
+    /// `ip6-localhost`) and public wildcard-DNS loopback names (`lvh.me`, `*.localtest.me`,
+    /// `*.vcap.me`, `127.0.0.1.nip.io`) are refused by its resolved-address guard, so they
+    /// allow nothing there (the npm srt lets them reach every port of the machine); `*.nip.io`
+    /// and `*.sslip.io` reach any address a name embeds, private networks included, which the
+    /// guard lets through.
     ///
     /// ### Why is this bad
     /// A metadata endpoint hands out the machine's cloud credentials to anyone who asks: one
@@ -25,7 +36,8 @@ crate::declare_lint! {
     /// `localhost` (or a name under `.localhost`) is allowed to resolve to loopback, so without
     /// a port it opens every port of the host's loopback interface: a Node or Chrome debugger
     /// (9229, 9222) runs code for whoever connects, and databases there often trust loopback.
-    /// With a port (`localhost:8080`) only that service is reachable.
+    /// With a port (`localhost:8080`) only that service is reachable: the narrow form, and a
+    /// note rather than a warning.
     ///
     /// ### Example
     /// Bad:
@@ -53,6 +65,62 @@ fn is_loopback_name(name: &str) -> bool {
 }
 
 /// What a private address reaches, or `None` for a public one.
+/// What a name that resolves inside the machine through DNS reaches: `Some((kind, refused))`,
+/// where `refused` says `srt run`'s resolved-address guard refuses it.
+fn dns_inside(pattern: &HostPattern) -> Option<(String, bool)> {
+    let under = |name: &str, base: &str| name == base || name.ends_with(&format!(".{base}"));
+    match pattern {
+        HostPattern::Subdomains(b) if b == "localhost" => None,
+        HostPattern::Name(n) if LOOPBACK_NAMES.contains(&n.as_str()) => Some((
+            "is a hosts-file alias of loopback".to_string(),
+            true,
+        )),
+        HostPattern::Name(n) | HostPattern::Subdomains(n)
+            if LOOPBACK_DNS_DOMAINS.iter().any(|d| under(n, d)) =>
+        {
+            Some(("is a public DNS name for 127.0.0.1".to_string(), true))
+        }
+        HostPattern::Name(n) => {
+            let base = EMBEDDED_ADDRESS_DOMAINS
+                .iter()
+                .find(|d| n.ends_with(&format!(".{d}")))?;
+            let head = &n[..n.len() - base.len() - 1];
+            // `app.10.0.0.5.nip.io`, `10-0-0-5.nip.io`: the last four numbers before the domain.
+            let numbers: Vec<&str> = head
+                .split(['.', '-'])
+                .rev()
+                .take(4)
+                .collect::<Vec<_>>()
+                .into_iter()
+                .rev()
+                .collect();
+            let ip: IpAddr = numbers.join(".").parse().ok()?;
+            let kind = private_kind(ip)?;
+            let refused = !ip_is_private_network(ip);
+            Some((format!("is a public DNS name for {ip}, {kind}"), refused))
+        }
+        HostPattern::Subdomains(b) if EMBEDDED_ADDRESS_DOMAINS.contains(&b.as_str()) => Some((
+            format!("reaches every address there is: a name under {b} resolves to the address it embeds (`10.0.0.5.{b}`, `127.0.0.1.{b}`, `169.254.169.254.{b}`)"),
+            false,
+        )),
+        _ => None,
+    }
+}
+
+/// RFC 1918, carrier-grade NAT and unique-local addresses: the guard lets a name resolve there.
+fn ip_is_private_network(ip: IpAddr) -> bool {
+    [
+        "10.0.0.0/8",
+        "172.16.0.0/12",
+        "192.168.0.0/16",
+        "100.64.0.0/10",
+        "fc00::/7",
+    ]
+    .iter()
+    .filter_map(|n| n.parse::<ipnet::IpNet>().ok())
+    .any(|n| n.contains(&ip))
+}
+
 fn private_kind(ip: IpAddr) -> Option<String> {
     let in_net = |net: &str| {
         net.parse::<ipnet::IpNet>()
@@ -108,6 +176,25 @@ fn check(ctx: &LintContext<'_>, out: &mut Emitter) {
         let Some(pattern) = &entry.value.pattern else {
             continue;
         };
+        if let Some((kind, refused)) = dns_inside(&pattern.host) {
+            let (message, help) = if refused {
+                (
+                    format!("`{}` {kind}: `srt run`'s resolved-address guard refuses it, so it allows nothing there, while the npm srt lets it reach this machine (every port of it)", entry.value.raw),
+                    "for a local service write `localhost:PORT`: the guard lets `localhost` reach loopback, and the port keeps it to that service".to_string(),
+                )
+            } else {
+                (
+                    format!("`{}` {kind}", entry.value.raw),
+                    "`srt run`'s resolved-address guard refuses loopback, link-local and metadata addresses, but not private networks (10.0.0.0/8, 192.168.0.0/16, …), whose services often trust their network; allow the exact host the job needs".to_string(),
+                )
+            };
+            let diag = out
+                .diag(message)
+                .with_label(entry.span, "resolves inside the machine or its network")
+                .with_help(help);
+            out.emit_at(Level::Warn, diag);
+            continue;
+        }
         let loopback_name = matches!(&pattern.host, HostPattern::Name(n) if is_loopback_name(n));
         let loopback_ip = matches!(&pattern.host, HostPattern::Ip(ip) if ip.is_loopback());
         let kind = match &pattern.host {
@@ -149,7 +236,13 @@ fn check(ctx: &LintContext<'_>, out: &mut Emitter) {
             .diag(format!("`{}` is {kind}{opens}", entry.value.raw))
             .with_label(entry.span, "inside the machine or its network")
             .with_help(format!("local services often trust their network, so the sandbox can reach them without credentials (SSRF); {port_help}"));
-        out.emit_at(Level::Warn, diag);
+        // `localhost:PORT` is the narrow form this lint recommends: a note, not a warning.
+        let level = if loopback_name && pattern.port.is_some() {
+            Level::Note
+        } else {
+            Level::Warn
+        };
+        out.emit_at(level, diag);
     }
 }
 
@@ -184,6 +277,10 @@ mod tests {
             (
                 "localhost with a port opens that port only",
                 r#"{"network": {"allowedDomains": ["localhost:8080", "app.localhost"], "deniedDomains": []}}"#,
+            ),
+            (
+                "loopback names beyond localhost, and names that embed an address",
+                r#"{"network": {"allowedDomains": ["localhost.localdomain", "lvh.me", "*.localtest.me", "app.127.0.0.1.nip.io", "10-0-0-5.sslip.io", "*.nip.io"], "deniedDomains": []}}"#,
             ),
         ];
         insta::assert_snapshot!(render_cases(CODE, &cases, Target::Linux));

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use srt_compiler::{Access, HostRule, Ir, Origin, PathPattern, PathRule};
+use srt_compiler::{builtin, Access, HostRule, Ir, Origin, PathPattern, PathRule};
 use srt_schema::domain::HostPattern;
 use srt_schema::{Fix, Span};
 
@@ -16,8 +16,17 @@ crate::declare_lint! {
     /// fix removes the later copy), a host another entry of the same list already covers
     /// (`api.github.com` next to `*.github.com`), and a path inside another entry of the same
     /// list (`./src` next to `.`), or one srt always applies anyway (`/tmp/claude` in `allowWrite`,
-    /// `.git/hooks` in `denyWrite`). Coverage is decided by removing the entry and asking the
-    /// decision procedure whether anything changes.
+    /// `.vscode` or `.bashrc` at the project or the home in `denyWrite`). Coverage is decided by
+    /// removing the entry and asking the decision procedure whether anything changes.
+    ///
+    /// A `denyWrite` that a built-in rule covers only in part is not redundant, and not
+    /// reported: `.git/hooks` and `.git/config` (the built-in protects them only in a repository
+    /// that exists when the run starts; an explicit entry is created when missing, so it also
+    /// covers a `.git` made during the run, and removing it would make `.git/hooks` writable
+    /// there), a protected name elsewhere than the project or the home (the built-in protects
+    /// only what exists there), git's other files (found in existing repositories only), and
+    /// `.claude/settings.json` and `.claude/settings.local.json` (the npm srt does not protect
+    /// them, so a file shared with it needs the entry).
     ///
     /// ### Why is this bad
     /// Nothing is wrong yet, but the list is longer than it looks, and removing the broader
@@ -46,9 +55,11 @@ crate::declare_lint! {
 fn check(ctx: &LintContext<'_>, out: &mut Emitter) {
     let mut done: Vec<Span> = Vec::new();
     duplicates(ctx, out, &mut done);
-    hosts(ctx, out, &done, true);
-    hosts(ctx, out, &done, false);
-    paths(ctx, out, &done);
+    // One scratch copy of the IR for every list: `set_aside` puts each rule back.
+    let mut scratch = ctx.ir.clone();
+    hosts(ctx, out, &done, true, &mut scratch);
+    hosts(ctx, out, &done, false, &mut scratch);
+    paths(ctx, out, &done, &mut scratch);
 }
 
 /// Exact duplicates (same text, or the same parsed pattern), fixed by removing the later one.
@@ -110,14 +121,13 @@ fn probe_host(rule: &HostRule) -> Option<String> {
     }
 }
 
-fn hosts(ctx: &LintContext<'_>, out: &mut Emitter, done: &[Span], allow: bool) {
+fn hosts(ctx: &LintContext<'_>, out: &mut Emitter, done: &[Span], allow: bool, scratch: &mut Ir) {
     type Pick = fn(&mut Ir) -> &mut Vec<HostRule>;
     let (rules, pick): (&[HostRule], Pick) = if allow {
         (&ctx.ir.net.allowed, |ir| &mut ir.net.allowed)
     } else {
         (&ctx.ir.net.denied, |ir| &mut ir.net.denied)
     };
-    let mut scratch = ctx.ir.clone();
     for (index, rule) in rules.iter().enumerate() {
         let Some(span) = rule.origin.span() else {
             continue;
@@ -130,7 +140,7 @@ fn hosts(ctx: &LintContext<'_>, out: &mut Emitter, done: &[Span], allow: bool) {
         };
         // Every port the entry covers must still get the same answer from another entry.
         let ports: Vec<u16> = rule.pattern.port.map_or(vec![443, 22, 8080], |p| vec![p]);
-        let covering = set_aside(&mut scratch, pick, index, |without| {
+        let covering = set_aside(scratch, pick, index, |without| {
             let mut covering = None;
             for port in ports {
                 let d = without.decide_host(&host, port);
@@ -164,7 +174,7 @@ fn hosts(ctx: &LintContext<'_>, out: &mut Emitter, done: &[Span], allow: bool) {
     }
 }
 
-fn paths(ctx: &LintContext<'_>, out: &mut Emitter, done: &[Span]) {
+fn paths(ctx: &LintContext<'_>, out: &mut Emitter, done: &[Span], scratch: &mut Ir) {
     type Pick = fn(&mut Ir) -> &mut Vec<PathRule>;
     let lists: [(&str, Access, bool, Pick); 4] = [
         ("filesystem.denyRead", Access::Read, false, |ir| {
@@ -181,8 +191,7 @@ fn paths(ctx: &LintContext<'_>, out: &mut Emitter, done: &[Span]) {
         }),
     ];
     for (key, access, allows, pick) in lists {
-        let mut scratch = ctx.ir.clone();
-        let rules: Vec<PathRule> = pick(&mut scratch).clone();
+        let rules: Vec<PathRule> = pick(scratch).clone();
         for (index, rule) in rules.iter().enumerate() {
             let (Origin::Policy { span, key: k, .. }, PathPattern::Literal(path)) =
                 (&rule.origin, &rule.pattern)
@@ -192,7 +201,7 @@ fn paths(ctx: &LintContext<'_>, out: &mut Emitter, done: &[Span]) {
             if done.contains(span) || *k != key {
                 continue;
             }
-            let other = set_aside(&mut scratch, pick, index, |without| {
+            let other = set_aside(scratch, pick, index, |without| {
                 let d = without.decide_path(path, access);
                 d.rule
                     .filter(|_| d.allowed == allows && !d.via_read_deny)
@@ -203,7 +212,7 @@ fn paths(ctx: &LintContext<'_>, out: &mut Emitter, done: &[Span]) {
             };
             let same = match &other.origin {
                 Origin::Policy { key: k, .. } => *k == key,
-                Origin::BuiltIn(_) => true,
+                Origin::BuiltIn(name) => !builtin_is_weaker(ctx, *name, path),
             };
             if !same {
                 continue;
@@ -230,6 +239,39 @@ fn paths(ctx: &LintContext<'_>, out: &mut Emitter, done: &[Span]) {
     }
 }
 
+/// Names srt's mandatory denies protect that the npm srt's do not: a `denyWrite` of one is
+/// needed for a file shared with it.
+const NOT_PROTECTED_BY_THE_NPM_SRT: [&str; 2] =
+    [".claude/settings.json", ".claude/settings.local.json"];
+
+/// Is the built-in rule `name` that covers `path` narrower than an explicit `denyWrite` of it,
+/// so that the explicit entry is not redundant? The built-in protects `.git/…` only in a
+/// repository that exists when the run starts (a mount at `.git` would stop `git init`), and
+/// creates missing protected names only at the working directory and the home directory; git's
+/// other files are found in repositories that exist. An explicit entry is created (empty) when
+/// it is missing, wherever it is, so it still covers a `.git` made during the run.
+fn builtin_is_weaker(
+    ctx: &LintContext<'_>,
+    name: srt_compiler::origin::BuiltIn,
+    path: &std::path::Path,
+) -> bool {
+    match name {
+        builtin::GIT_FILES => true,
+        builtin::MANDATORY_DENY => {
+            let in_git = path.components().any(|c| c.as_os_str() == ".git");
+            let at_stubbed_root = [&ctx.ir.cwd, &ctx.ir.home].iter().any(|root| {
+                path.strip_prefix(root).is_ok_and(|rel| {
+                    let rel = rel.to_string_lossy();
+                    ctx.ir.fs.mandatory_deny_names.iter().any(|n| rel == *n)
+                        && !NOT_PROTECTED_BY_THE_NPM_SRT.contains(&rel.as_ref())
+                })
+            });
+            in_git || !at_stubbed_root
+        }
+        _ => false,
+    }
+}
+
 fn display(p: &PathPattern) -> String {
     match p {
         PathPattern::Literal(path) => PathBuf::from(path).display().to_string(),
@@ -249,6 +291,10 @@ mod tests {
         for json in [
             r#"{"network": {"allowedDomains": ["crates.io", "*.crates.io", "github.com:443", "*.github.com"], "deniedDomains": ["evil.crates.io"]}}"#,
             r#"{"filesystem": {"denyRead": ["~/.ssh"], "allowRead": ["~/.ssh/known_hosts"], "allowWrite": [".", "/tmp"], "denyWrite": [".env"]}}"#,
+            // Built-in denies that cover less than the entry: `.git/…` (only in a repository
+            // that exists at the start), a name at another write root (only if it exists),
+            // and the names the npm srt does not protect.
+            r#"{"filesystem": {"denyRead": [], "allowWrite": [".", "/srv/other"], "denyWrite": [".git/hooks", ".git/config", "/srv/other/.vscode", ".claude/settings.json", ".claude/settings.local.json"]}}"#,
             // A port-limited entry does not cover the whole host.
             r#"{"network": {"allowedDomains": ["api.github.com", "*.github.com:443"], "deniedDomains": []}}"#,
         ] {
@@ -269,7 +315,7 @@ mod tests {
             ),
             (
                 "paths inside other entries, and built-in rules",
-                r#"{"filesystem": {"denyRead": ["~/.aws", "~/.aws/credentials"], "allowWrite": [".", "./src", "/tmp/claude"], "denyWrite": [".git/hooks"]}}"#,
+                r#"{"filesystem": {"denyRead": ["~/.aws", "~/.aws/credentials"], "allowWrite": [".", "./src", "/tmp/claude"], "denyWrite": [".vscode", "~/.bashrc"]}}"#,
             ),
         ];
         insta::assert_snapshot!(render_cases(CODE, &cases, Target::Linux));

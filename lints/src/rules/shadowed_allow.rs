@@ -51,6 +51,14 @@ fn check(ctx: &LintContext<'_>, out: &mut Emitter) {
     write_in_read_deny(ctx, out);
 }
 
+/// Does the list hold an entry of the file (not only built-in rules)? The scratch IR the checks
+/// set entries aside in is cloned only then.
+fn has_policy_rule(rules: &[srt_compiler::PathRule]) -> bool {
+    rules
+        .iter()
+        .any(|r| matches!(r.origin, Origin::Policy { .. }))
+}
+
 fn write_in_read_deny(ctx: &LintContext<'_>, out: &mut Emitter) {
     for rule in &ctx.ir.fs.allow_write {
         let (Origin::Policy { span, .. }, PathPattern::Literal(path)) =
@@ -109,6 +117,9 @@ fn hosts(ctx: &LintContext<'_>, out: &mut Emitter) {
 }
 
 fn allow_read(ctx: &LintContext<'_>, out: &mut Emitter) {
+    if !has_policy_rule(&ctx.ir.fs.allow_read) {
+        return;
+    }
     let mut scratch = ctx.ir.clone();
     for (index, rule) in ctx.ir.fs.allow_read.iter().enumerate() {
         let Origin::Policy { span, .. } = rule.origin else {
@@ -141,6 +152,9 @@ fn allow_read(ctx: &LintContext<'_>, out: &mut Emitter) {
 }
 
 fn deny_write(ctx: &LintContext<'_>, out: &mut Emitter) {
+    if !has_policy_rule(&ctx.ir.fs.deny_write) {
+        return;
+    }
     let mut scratch = ctx.ir.clone();
     for (index, rule) in ctx.ir.fs.deny_write.iter().enumerate() {
         let Origin::Policy { span, .. } = rule.origin else {

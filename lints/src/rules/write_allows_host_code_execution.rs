@@ -1,26 +1,40 @@
 //! `write-allows-host-code-execution`: writable places whose contents run outside the sandbox.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use srt_compiler::{Access, Origin, PathPattern};
 use srt_schema::Span;
 
 use crate::context::short_list;
-use crate::knowledge::places::{CodeExecPlace, CODE_EXEC_PLACES};
-use crate::{Emitter, LintContext};
+use crate::knowledge::{HostRunPlace, HOST_RUN};
+use crate::{Emitter, Level, LintContext};
 
 crate::declare_lint! {
     /// ### What it does
-    /// Flags `allowWrite` entries that make writable a place whose contents run outside the
-    /// sandbox later: the home directory itself or `/`, `~/.ssh`, shell startup files
-    /// (`~/.zshenv`, `~/.zlogin` and fish's config, which srt's mandatory denies do not name,
-    /// and `~/.bashrc` and the like when an entry names them directly), git's `~/.gitconfig` and
-    /// `~/.config/git/config`, directories on `$PATH` (`~/.local/bin`, `~/bin`,
-    /// `~/.cargo/bin`, `/usr/local/bin`), desktop autostart entries, systemd user units,
-    /// LaunchAgents, crontabs, `~/.claude/settings.json` and `~/.claude.json`, editor startup
-    /// files; and `filesystem.allowGitConfig: true` when the repository's `.git/config` is then
-    /// writable. Each place is probed with the decision procedure, so the mandatory denies
-    /// (`.bashrc`, `.git/hooks`, …) are taken into account.
+    /// Flags `allowWrite` entries that make writable a place outside the project whose contents
+    /// run on the host later: the home directory itself or `/`, `~/.ssh`, shell startup files
+    /// (`~/.zshenv`, `~/.zlogin`, fish's config, oh-my-zsh, which srt's mandatory denies do not
+    /// name, and `~/.bashrc` and the like when an entry names them directly), configs that run
+    /// commands (`~/.gitconfig`, `~/.ssh/config`, `~/.npmrc`, `~/.cargo/config.toml`,
+    /// `~/.config/gh`, `~/.aws/config`, `~/.kube/config`, direnv's allow list), directories on
+    /// `$PATH` (`~/.local/bin`, `~/.cargo/bin`, `/usr/local/bin`, Homebrew's prefix), tool
+    /// managers' shims and toolchains (`~/.local/share/mise`, `~/.asdf`, `~/.nvm`, `~/.volta`,
+    /// `~/.pyenv`, `~/.rustup`, pnpm, Bun, Deno), caches whose contents run (`~/.npm/_npx`,
+    /// `~/.cache/pre-commit`, corepack, uv's interpreters), agents' and editors' configs
+    /// (`~/.claude/settings.json`, `~/.claude.json`, `~/.codex`, `~/.copilot`, `~/.cursor`,
+    /// `~/.gemini`, VS Code extensions, Vim, Neovim, Emacs), autostart entries, systemd user
+    /// units, LaunchAgents and crontabs; and `filesystem.allowGitConfig: true` when the
+    /// repository's `.git/config` is then writable. The list is the knowledge base's
+    /// `host-run.toml` (see [Places the host runs](../knowledge/host-run.md)). Each place is
+    /// probed with the decision procedure, so the mandatory denies (`.bashrc`, `.git/hooks`,
+    /// …) and the file's own `denyWrite` are taken into account. A path under `/home/NAME` or
+    /// `/Users/NAME` counts as a home, whatever the linting machine's `$HOME`.
+    ///
+    /// Levels, by how sure the escape is: an error where the host runs the place without the
+    /// user doing anything unusual (the next shell, login, `git`, `cargo` or agent start); a
+    /// warning where it needs a tool the user runs routinely (`npx`, pre-commit, `kubectl`); a
+    /// note where it needs a step the user takes on purpose. One finding per entry, at the
+    /// level of the surest place it opens.
     ///
     /// ### Why is this bad
     /// The sandbox ends when the command does; these files run the next time the user opens a
@@ -42,7 +56,7 @@ crate::declare_lint! {
     pub WRITE_ALLOWS_HOST_CODE_EXECUTION {
         code: "write-allows-host-code-execution",
         level: Deny,
-        summary: "allowWrite covers files that run outside the sandbox (~, $PATH dirs, ~/.ssh, autostart, .git/config)",
+        summary: "allowWrite covers files the host runs later (~, $PATH dirs, tool managers, ~/.ssh, configs that run commands, autostart, .git/config)",
         check: check,
     }
 }
@@ -51,13 +65,17 @@ struct Hit<'a> {
     span: Span,
     rule: String,
     pattern: PathPattern,
-    places: Vec<&'a CodeExecPlace>,
+    places: Vec<&'a HostRunPlace>,
 }
 
 fn check(ctx: &LintContext<'_>, out: &mut Emitter) {
     let mut hits: Vec<Hit<'_>> = Vec::new();
-    for place in CODE_EXEC_PLACES.iter().filter(|p| p.on.applies(ctx.target)) {
-        let d = ctx.path(place.path, Access::Write);
+    let probes = probes(&ctx.ir.home);
+    for (place, abs) in HOST_RUN.iter().zip(probes.iter()) {
+        if !place.on.applies(ctx.target) || !ctx.policy_may_write(abs) {
+            continue;
+        }
+        let d = ctx.ir.decide_path(abs, Access::Write);
         let Some(rule) = d.rule.filter(|_| d.allowed) else {
             continue;
         };
@@ -93,17 +111,61 @@ fn check(ctx: &LintContext<'_>, out: &mut Emitter) {
             ),
         };
         let mut help = String::from("these run later with the user's full rights:\n");
-        for p in &h.places {
-            help.push_str(&format!("  - {}: {}\n", p.shown, p.why));
+        const SHOWN: usize = 10;
+        for p in h.places.iter().take(SHOWN) {
+            help.push_str(&format!(
+                "  - {} ({}): {}\n",
+                p.shown,
+                p.sure.as_str(),
+                p.why
+            ));
         }
-        help.push_str("allow only the directories the job writes (the project, caches such as ~/.cargo/registry), or add these to denyWrite");
+        if h.places.len() > SHOWN {
+            help.push_str(&format!(
+                "  - and {} more (the book's page \"Places the host runs\" lists every one)\n",
+                h.places.len() - SHOWN
+            ));
+        }
+        help.push_str("allow only the directories the job writes (the project, caches such as ~/.cargo/registry or ~/.npm/_cacache), or add these to denyWrite");
+        let level = h
+            .places
+            .iter()
+            .map(|p| p.level())
+            .max()
+            .unwrap_or(Level::Deny);
         let d = out
             .diag(message)
             .with_label(h.span, format!("makes {} writable", short_list(&shown)))
             .with_help(help);
-        out.emit(d);
+        out.emit_at(level, d);
     }
     git_config(ctx, out);
+}
+
+/// Every place's path with `~` expanded for `home`, kept for the next file with the same home
+/// (every file, when `srt lint` lints many: they share the made-up home).
+fn probes(home: &Path) -> std::rc::Rc<Vec<PathBuf>> {
+    thread_local! {
+        static CACHE: std::cell::RefCell<Option<(PathBuf, std::rc::Rc<Vec<PathBuf>>)>> =
+            const { std::cell::RefCell::new(None) };
+    }
+    CACHE.with(|c| {
+        let mut c = c.borrow_mut();
+        if let Some((_, probes)) = c.as_ref().filter(|(h, _)| h == home) {
+            return probes.clone();
+        }
+        let probes: std::rc::Rc<Vec<PathBuf>> = std::rc::Rc::new(
+            HOST_RUN
+                .iter()
+                .map(|p| match p.path.strip_prefix("~/") {
+                    Some(rest) => home.join(rest),
+                    None => PathBuf::from(p.path),
+                })
+                .collect(),
+        );
+        *c = Some((home.to_path_buf(), probes.clone()));
+        probes
+    })
 }
 
 fn git_config(ctx: &LintContext<'_>, out: &mut Emitter) {
@@ -144,6 +206,48 @@ mod tests {
         ] {
             assert_clean(CODE, json, Target::Linux);
         }
+    }
+
+    /// Each place of issue 12's list, allowed on its own, is an error or a warning naming it.
+    #[test]
+    fn every_listed_place_is_found() {
+        for (entry, shown) in [
+            ("~/.local/share/mise", "~/.local/share/mise"),
+            ("~/.asdf", "~/.asdf"),
+            ("~/.nvm", "~/.nvm"),
+            ("~/.volta", "~/.volta"),
+            ("~/.pyenv", "~/.pyenv"),
+            ("~/.bun/bin", "~/.bun/bin"),
+            ("~/.deno/bin", "~/.deno/bin"),
+            ("~/.npmrc", "~/.npmrc"),
+            ("~/.cargo/config.toml", "~/.cargo/config.toml"),
+            ("~/.config/gh", "~/.config/gh"),
+            ("~/.ssh/config", "~/.ssh/config"),
+            ("~/.codex", "~/.codex"),
+            ("~/.copilot", "~/.copilot"),
+            ("~/.cursor", "~/.cursor"),
+            ("~/.npm", "~/.npm/_npx"),
+            ("~/.cache", "~/.cache/pre-commit"),
+            ("~/.cache/node", "~/.cache/node/corepack"),
+            ("~/.local/share/uv", "~/.local/share/uv"),
+        ] {
+            let json = format!(
+                r#"{{"filesystem": {{"denyRead": [], "allowWrite": [{entry:?}], "denyWrite": []}}}}"#
+            );
+            let found = findings(CODE, &json, Target::Linux);
+            assert_eq!(found.len(), 1, "{entry}: {found:#?}");
+            let d = &found[0];
+            assert!(
+                d.labels
+                    .iter()
+                    .any(|l| l.message.as_deref().is_some_and(|m| m.contains(shown))),
+                "{entry}: {d:#?}"
+            );
+            assert_ne!(d.severity, srt_schema::Severity::Note, "{entry}");
+        }
+        // macOS-only places.
+        let json = r#"{"filesystem": {"denyRead": [], "allowWrite": ["~/Library/pnpm", "/opt/homebrew"], "denyWrite": []}}"#;
+        assert_eq!(findings(CODE, json, Target::Macos).len(), 2);
     }
 
     #[test]

@@ -14,6 +14,8 @@ use nix::errno::Errno;
 use nix::fcntl::{openat, OFlag, AT_FDCWD};
 use nix::sys::stat::Mode;
 
+use super::cache::Stamp;
+
 /// What an entry is, without following it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Kind {
@@ -76,6 +78,98 @@ pub(crate) fn stat_at(dir: BorrowedFd<'_>, name: &CStr) -> Result<Meta, Errno> {
         ctime: st.stx_ctime.tv_sec,
         btime: (st.stx_mask & StatxFlags::BTIME.bits() != 0).then_some(st.stx_btime.tv_sec),
     })
+}
+
+/// The identity and last change of what `name` in `dir` is (the empty name: `dir` itself),
+/// not following a final symlink.
+#[cfg(target_os = "linux")]
+fn stamp_statx(
+    dir: BorrowedFd<'_>,
+    name: &CStr,
+    flags: rustix::fs::AtFlags,
+) -> Result<(Stamp, Kind), Errno> {
+    use rustix::fs::{statx, StatxFlags};
+    let st = statx(
+        dir,
+        name,
+        flags | rustix::fs::AtFlags::NO_AUTOMOUNT,
+        StatxFlags::TYPE | StatxFlags::INO | StatxFlags::CTIME,
+    )
+    .map_err(from_rustix)?;
+    let stamp = Stamp {
+        dev: (u64::from(st.stx_dev_major) << 32) | u64::from(st.stx_dev_minor),
+        ino: st.stx_ino,
+        ctime_sec: st.stx_ctime.tv_sec,
+        ctime_nsec: st.stx_ctime.tv_nsec,
+    };
+    Ok((stamp, Kind::from_mode(u32::from(st.stx_mode))))
+}
+
+/// The stamp of the directory open at `fd`.
+#[cfg(target_os = "linux")]
+pub(crate) fn stamp_of(fd: BorrowedFd<'_>) -> Result<Stamp, Errno> {
+    stamp_statx(fd, c"", rustix::fs::AtFlags::EMPTY_PATH).map(|(s, _)| s)
+}
+
+/// The stamp of the directory at `path` under `dir` (a symlink or anything else than a
+/// directory there is `ENOTDIR`).
+#[cfg(target_os = "linux")]
+pub(crate) fn dir_stamp_at(dir: BorrowedFd<'_>, path: &CStr) -> Result<Stamp, Errno> {
+    match stamp_statx(dir, path, rustix::fs::AtFlags::SYMLINK_NOFOLLOW)? {
+        (s, Kind::Dir) => Ok(s),
+        _ => Err(Errno::ENOTDIR),
+    }
+}
+
+/// The filesystem type (`statfs`'s `f_type`) of the directory at `path` under `dir`.
+#[cfg(target_os = "linux")]
+pub(crate) fn fs_magic_at(dir: BorrowedFd<'_>, path: &CStr) -> Option<u64> {
+    let fd;
+    let target = if path == c"." {
+        dir
+    } else {
+        fd = openat(
+            dir,
+            path,
+            OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC,
+            Mode::empty(),
+        )
+        .ok()?;
+        fd.as_fd()
+    };
+    let st = rustix::fs::fstatfs(target).ok()?;
+    #[allow(clippy::unnecessary_cast)] // the field's type differs between libcs
+    Some(st.f_type as u64)
+}
+
+/// Opens the directory `name` in `dir` as a handle for looking up and `stat`-ing (`O_PATH`),
+/// not following a final symlink.
+#[cfg(target_os = "linux")]
+pub(crate) fn open_path_at(dir: BorrowedFd<'_>, name: &CStr) -> Result<OwnedFd, Errno> {
+    openat(
+        dir,
+        name,
+        OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC,
+        Mode::empty(),
+    )
+}
+
+/// Opens the directory at `path` under `dir` without following any symlink on the way
+/// (`openat2` with `RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH`).
+#[cfg(target_os = "linux")]
+pub(crate) fn open_dir_beneath(
+    dir: BorrowedFd<'_>,
+    path: &std::path::Path,
+) -> Result<OwnedFd, Errno> {
+    use rustix::fs::{openat2, Mode as RMode, OFlags, ResolveFlags};
+    openat2(
+        dir,
+        path,
+        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC | OFlags::NONBLOCK,
+        RMode::empty(),
+        ResolveFlags::NO_SYMLINKS | ResolveFlags::BENEATH | ResolveFlags::NO_MAGICLINKS,
+    )
+    .map_err(from_rustix)
 }
 
 #[cfg(target_os = "linux")]

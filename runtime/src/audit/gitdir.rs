@@ -89,8 +89,15 @@ impl Walker<'_> {
                         "hooks"
                     };
                     let protected = self.match_name(b).unwrap_or(name_text);
-                    reported |=
-                        self.candidate(fd, path, depth, Ctx::Plain, name, Cand::Name(protected));
+                    reported |= self.candidate(
+                        fd,
+                        path,
+                        depth,
+                        Ctx::Plain,
+                        name,
+                        Cand::Name(protected),
+                        None,
+                    );
                 }
                 _ if skip_storage && GIT_STORAGE.contains(&b) => {}
                 _ if *kind == Some(Kind::Dir) || kind.is_none() => rest.push(name.clone()),

@@ -16,11 +16,15 @@
 //! It reports; it changes nothing (see the book's "End-of-run audit" for why there is no
 //! quarantine), and the command's exit status stays the command's.
 
+pub mod cache;
+mod candidate;
 mod finding;
 mod followups;
 mod fsio;
 mod gitconfig;
 mod gitdir;
+mod index;
+mod listing;
 mod pool;
 mod walk;
 
@@ -32,6 +36,7 @@ use std::time::{Duration, Instant, SystemTime};
 use srt_compiler::audit::AuditPlan;
 
 pub use finding::{printable, Finding, What};
+pub use pool::IndexStats;
 
 use crate::proxy::violation::rfc3339;
 
@@ -61,6 +66,24 @@ impl Since {
     }
 }
 
+/// Where the audit keeps its index of the directories it listed ([`cache`]), and how old a
+/// directory's change must be for its listing to be trusted next time.
+#[derive(Clone, Debug)]
+pub struct IndexOptions {
+    pub store: cache::store::Store,
+    pub settle_secs: i64,
+}
+
+impl IndexOptions {
+    /// The index in srt's state directory (`None` if that directory is not usable).
+    pub fn in_state_dir(state_dir: &Path) -> Option<IndexOptions> {
+        Some(IndexOptions {
+            store: cache::store::Store::open(state_dir)?,
+            settle_secs: cache::SETTLE_SECS,
+        })
+    }
+}
+
 /// What the audit found, and what it cost.
 #[derive(Debug)]
 pub struct AuditReport {
@@ -72,15 +95,30 @@ pub struct AuditReport {
     pub roots: usize,
     pub entries: u64,
     pub dirs: u64,
+    /// Directories listed afresh; the others' entries came from the index.
+    pub listed: u64,
+    /// What the index cost, when one was used.
+    pub index: Option<IndexStats>,
     pub elapsed: Duration,
 }
 
 /// Runs the audit of `plan` for a run that started at `since`. `home` expands `~` in git
-/// paths.
+/// paths. Every directory is listed.
 pub fn audit(plan: &AuditPlan, since: Since, home: &Path) -> AuditReport {
+    audit_indexed(plan, since, home, None)
+}
+
+/// [`audit`], listing again only the directories that changed since the index in `index` was
+/// written, and writing the new index.
+pub fn audit_indexed(
+    plan: &AuditPlan,
+    since: Since,
+    home: &Path,
+    index: Option<&IndexOptions>,
+) -> AuditReport {
     let started = Instant::now();
     let walked = if plan.skipped.is_none() {
-        pool::walk(plan, since.0, home)
+        pool::walk(plan, since.0, home, index)
     } else {
         pool::Walked::default()
     };
@@ -100,11 +138,34 @@ pub fn audit(plan: &AuditPlan, since: Since, home: &Path) -> AuditReport {
         roots: plan.roots.len(),
         entries: walked.entries,
         dirs: walked.dirs,
+        listed: walked.listed,
+        index: walked.index,
         elapsed: started.elapsed(),
     }
 }
 
 impl AuditReport {
+    /// What the audit cost, for `-d`: entries, directories (and how many were listed afresh),
+    /// time, and the index's part of it.
+    fn cost_text(&self) -> String {
+        let index = self.index.map_or_else(String::new, |i| {
+            format!(
+                "; index: {} directories checked in {:.1} ms, {} bytes written in {:.1} ms",
+                i.records,
+                i.checked.as_secs_f64() * 1000.0,
+                i.written,
+                i.write_time.as_secs_f64() * 1000.0
+            )
+        });
+        format!(
+            "{} entries in {} directories, {} listed, {:.1} ms{index}",
+            self.entries,
+            self.dirs,
+            self.listed,
+            self.elapsed.as_secs_f64() * 1000.0
+        )
+    }
+
     /// The stderr block: nothing when nothing was found (a one-line summary under `-d`).
     pub fn stderr_text(&self, debug: bool) -> String {
         let mut out = String::new();
@@ -113,11 +174,9 @@ impl AuditReport {
                 match self.skipped {
                     Some(why) => out.push_str(&format!("srt: audit: skipped: {why}\n")),
                     None => out.push_str(&format!(
-                        "srt: audit: nothing found under {} root(s) ({} entries in {} directories, {:.1} ms)\n",
+                        "srt: audit: nothing found under {} root(s) ({})\n",
                         self.roots,
-                        self.entries,
-                        self.dirs,
-                        self.elapsed.as_secs_f64() * 1000.0
+                        self.cost_text()
                     )),
                 }
             }
@@ -142,11 +201,9 @@ impl AuditReport {
         );
         if debug {
             out.push_str(&format!(
-                "srt: audit: {} root(s), {} entries in {} directories, {:.1} ms\n",
+                "srt: audit: {} root(s), {}\n",
                 self.roots,
-                self.entries,
-                self.dirs,
-                self.elapsed.as_secs_f64() * 1000.0
+                self.cost_text()
             ));
         }
         out

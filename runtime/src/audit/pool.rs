@@ -12,6 +12,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
 use srt_compiler::audit::AuditPlan;
 
+use super::cache::Prior;
 use super::finding::{Finding, What};
 use super::walk::{Ctx, Walker};
 
@@ -23,6 +24,23 @@ pub(crate) struct Job {
     pub path: PathBuf,
     pub depth: u32,
     pub ctx: Ctx,
+    /// The root this directory lies under (an index into the plan's roots).
+    pub root: usize,
+    /// Its record in that root's index, if it has one.
+    pub prior: Option<u32>,
+}
+
+/// A root's index: the previous walk's records, which of them still hold, and what new ones
+/// need (see [`super::cache`]).
+pub(crate) struct RootIndex {
+    pub root: PathBuf,
+    pub prior: Prior,
+    pub clean: Vec<bool>,
+    /// The root, open: directories are opened and `stat`-ed beneath it.
+    pub root_fd: Option<OwnedFd>,
+    pub last: Vec<&'static [u8]>,
+    pub settle: i64,
+    pub fingerprint: u64,
 }
 
 struct Queue {
@@ -39,6 +57,8 @@ pub(crate) struct Shared<'a> {
     pub names: Vec<(&'static str, Vec<&'static [u8]>)>,
     pub entries: AtomicU64,
     pub stopped: AtomicBool,
+    /// Per root: its index, when one is kept.
+    pub index: Vec<Option<RootIndex>>,
     queue: Mutex<Queue>,
     ready: Condvar,
     queued: AtomicUsize,
@@ -46,7 +66,7 @@ pub(crate) struct Shared<'a> {
 }
 
 impl<'a> Shared<'a> {
-    fn new(plan: &'a AuditPlan, since: i64, workers: usize) -> Self {
+    fn new(plan: &'a AuditPlan, since: i64, workers: usize, index: Vec<Option<RootIndex>>) -> Self {
         Shared {
             plan,
             since,
@@ -57,6 +77,7 @@ impl<'a> Shared<'a> {
                 .collect(),
             entries: AtomicU64::new(0),
             stopped: AtomicBool::new(false),
+            index,
             queue: Mutex::new(Queue {
                 jobs: Vec::new(),
                 pending: 0,
@@ -121,6 +142,18 @@ pub(crate) struct Walked {
     pub dropped: usize,
     pub entries: u64,
     pub dirs: u64,
+    /// Directories listed afresh (the others came from an index).
+    pub listed: u64,
+    pub index: Option<IndexStats>,
+}
+
+/// What the index cost: records loaded and checked, bytes written.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct IndexStats {
+    pub records: usize,
+    pub checked: std::time::Duration,
+    pub written: usize,
+    pub write_time: std::time::Duration,
 }
 
 /// Threads for the walk: listing is mostly kernel time, which a second core halves; more
@@ -131,14 +164,45 @@ fn workers() -> usize {
 
 /// Walks every root of `plan`, then follows what git configs name
 /// ([`super::followups::second_pass`]); merges what was found, in path order.
-pub(crate) fn walk(plan: &AuditPlan, since: i64, home: &Path) -> Walked {
-    let shared = Shared::new(plan, since, workers());
-    shared.push(plan.roots.iter().map(|r| Job {
-        parent: None,
-        name: CString::default(),
-        path: r.path.clone(),
-        depth: 0,
-        ctx: Ctx::Plain,
+pub(crate) fn walk(
+    plan: &AuditPlan,
+    since: i64,
+    home: &Path,
+    store: Option<&super::IndexOptions>,
+) -> Walked {
+    let started = std::time::Instant::now();
+    let index: Vec<Option<RootIndex>> = plan
+        .roots
+        .iter()
+        .map(|r| store.and_then(|o| super::index::prepare(o, plan, &r.path)))
+        .collect();
+    let checked = started.elapsed();
+    // With every root indexed and few directories to list again, one thread walks faster
+    // than two (starting the second costs more than it saves).
+    let to_list: Option<usize> = index.iter().try_fold(0usize, |sum, i| {
+        let i = i.as_ref().filter(|i| i.prior.len() > 0)?;
+        Some(sum + i.clean.iter().filter(|c| !**c).count())
+    });
+    let workers = match to_list {
+        Some(n) if n < 1024 => 1,
+        _ => workers(),
+    };
+    let shared = Shared::new(plan, since, workers, index);
+    shared.push(plan.roots.iter().enumerate().map(|(i, r)| {
+        Job {
+            parent: None,
+            name: CString::default(),
+            path: r.path.clone(),
+            depth: 0,
+            ctx: Ctx::Plain,
+            root: i,
+            prior: shared
+                .index
+                .get(i)
+                .and_then(Option::as_ref)
+                .filter(|x| x.prior.len() > 0)
+                .map(|_| 0),
+        }
     }));
     fn run<'s>(shared: &'s Shared<'s>) -> Walker<'s> {
         let mut w = Walker::new(shared);
@@ -167,11 +231,28 @@ pub(crate) fn walk(plan: &AuditPlan, since: i64, home: &Path) -> Walked {
         ..Walked::default()
     };
     let mut configs = Vec::new();
+    let mut fresh = Vec::new();
+    let mut kept = Vec::new();
     for mut w in walkers {
         out.dropped += w.findings.dropped;
         out.findings.append(&mut w.findings.list);
         configs.append(&mut w.configs);
         out.dirs += w.dirs;
+        out.listed += w.listed;
+        fresh.append(&mut w.fresh);
+        kept.append(&mut w.kept);
+    }
+    if !shared.stopped.load(Ordering::SeqCst) {
+        if let Some(o) = store {
+            let started = std::time::Instant::now();
+            let written = super::index::update(o, &shared.index, fresh, kept);
+            out.index = Some(IndexStats {
+                records: shared.index.iter().flatten().map(|i| i.prior.len()).sum(),
+                checked,
+                written,
+                write_time: started.elapsed(),
+            });
+        }
     }
     let mut follow = Walker::new(&shared);
     super::followups::second_pass(&mut follow, configs, home);

@@ -4,7 +4,7 @@
 //! relative to their parent's descriptor and never through a symlink.
 
 use std::collections::BTreeSet;
-use std::ffi::{CStr, CString, OsStr};
+use std::ffi::{CStr, OsStr};
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
@@ -13,9 +13,11 @@ use std::sync::Arc;
 
 use nix::errno::Errno;
 
+use super::cache::Listing;
 use super::finding::{Finding, What};
 use super::fsio::{self, Kind, Lister, Meta};
-use super::pool::{components, Job, Shared};
+use super::listing::{Entries, Sorted};
+use super::pool::{components, Job, RootIndex, Shared};
 
 /// What a directory is to the audit.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -94,7 +96,7 @@ pub(super) enum Cand {
 }
 
 /// Entries a git directory is recognised by, and handled by [`Walker::git_dir`].
-const GIT_SPECIAL: [&[u8]; 8] = [
+pub(crate) const GIT_SPECIAL: [&[u8]; 8] = [
     b"HEAD",
     b"config",
     b"config.worktree",
@@ -116,18 +118,26 @@ pub(crate) struct DirResult {
 pub(crate) struct Walker<'s> {
     pub(super) shared: &'s Shared<'s>,
     /// The names of the directories from `/` down to the one being listed.
-    stack: Vec<Vec<u8>>,
+    pub(super) stack: Vec<Vec<u8>>,
     pub findings: Findings,
     pub dirs: u64,
     pub configs: Vec<ConfigSeen>,
     /// Entries seen under protected names that could run something (not empty files, not
     /// `*.sample` hooks): tells a directory moved into place from a new, inert one.
-    live: u64,
-    lister: Lister,
+    pub(super) live: u64,
+    pub(super) lister: Lister,
+    /// The root (index into the plan's roots) of the job being walked.
+    pub(super) root: usize,
+    /// Directories listed afresh (the rest came from an index).
+    pub listed: u64,
+    /// What the next index keeps: directories listed afresh (root, path, their old record),
+    /// and the old records still valid.
+    pub fresh: Vec<(usize, PathBuf, Option<u32>, Listing)>,
+    pub kept: Vec<(usize, u32)>,
 }
 
 /// The protected name `leaf` completes, given the directories above it (`stack`).
-fn match_name(
+pub(super) fn match_name(
     names: &[(&'static str, Vec<&'static [u8]>)],
     stack: &[Vec<u8>],
     leaf: &[u8],
@@ -173,7 +183,46 @@ impl<'s> Walker<'s> {
             configs: Vec::new(),
             live: 0,
             lister: Lister::new(),
+            root: 0,
+            listed: 0,
+            fresh: Vec::new(),
+            kept: Vec::new(),
         }
+    }
+
+    /// The index of the current root, if one is kept.
+    pub(super) fn index(&self) -> Option<&'s RootIndex> {
+        self.shared.index.get(self.root).and_then(Option::as_ref)
+    }
+
+    /// Record `rec` of the current root's index, if it may be used as it is.
+    pub(super) fn clean(&self, rec: Option<u32>, ctx: Ctx) -> Option<u32> {
+        let rec = rec?;
+        let index = self.index()?;
+        let ok = !matches!(ctx, Ctx::Protected { .. })
+            && index.clean.get(rec as usize).copied().unwrap_or(false);
+        ok.then_some(rec)
+    }
+
+    /// The old record of the subdirectory `name` of the directory whose old record is `parent`.
+    fn child_record(&self, parent: Option<u32>, name: &CStr) -> Option<u32> {
+        self.index()?.prior.child(parent?, name.to_bytes())
+    }
+
+    /// Opens the directory at `path` (under the current root) without following symlinks.
+    pub(super) fn open_beneath(&self, path: &Path) -> Result<OwnedFd, Errno> {
+        #[cfg(target_os = "linux")]
+        if let Some(index) = self.index() {
+            if let (Some(fd), Ok(rel)) = (&index.root_fd, path.strip_prefix(&index.root)) {
+                let rel = if rel.as_os_str().is_empty() {
+                    Path::new(".")
+                } else {
+                    rel
+                };
+                return fsio::open_dir_beneath(fd.as_fd(), rel);
+            }
+        }
+        fsio::open_dir_path(path)
     }
 
     pub fn plan(&self) -> &'s srt_compiler::audit::AuditPlan {
@@ -217,12 +266,15 @@ impl<'s> Walker<'s> {
         if self.shared.stopped.load(Ordering::Relaxed) {
             return;
         }
+        self.root = job.root;
         let mut ctx = job.ctx;
+        let clean = self.clean(job.prior, ctx).is_some();
         let opened = match &job.parent {
             Some(_) if job.depth > self.shared.plan.limits.max_depth => {
                 return self.too_deep(&job.path);
             }
-            Some(parent) => fsio::open_dir_at(parent.as_fd(), &job.name),
+            Some(_) if clean => None,
+            Some(parent) => Some(fsio::open_dir_at(parent.as_fd(), &job.name)),
             None => {
                 // A root inside a protected name (`allowWrite: ["~/.vscode/x"]`) is protected
                 // as a whole.
@@ -236,82 +288,60 @@ impl<'s> Walker<'s> {
                     }
                     self.stack.push(comp);
                 }
-                fsio::open_dir_path(&job.path)
+                Some(fsio::open_dir_path(&job.path))
             }
         };
         let fd = match opened {
-            Ok(fd) => fd,
+            None => None,
+            Some(Ok(fd)) => Some(fd),
             // Gone, or a file root: nothing below it.
-            Err(Errno::ENOENT | Errno::ENOTDIR) => return,
-            Err(e) => return self.unreadable(&job.path, e),
+            Some(Err(Errno::ENOENT | Errno::ENOTDIR)) => return,
+            Some(Err(e)) => return self.unreadable(&job.path, e),
         };
         self.stack = components(&job.path);
         self.dirs += 1;
         let mut path = job.path;
-        self.walk_dir(fd, &mut path, job.depth, ctx);
+        self.walk_dir(fd, &mut path, job.depth, ctx, job.prior);
     }
 
-    fn walk_dir(&mut self, dir: OwnedFd, path: &mut PathBuf, depth: u32, ctx: Ctx) -> DirResult {
-        let mut subdirs: Vec<CString> = Vec::new();
-        let mut cands: Vec<(CString, Cand)> = Vec::new();
-        let mut special: Vec<(CString, Option<Kind>)> = Vec::new();
-        let (mut head, mut objects, mut commondir) = (false, false, false);
+    fn walk_dir(
+        &mut self,
+        dir: Option<OwnedFd>,
+        path: &mut PathBuf,
+        depth: u32,
+        ctx: Ctx,
+        prior: Option<u32>,
+    ) -> DirResult {
+        let mut out = DirResult { reported: false };
         let shared = self.shared;
-        let budget = shared
-            .plan
-            .limits
-            .max_entries
-            .saturating_sub(shared.entries.load(Ordering::Relaxed));
-        let mut count = 0u64;
-        let mut over = false;
-        let (names, stack) = (&shared.names, &self.stack);
-        // Under a root of `/`: the kernel's filesystems are not the host's files.
-        let at_slash = matches!(stack.as_slice(), [only] if only == b"/");
-        let listed = self.lister.list(&dir, |name, kind| {
-            let b = name.to_bytes();
-            if at_slash && matches!(b, b"proc" | b"sys" | b"dev") {
-                return true;
+        let Entries { sorted, dir, over } = match self.sort_entries(dir, path, ctx, prior) {
+            Ok(s) => s,
+            // Gone, or not a directory (a symlink put in its place): nothing below it.
+            Err(Errno::ENOENT | Errno::ENOTDIR | Errno::ELOOP | Errno::EXDEV) => return out,
+            Err(e) => {
+                self.unreadable(path, e);
+                return out;
             }
-            count += 1;
-            if count > budget {
-                over = true;
-                return false;
-            }
-            head |= b == b"HEAD";
-            objects |= b == b"objects";
-            commondir |= b == b"commondir";
-            let cand = match ctx {
-                Ctx::Protected { .. } => Some(Cand::InProtected),
-                _ if GIT_SPECIAL.contains(&b) => {
-                    special.push((name.to_owned(), kind));
-                    return true;
-                }
-                _ if b == b".git" => Some(Cand::DotGit),
-                _ => match_name(names, stack, b).map(Cand::Name),
-            };
-            match (cand, kind) {
-                (Some(c), _) => cands.push((name.to_owned(), c)),
-                (None, Some(Kind::Dir)) => subdirs.push(name.to_owned()),
-                (None, None) => cands.push((name.to_owned(), Cand::Unknown)),
-                (None, Some(_)) => {}
-            }
-            true
-        });
-        shared.entries.fetch_add(count, Ordering::Relaxed);
-        if over {
+        };
+        let Sorted {
+            mut subdirs,
+            mut cands,
+            special,
+            head,
+            objects,
+            commondir,
+            count,
+        } = sorted;
+        let before = shared.entries.fetch_add(count, Ordering::Relaxed);
+        if over || before.saturating_add(count) > shared.plan.limits.max_entries {
             shared.stopped.store(true, Ordering::SeqCst);
         }
-        if let Err(err) = listed {
-            self.unreadable(path, err);
-        }
-        let mut out = DirResult { reported: false };
         if shared.stopped.load(Ordering::Relaxed) {
             return out;
         }
         let own_is_dot_git = self.stack.last().is_some_and(|n| n == b".git");
         let is_git_dir = !matches!(ctx, Ctx::Protected { .. })
             && (own_is_dot_git || head && (objects || commondir));
-        let fd = dir.as_fd();
         // Below a `.git` (its submodules' and worktrees' git directories), nothing is a
         // repository of its own. A directory that only looks like a bare repository does not
         // make what is below it part of one.
@@ -320,62 +350,98 @@ impl<'s> Walker<'s> {
             _ if own_is_dot_git => Ctx::InGitDir,
             _ => ctx,
         };
-        if is_git_dir {
-            // A repository's object store, refs and logs hold nothing git runs, and are most of
-            // a large repository. A directory that only looks like a bare repository is walked
-            // in full: looking like one must not hide anything.
-            let skip_storage = own_is_dot_git || ctx == Ctx::InGitDir;
-            if skip_storage {
-                subdirs.retain(|n| !GIT_STORAGE.contains(&n.to_bytes()));
-            }
-            out.reported |= self.git_dir(
-                fd,
-                path,
-                depth,
-                ctx,
-                own_is_dot_git,
-                skip_storage,
-                &special,
-                &mut subdirs,
-            );
-        } else {
-            // Not a git directory: these are ordinary names.
-            for (name, kind) in special {
-                match (self.match_name(name.to_bytes()), kind) {
-                    (Some(n), _) => cands.push((name, Cand::Name(n))),
-                    (None, Some(Kind::Dir)) => subdirs.push(name),
-                    (None, None) => cands.push((name, Cand::Unknown)),
-                    (None, Some(_)) => {}
+        let needs_fd = is_git_dir || !cands.is_empty() || !special.is_empty();
+        let dir = match dir {
+            Some(fd) => Some(fd),
+            None if needs_fd => match self.open_beneath(path) {
+                Ok(fd) => Some(fd),
+                Err(e) => {
+                    self.unreadable(path, e);
+                    return out;
+                }
+            },
+            None => None,
+        };
+        if let Some(fd) = dir.as_ref().map(AsFd::as_fd) {
+            if is_git_dir {
+                // A repository's object store, refs and logs hold nothing git runs, and are
+                // most of a large repository. A directory that only looks like a bare
+                // repository is walked in full: looking like one must not hide anything.
+                let skip_storage = own_is_dot_git || ctx == Ctx::InGitDir;
+                if skip_storage {
+                    subdirs.retain(|n| !GIT_STORAGE.contains(&n.to_bytes()));
+                }
+                out.reported |= self.git_dir(
+                    fd,
+                    path,
+                    depth,
+                    ctx,
+                    own_is_dot_git,
+                    skip_storage,
+                    &special,
+                    &mut subdirs,
+                );
+            } else {
+                // Not a git directory: these are ordinary names.
+                for (name, kind) in special {
+                    match (self.match_name(name.to_bytes()), kind) {
+                        (Some(n), _) => cands.push((name, Cand::Name(n))),
+                        (None, Some(Kind::Dir)) => subdirs.push(name),
+                        (None, None) => cands.push((name, Cand::Unknown)),
+                        (None, Some(_)) => {}
+                    }
                 }
             }
+            for (name, cand) in cands {
+                out.reported |= self.candidate(fd, path, depth, ctx, &name, cand, prior);
+            }
         }
-        for (name, cand) in cands {
-            out.reported |= self.candidate(fd, path, depth, ctx, &name, cand);
-        }
-        if !subdirs.is_empty() && self.shared.hungry() {
-            // Another worker is idle: it takes these, opening them relative to this directory.
-            let parent = Arc::new(dir);
-            self.shared.push(subdirs.into_iter().map(|name| Job {
-                path: path.join(OsStr::from_bytes(name.to_bytes())),
-                parent: Some(parent.clone()),
-                name,
-                depth: depth + 1,
-                ctx: sub_ctx,
-            }));
-            return out;
-        }
+        let share = dir.is_some() && !subdirs.is_empty() && self.shared.hungry();
+        let dir = match dir {
+            Some(parent) if share => {
+                // Another worker is idle: it takes these, opening them relative to this
+                // directory.
+                let parent = Arc::new(parent);
+                let root = self.root;
+                let jobs: Vec<Job> = subdirs
+                    .into_iter()
+                    .map(|name| Job {
+                        path: path.join(OsStr::from_bytes(name.to_bytes())),
+                        parent: Some(parent.clone()),
+                        prior: self.child_record(prior, &name),
+                        name,
+                        depth: depth + 1,
+                        ctx: sub_ctx,
+                        root,
+                    })
+                    .collect();
+                self.shared.push(jobs);
+                return out;
+            }
+            dir => dir,
+        };
         for name in subdirs {
-            if let Some(r) = self.descend(fd, path, depth, &name, sub_ctx) {
+            if let Some(r) = self.descend(
+                dir.as_ref().map(AsFd::as_fd),
+                prior,
+                path,
+                depth,
+                &name,
+                sub_ctx,
+            ) {
                 out.reported |= r.reported;
             }
         }
         out
     }
 
-    /// Lists the subdirectory `name` of `parent` (at `path`) in `ctx`.
+    /// Lists the subdirectory `name` of `parent` (at `path`; `parent_prior` its old record)
+    /// in `ctx`. Without `parent` open (its entries came from the index), a subdirectory whose
+    /// record is not clean is opened beneath the root, through no symlink.
     pub(super) fn descend(
         &mut self,
-        parent: BorrowedFd<'_>,
+        parent: Option<BorrowedFd<'_>>,
+        parent_prior: Option<u32>,
         path: &mut PathBuf,
         depth: u32,
         name: &CStr,
@@ -385,21 +451,27 @@ impl<'s> Walker<'s> {
             return None;
         }
         push_name(path, name);
+        let prior = self.child_record(parent_prior, name);
         let out = if depth + 1 > self.shared.plan.limits.max_depth {
             self.too_deep(path);
             None
         } else {
-            match fsio::open_dir_at(parent, name) {
+            let opened = match parent {
+                _ if self.clean(prior, ctx).is_some() => Ok(None),
+                Some(parent) => fsio::open_dir_at(parent, name).map(Some),
+                None => self.open_beneath(path).map(Some),
+            };
+            match opened {
                 Ok(fd) => {
                     self.dirs += 1;
                     self.stack.push(name.to_bytes().to_vec());
-                    let r = self.walk_dir(fd, path, depth + 1, ctx);
+                    let r = self.walk_dir(fd, path, depth + 1, ctx, prior);
                     self.stack.pop();
                     Some(r)
                 }
                 // Gone, or not a directory (a type the listing did not give, or a symlink,
                 // which is not followed): nothing below it.
-                Err(Errno::ENOENT | Errno::ENOTDIR | Errno::ELOOP) => None,
+                Err(Errno::ENOENT | Errno::ENOTDIR | Errno::ELOOP | Errno::EXDEV) => None,
                 Err(e) => {
                     self.unreadable(path, e);
                     None
@@ -408,88 +480,5 @@ impl<'s> Walker<'s> {
         };
         path.pop();
         out
-    }
-
-    /// Examines one candidate entry; returns whether something was reported.
-    pub(super) fn candidate(
-        &mut self,
-        fd: BorrowedFd<'_>,
-        path: &mut PathBuf,
-        depth: u32,
-        ctx: Ctx,
-        name: &CStr,
-        cand: Cand,
-    ) -> bool {
-        let meta = match fsio::stat_at(fd, name) {
-            Ok(m) => m,
-            Err(Errno::ENOENT) => return false,
-            Err(e) => {
-                push_name(path, name);
-                self.unreadable(path, e);
-                path.pop();
-                return true;
-            }
-        };
-        let changed = self.changed(&meta);
-        let protected = match (cand, ctx) {
-            (Cand::Name(n), _) => Some((n, n.ends_with("hooks"))),
-            (Cand::InProtected, Ctx::Protected { name, hooks }) => Some((name, hooks)),
-            _ => None,
-        };
-        if let Some((protected_name, hooks)) = protected {
-            if meta.kind == Kind::Dir {
-                let sub = Ctx::Protected {
-                    name: protected_name,
-                    hooks,
-                };
-                let live_before = self.live;
-                let r = self.descend(fd, path, depth, name, sub);
-                return match r {
-                    Some(r) if r.reported => true,
-                    // A protected directory whose own entry changed but none of whose contents
-                    // did was moved or renamed into place.
-                    Some(_) if self.live > live_before && changed => {
-                        push_name(path, name);
-                        self.report_name(path, protected_name);
-                        path.pop();
-                        true
-                    }
-                    _ => false,
-                };
-            }
-            let sample = hooks && meta.kind == Kind::File && name.to_bytes().ends_with(b".sample");
-            // An empty file runs nothing (and is what srt's own stubs are).
-            let inert = meta.kind == Kind::File && meta.size == 0;
-            if !sample && !inert {
-                self.live += 1;
-            }
-            if changed && !sample && !inert {
-                push_name(path, name);
-                self.report_name(path, protected_name);
-                path.pop();
-                return true;
-            }
-            return false;
-        }
-        match (cand, meta.kind) {
-            (Cand::DotGit, Kind::Dir) => self
-                .descend(fd, path, depth, name, Ctx::Plain)
-                .is_some_and(|r| r.reported),
-            (Cand::DotGit, _) if changed && !(meta.kind == Kind::File && meta.size == 0) => {
-                let target = self.pointer_target(fd, name, meta.kind);
-                push_name(path, name);
-                self.findings.push(path, What::GitPointer { target });
-                path.pop();
-                true
-            }
-            (Cand::Unknown, Kind::Dir) => self
-                .descend(fd, path, depth, name, ctx)
-                .is_some_and(|r| r.reported),
-            _ => false,
-        }
-    }
-
-    pub(super) fn report_name(&mut self, path: &Path, name: &'static str) {
-        self.findings.push(path, What::ProtectedName { name });
     }
 }

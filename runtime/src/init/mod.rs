@@ -22,6 +22,8 @@ pub struct InitConfig {
     pub link_pins: Vec<std::path::PathBuf>,
     pub bridges: Vec<Bridge>,
     pub filter: Option<Filter>,
+    /// The filesystem observer, installed on the command after the filter.
+    pub observer: Option<crate::fsviolations::supervisor::Pending>,
     pub argv: Vec<OsString>,
 }
 
@@ -59,7 +61,8 @@ pub fn run(cfg: InitConfig) -> Result<i32, InitError> {
     for b in &cfg.bridges {
         bridge::start(b)?;
     }
-    let child = match supervise::spawn(&cfg.argv, cfg.filter.as_ref()) {
+    let observer_side = cfg.observer.as_ref().map(|o| o.child_side());
+    let child = match supervise::spawn(&cfg.argv, cfg.filter.as_ref(), observer_side) {
         Ok(child) => child,
         // As a shell reports it (the npm srt runs every command through bash): 127 for a
         // command that does not exist, 126 for one that cannot be executed.
@@ -74,9 +77,16 @@ pub fn run(cfg: InitConfig) -> Result<i32, InitError> {
         }
         Err(e) => return Err(e.into()),
     };
+    let flush = cfg
+        .observer
+        .map(crate::fsviolations::supervisor::Pending::start);
     // The same test srt made on the host: the init has srt's standard streams and session.
     let on_terminal = crate::terminal::Terminal::of_standard_streams().is_some();
-    Ok(supervise::wait_loop(child, on_terminal))
+    let status = supervise::wait_loop(child, on_terminal);
+    if let Some(f) = flush.flatten() {
+        f.flush();
+    }
+    Ok(status)
 }
 
 /// Reads a seccomp program (raw `struct sock_filter` array, host byte order) from bytes.

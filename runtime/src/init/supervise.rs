@@ -77,8 +77,12 @@ unsafe impl Send for Prog {}
 unsafe impl Sync for Prog {}
 
 /// Starts `argv` with the signal mask cleared, `PR_SET_NO_NEW_PRIVS` set and the filter
-/// installed, between fork and exec (nothing there allocates).
-pub fn spawn(argv: &[OsString], filter: Option<&Filter>) -> Result<u32, SuperviseError> {
+/// installed, then the filesystem observer, between fork and exec (nothing there allocates).
+pub fn spawn(
+    argv: &[OsString],
+    filter: Option<&Filter>,
+    observer: Option<crate::fsviolations::supervisor::ChildSide>,
+) -> Result<u32, SuperviseError> {
     let (program, args) = argv.split_first().ok_or(SuperviseError::EmptyCommand)?;
     let mut cmd = Command::new(program);
     cmd.args(args);
@@ -113,6 +117,10 @@ pub fn spawn(argv: &[OsString], filter: Option<&Filter>) -> Result<u32, Supervis
                 if rc != 0 {
                     return Err(io::Error::last_os_error());
                 }
+            }
+            // After the policy filter, so a call it refuses never reaches the observer.
+            if let Some(o) = &observer {
+                crate::fsviolations::supervisor::install_in_child(o);
             }
             Ok(())
         });

@@ -93,7 +93,10 @@ pub(crate) struct HttpHop {
 }
 
 pub(crate) struct Dialer {
+    /// The policy as the run started (its TLS and credential settings stay as started).
     pub ir: Arc<Ir>,
+    /// The network lists every destination is decided with (replaced by `--control-fd`).
+    pub policy: Arc<super::live::LivePolicy>,
     pub resolver: Arc<dyn Resolver>,
     pub connect_timeout: Duration,
     pub routes: Routes,
@@ -102,8 +105,9 @@ pub(crate) struct Dialer {
 impl Dialer {
     /// The decision for `host:port`, as a refusal when it is not allowed.
     pub fn decide(&self, raw_host: &str, port: u16) -> Result<Host, Refusal> {
-        let d = self.ir.decide_host(raw_host, port);
-        let rule = d.rule.map(|r| self.ir.describe(&r.origin));
+        let ir = self.policy.current();
+        let d = ir.decide_host(raw_host, port);
+        let rule = d.rule.map(|r| ir.describe(&r.origin));
         let host_text = d
             .host
             .as_ref()
@@ -241,11 +245,12 @@ impl Dialer {
         port: u16,
         resolved: Vec<IpAddr>,
     ) -> Result<Vec<IpAddr>, DialError> {
+        let policy = self.policy.current();
         let local = guard::local_addresses();
         let mut kept = Vec::new();
         let mut refusals: BTreeSet<GuardRefusal> = BTreeSet::new();
         for addr in resolved {
-            match guard::check(&self.ir, name, addr, port, &local) {
+            match guard::check(&policy, name, addr, port, &local) {
                 Ok(()) => kept.push(srt_schema::domain::unmap(addr)),
                 Err(r) => {
                     refusals.insert(r);

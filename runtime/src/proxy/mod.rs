@@ -18,6 +18,7 @@
 pub mod auth;
 pub mod guard;
 mod listen;
+pub mod live;
 pub mod resolver;
 pub mod target;
 pub mod violation;
@@ -49,6 +50,7 @@ use tokio::sync::{watch, Semaphore};
 pub use auth::Credentials;
 pub use error::ProxyError;
 pub use listen::Listen;
+pub use live::LivePolicy;
 pub use resolver::{PinnedResolver, Resolver, StaticResolver, SystemResolver};
 pub use socket_dir::parent_for as socket_parent_for;
 pub use violation::{ignore_patterns, Protocol, Violation, ViolationKind, ViolationOptions};
@@ -116,6 +118,9 @@ pub struct ProxyOptions {
     pub tls: Option<Arc<tls::TlsContext>>,
     /// Masked credentials to substitute on egress.
     pub registry: Option<Arc<crate::secrets::Registry>>,
+    /// The network policy, when the caller replaces it while the proxies run
+    /// (`--control-fd`); otherwise the one `start` is given stays.
+    pub policy: Option<Arc<LivePolicy>>,
 }
 
 impl Default for ProxyOptions {
@@ -133,6 +138,7 @@ impl Default for ProxyOptions {
             zero_copy: true,
             tls: None,
             registry: None,
+            policy: None,
         }
     }
 }
@@ -200,6 +206,8 @@ pub struct ProxyServer {
     http_addr: Option<SocketAddr>,
     socks_addr: Option<SocketAddr>,
     stop: watch::Sender<bool>,
+    /// The accept loops; each owns its listener, closed when the loop returns.
+    accept_loops: Vec<tokio::task::JoinHandle<()>>,
     shared: Arc<Shared>,
     slots: Arc<Semaphore>,
 }
@@ -307,8 +315,10 @@ impl ProxyServer {
             zero_copy,
             tls,
             registry,
+            policy,
             ..
         } = opts;
+        let policy = policy.unwrap_or_else(|| Arc::new(LivePolicy::new(ir.clone())));
         let Bound {
             dir,
             auth,
@@ -348,6 +358,7 @@ impl ProxyServer {
                     parent_tls,
                 },
                 ir,
+                policy,
                 resolver,
                 connect_timeout: limits.connect_timeout,
             },
@@ -361,15 +372,18 @@ impl ProxyServer {
         let (stop, stopped) = watch::channel(false);
         let http_kind = ir_ports.0.map_or(Kind::Http, Kind::External);
         let socks_kind = ir_ports.1.map_or(Kind::Socks, Kind::External);
-        for (listener, kind) in [(http, http_kind), (socks, socks_kind)] {
-            runtime.spawn(accept_loop(
-                listener,
-                kind,
-                shared.clone(),
-                slots.clone(),
-                stopped.clone(),
-            ));
-        }
+        let accept_loops = [(http, http_kind), (socks, socks_kind)]
+            .into_iter()
+            .map(|(listener, kind)| {
+                runtime.spawn(accept_loop(
+                    listener,
+                    kind,
+                    shared.clone(),
+                    slots.clone(),
+                    stopped.clone(),
+                ))
+            })
+            .collect();
         ProxyServer {
             runtime: Some(runtime),
             dir,
@@ -377,6 +391,7 @@ impl ProxyServer {
             http_addr,
             socks_addr,
             stop,
+            accept_loops,
             shared,
             slots,
         }
@@ -444,6 +459,15 @@ impl ProxyServer {
             if tokio::runtime::Handle::try_current().is_ok() {
                 rt.shutdown_background();
             } else {
+                // The listeners are closed when this returns: the accept loops own them and
+                // return on the stop signal (a busy machine can take longer than the runtime's
+                // own shutdown to drop them).
+                let loops = std::mem::take(&mut self.accept_loops);
+                rt.block_on(async {
+                    for l in loops {
+                        let _ = tokio::time::timeout(Duration::from_secs(2), l).await;
+                    }
+                });
                 rt.shutdown_timeout(Duration::from_secs(2));
             }
         }

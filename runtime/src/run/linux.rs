@@ -22,6 +22,7 @@ use std::io::{self, Read, Seek, Write};
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
 use std::process::ExitStatus;
+use std::sync::Arc;
 
 use nix::fcntl::{fcntl, FcntlArg, FdFlag};
 use nix::sys::memfd::{memfd_create, MFdFlags};
@@ -54,6 +55,10 @@ pub struct LinuxSandbox {
     record: Option<RunRecord>,
     plan: Option<LinuxPlan>,
     handed: Option<Handed>,
+    /// The filesystem observer's host end (its reports), when the run has one.
+    observer: Option<crate::fsviolations::HostObserver>,
+    /// The proxies run even when no host is allowed ([`RunRequest::report_network`]).
+    report_network: bool,
 }
 
 impl LinuxSandbox {
@@ -65,6 +70,8 @@ impl LinuxSandbox {
             record: None,
             plan: None,
             handed: None,
+            observer: None,
+            report_network: false,
         }
     }
 }
@@ -78,6 +85,7 @@ impl OsSandbox for LinuxSandbox {
                 fix: format!("{}; `srt doctor` checks the rest", r.fix),
             })?
             .path;
+        self.report_network = req.report_network;
         self.terminal = Terminal::of_standard_streams();
         if self.terminal.is_some() {
             crate::terminal::ignore_terminal_output_stops();
@@ -89,8 +97,9 @@ impl OsSandbox for LinuxSandbox {
         false
     }
 
-    fn proxies(&self, ir: &Ir) -> Option<Listen> {
-        srt_compiler::backend::linux::needs_proxies(ir).then_some(Listen::UnixDir)
+    fn proxies(&self, ir: &Ir, live_network: bool) -> Option<Listen> {
+        (live_network || self.report_network || srt_compiler::backend::linux::needs_proxies(ir))
+            .then_some(Listen::UnixDir)
     }
 
     fn enforces_secrets(&self) -> bool {
@@ -123,7 +132,24 @@ impl OsSandbox for LinuxSandbox {
         opts.secrets = started.secrets.clone();
         opts.proxy_socket_ids = socket_ids;
         opts.terminal = self.terminal.is_some();
-        let facts = HostFacts::gather(&ir, &RealFs);
+        opts.live_network = started.live_network;
+        opts.report_network = self.report_network;
+        let fs_report = crate::fsviolations::enabled(req.fs_violations.clone());
+        opts.fs_violations = fs_report.is_some();
+        opts.fs_violation_reads = fs_report.as_ref().is_some_and(|r| r.reads);
+        // The scan lists again only the directories that changed since the last run's scan.
+        let mut index = crate::audit::IndexOptions::in_state_dir(&req.state_dir)
+            .map(crate::audit::cache::scan::ScanIndexer::new);
+        let facts = HostFacts::gather_indexed(
+            &ir,
+            &RealFs,
+            index
+                .as_mut()
+                .map(|i| i as &mut dyn srt_compiler::backend::linux::ScanIndex),
+        );
+        if let Some(i) = index {
+            i.finish();
+        }
         let plan = self.plan.insert(plan(&ir, &facts, &opts));
         if let Some(refusal) = plan.refusals().next() {
             return Err(RunError::Refused {
@@ -149,9 +175,16 @@ impl OsSandbox for LinuxSandbox {
         // The init takes the program from the memfd and installs it on the command only.
         let seccomp = seccomp_memfd(&plan.seccomp.to_bytes()).map_err(RunError::Seccomp)?;
         let (info_read, info_write) = info_pipe().map_err(RunError::Seccomp)?;
+        // The observer reports with the rules the plan was made from.
+        self.observer = match fs_report {
+            Some(opts) => crate::fsviolations::HostObserver::start(plan, Arc::new(ir), opts)
+                .map_err(RunError::Seccomp)?,
+            None => None,
+        };
         let fds = RunFds {
             info: info_write.as_raw_fd(),
             seccomp: seccomp.as_raw_fd(),
+            observer: self.observer.as_ref().and_then(|o| o.fds()),
         };
         let launch = Launch {
             program: self.bwrap.clone(),
@@ -189,6 +222,9 @@ impl OsSandbox for LinuxSandbox {
                 info_write,
             } = h;
             drop((seccomp, info_write));
+            if let Some(o) = self.observer.as_mut() {
+                o.spawned();
+            }
             let mut info = String::new();
             let _ = info_read.read_to_string(&mut info);
             serde_json::from_str::<serde_json::Value>(&info)
@@ -207,6 +243,10 @@ impl OsSandbox for LinuxSandbox {
             h.finish();
         }
         fwd.target_gone();
+        // The last reports, before anything else srt prints about the run.
+        if let Some(o) = self.observer.take() {
+            o.finish();
+        }
         let status = status.map_err(RunError::Wait)?;
         if init_pid.is_none() {
             let probe = preflight::probe_sandbox(&self.bwrap);
@@ -230,6 +270,7 @@ impl OsSandbox for LinuxSandbox {
 
     fn finish(&mut self) {
         self.handed = None;
+        self.observer = None;
         if let Some(record) = self.record.take() {
             record.finish();
         }

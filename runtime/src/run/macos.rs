@@ -29,6 +29,8 @@ use super::signals::Forwarder;
 use super::{
     options::inherited_java_tool_options, spawn, Launch, OsSandbox, RunError, RunRequest, Started,
 };
+use crate::fsviolations::macos_log::LogSource;
+use crate::fsviolations::Reporter;
 use crate::proxy::{Listen, ProxyServer};
 
 /// Where `sandbox-exec` is on every Mac.
@@ -74,12 +76,25 @@ pub fn sandbox_exec_launch(
 /// `sandbox-exec` and the profile.
 pub struct MacosSandbox {
     sandbox_exec: PathBuf,
+    /// `log` (the unified log's tool), for Seatbelt's file denials.
+    log: PathBuf,
+    denials: Option<LogSource>,
 }
 
 impl MacosSandbox {
     /// `sandbox_exec`: [`default_sandbox_exec`], or a stand-in in tests.
     pub fn new(sandbox_exec: PathBuf) -> Self {
-        MacosSandbox { sandbox_exec }
+        MacosSandbox {
+            sandbox_exec,
+            log: PathBuf::from(crate::fsviolations::macos_log::LOG),
+            denials: None,
+        }
+    }
+
+    /// Reads Seatbelt's denials with `log` (a stand-in in tests) instead of `/usr/bin/log`.
+    pub fn with_log(mut self, log: PathBuf) -> Self {
+        self.log = log;
+        self
     }
 }
 
@@ -96,7 +111,7 @@ impl OsSandbox for MacosSandbox {
         true
     }
 
-    fn proxies(&self, _ir: &Ir) -> Option<Listen> {
+    fn proxies(&self, _ir: &Ir, _live_network: bool) -> Option<Listen> {
         Some(Listen::Loopback)
     }
 
@@ -112,15 +127,31 @@ impl OsSandbox for MacosSandbox {
             http: port(proxies.and_then(ProxyServer::http_addr)),
             socks: port(proxies.and_then(ProxyServer::socks_addr)),
         };
+        // A tag of this run's own, so that its denials are told from other runs'.
+        let log_tag = match &req.fs_violations {
+            Some(_) => format!("srt-run-{}", std::process::id()),
+            None => macos::DEFAULT_LOG_TAG.to_string(),
+        };
         let opts = Options {
             // The sandbox always reaches srt's ports; with httpProxyPort/socksProxyPort they
             // relay to the user's proxy as they are.
             proxy: ports,
-            log_tag: macos::DEFAULT_LOG_TAG.to_string(),
+            log_tag: log_tag.clone(),
             annotate: false,
             key_spans: KeySpans::default(),
         };
         let profile = macos::emit(&req.ir, &opts)?;
+        if let Some(report) = &req.fs_violations {
+            let started = Reporter::new(req.ir.clone(), report.clone())
+                .and_then(|r| LogSource::start(&self.log, &log_tag, r));
+            match started {
+                Ok(source) => self.denials = Some(source),
+                Err(e) => eprintln!(
+                    "srt: filesystem violations are not reported: cannot read the unified log ({}): {e}",
+                    self.log.display()
+                ),
+            }
+        }
         let auth = proxies.and_then(|p| p.credentials()).map(|c| c.pair());
         let env = command_env(
             &req.ir,
@@ -147,6 +178,10 @@ impl OsSandbox for MacosSandbox {
         fwd.forward_to(pid.as_raw());
         let status = spawn::wait(pid).map_err(RunError::Wait);
         fwd.target_gone();
+        // The log delivers a denial a moment after it happened.
+        if let Some(source) = self.denials.take() {
+            source.finish(std::time::Duration::from_millis(300));
+        }
         status
     }
 
@@ -154,7 +189,11 @@ impl OsSandbox for MacosSandbox {
         AuditPlan::from_write_rules(ir)
     }
 
-    fn finish(&mut self) {}
+    fn finish(&mut self) {
+        if let Some(source) = self.denials.take() {
+            source.finish(std::time::Duration::ZERO);
+        }
+    }
 }
 
 /// `-d`: the profile, then the environment with the proxy password replaced.

@@ -66,6 +66,14 @@ pub struct RunRequest {
     pub debug: bool,
     /// Names the proxies resolve to fixed addresses (`--resolve NAME=IP`).
     pub resolve: Vec<(String, IpAddr)>,
+    /// Report the filesystem accesses the sandbox refuses, and where (`None`:
+    /// `--fs-violations off`). Linux: the init's observer; macOS: Seatbelt's log.
+    pub fs_violations: Option<crate::fsviolations::ReportOptions>,
+    /// `--control-fd`: network lists that change while the command runs ([`crate::control`]).
+    pub control: Option<crate::control::Control>,
+    /// Start the proxies even when no host is allowed, so refused destinations are reported
+    /// (`--report-network`, implied by `--violations`; macOS always starts them).
+    pub report_network: bool,
 }
 
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
@@ -132,6 +140,8 @@ pub struct Started<'a> {
     pub proxies: Option<&'a ProxyServer>,
     /// The run CA's bundle and the masked credentials, for the Linux plan.
     pub secrets: &'a SecretsOptions,
+    /// The network lists may change while the command runs (`--control-fd`).
+    pub live_network: bool,
 }
 
 /// What differs between the OSes: the program that applies the sandbox, and how it is started
@@ -143,8 +153,9 @@ pub trait OsSandbox {
     /// Whether the command runs in srt's own process group (so a terminal's `SIGINT` and
     /// `SIGQUIT` reached it without srt's help).
     fn command_shares_our_group(&self) -> bool;
-    /// How the proxies listen, or `None` when a run of `ir` needs none.
-    fn proxies(&self, ir: &Ir) -> Option<Listen>;
+    /// How the proxies listen, or `None` when a run of `ir` needs none (`live_network`: the
+    /// network lists may allow a host later, `--control-fd`).
+    fn proxies(&self, ir: &Ir, live_network: bool) -> Option<Listen>;
     /// Whether `credentials` and `network.tlsTerminate` are enforced here.
     fn enforces_secrets(&self) -> bool;
     /// Everything between the running proxies and the start; returns what to start.
@@ -180,7 +191,7 @@ pub fn host_sandbox(bwrap_path: Option<PathBuf>) -> Result<Box<dyn OsSandbox>, R
 
 /// Runs the command in the sandbox `os` applies; returns its exit status (128+N when signal N
 /// ended it, 127 when it was not found, 126 when it could not be executed).
-pub fn run(req: RunRequest, os: &mut dyn OsSandbox) -> Result<i32, RunError> {
+pub fn run(mut req: RunRequest, os: &mut dyn OsSandbox) -> Result<i32, RunError> {
     // Before srt opens anything of its own: only what srt passes on purpose may cross.
     crate::fds::close_inherited_on_exec().map_err(|e| RunError::Setup {
         cause: format!("cannot keep the descriptors srt inherited out of the sandbox: {e}"),
@@ -202,7 +213,13 @@ pub fn run(req: RunRequest, os: &mut dyn OsSandbox) -> Result<i32, RunError> {
     // The proxies raise srt's open-file limit for their connections; the command gets the
     // limit srt was started with.
     let nofile = open_file_limit();
-    let listen = os.proxies(&req.ir);
+    // With a control channel the lists may allow a host later: the proxies decide with a
+    // policy the channel replaces, and run from the start.
+    let control = req.control.take();
+    let live = control
+        .as_ref()
+        .map(|_| Arc::new(crate::proxy::LivePolicy::new(req.ir.clone())));
+    let listen = os.proxies(&req.ir, control.is_some());
     let secrets_parent = crate::proxy::socket_parent_for(&req.ir);
     let secrets = prepare_secrets(&req, os, &secrets_parent, listen.is_some())?;
     let proxies = match listen {
@@ -216,6 +233,7 @@ pub fn run(req: RunRequest, os: &mut dyn OsSandbox) -> Result<i32, RunError> {
                 socket_parent: Some(secrets_parent.clone()),
                 tls: secrets.tls.clone(),
                 registry: secrets.registry.clone(),
+                policy: live.clone(),
                 ..ProxyOptions::default()
             };
             Some(ProxyServer::start(req.ir.clone(), opts)?)
@@ -224,8 +242,22 @@ pub fn run(req: RunRequest, os: &mut dyn OsSandbox) -> Result<i32, RunError> {
     let started = Started {
         proxies: proxies.as_ref(),
         secrets: &secrets.options,
+        live_network: control.is_some(),
     };
+    // A channel that dies before its first line stops the command as srt's own SIGTERM would
+    // (before it starts, it never does).
+    let control_failed = control.zip(live).map(|(c, live)| {
+        c.start(
+            live,
+            Box::new(|| signals::stop_target(std::time::Duration::from_secs(3))),
+        )
+    });
     let result = start_and_wait(&req, os, started, &forwarder, nofile);
+    // srt stopped the command over a dead control channel: its status is not the run's.
+    let result = match result {
+        Ok(_) if control_failed.as_ref().is_some_and(|f| f.failed()) => Ok(1),
+        other => other,
+    };
     os.finish();
     if let Some(p) = proxies {
         p.shutdown();
@@ -234,7 +266,8 @@ pub fn run(req: RunRequest, os: &mut dyn OsSandbox) -> Result<i32, RunError> {
     drop(forwarder);
     // After the stubs are gone and the proxies quiet: the block follows the command's output.
     if result.is_ok() {
-        crate::audit::audit(&os.audit_plan(&req.ir), since, &req.ir.home)
+        let index = crate::audit::IndexOptions::in_state_dir(&req.state_dir);
+        crate::audit::audit_indexed(&os.audit_plan(&req.ir), since, &req.ir.home, index.as_ref())
             .emit(req.violations.jsonl.as_deref(), req.debug);
     }
     result

@@ -152,6 +152,26 @@ impl Forwarder {
     }
 }
 
+/// Stops the command as a `SIGTERM` sent to srt would: to the target now, or, before there is
+/// one, kept so that the command never starts; then `SIGKILL` after `grace` if the same
+/// target is still there (on Linux the init's death ends the whole sandbox).
+pub fn stop_target(grace: std::time::Duration) {
+    let target = TARGET.load(Ordering::SeqCst);
+    if target <= 0 {
+        PENDING.store(libc::SIGTERM, Ordering::SeqCst);
+        return;
+    }
+    let _ = kill(Pid::from_raw(target), Signal::SIGTERM);
+    let _ = std::thread::Builder::new()
+        .name("srt-stop".into())
+        .spawn(move || {
+            std::thread::sleep(grace);
+            if TARGET.load(Ordering::SeqCst) == target {
+                let _ = kill(Pid::from_raw(target), Signal::SIGKILL);
+            }
+        });
+}
+
 impl Drop for Forwarder {
     fn drop(&mut self) {
         TARGET.store(0, Ordering::SeqCst);

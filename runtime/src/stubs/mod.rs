@@ -152,10 +152,12 @@ impl RunRecord {
                 }),
             }
         }
+        // (With no other live run, there is nothing to share: no `stat` of every mount point.)
         let shared = stubs
             .iter()
             .map(|(p, _)| p)
             .chain(mounted)
+            .filter(|_| !live.is_empty())
             .filter_map(|p| is_live_stub(p));
         for s in shared {
             if !self.record.stubs.contains(&s) {
@@ -242,8 +244,11 @@ fn make_stub(path: &Path, kind: StubKind) -> io::Result<(u64, u64)> {
             )
         }
     };
-    fchmod(file.as_fd(), Mode::from_bits_truncate(mode))?;
+    // The umask may have narrowed the mode; set it exactly only then.
     let st = fstat(file.as_fd())?;
+    if st.st_mode & 0o7777 != mode {
+        fchmod(file.as_fd(), Mode::from_bits_truncate(mode))?;
+    }
     Ok((st.st_dev, st.st_ino))
 }
 

@@ -35,6 +35,10 @@ pub fn run(args: &super::Args) -> anyhow::Result<ExitCode> {
     // The options `srt run` builds, with placeholders where a run has its own values.
     let mut opts = linux_options(this_srt()?, placeholder_socket_dir(ir));
     opts.terminal = args.terminal;
+    use crate::cmd::run::FsViolations;
+    opts.fs_violations = !args.no_fs_violations && args.fs_violations != FsViolations::Off;
+    opts.fs_violation_reads = args.fs_violations == FsViolations::All;
+    opts.report_network = args.report_network;
     if let Some(a) = args.arch {
         opts.arch = match a {
             Arch::X86_64 => srt_compiler::backend::linux::seccomp::Arch::X86_64,

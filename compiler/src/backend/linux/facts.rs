@@ -5,15 +5,15 @@
 //! the number of rules that look into it.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 
-use crate::fsview::{DirEntry, EntryKind, FileKind, FsView};
-use crate::glob::GlobRegex;
-use crate::ir::{Ir, PathRule};
+use crate::fsview::{FileKind, FsView};
+use crate::ir::Ir;
 use crate::path::PathPattern;
 
 use super::links::{chain, LinkChain};
+use super::scan::{glob_job, spelled, Job, Walk, What};
+pub use super::scan::{Listed, ScanIndex};
 
 /// What is at one path.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -96,6 +96,16 @@ impl HostFacts {
 
     /// Gathers everything [`super::plan`] needs for `ir`.
     pub fn gather(ir: &Ir, fs: &dyn FsView) -> HostFacts {
+        HostFacts::gather_indexed(ir, fs, None)
+    }
+
+    /// [`HostFacts::gather`], listing through `index` when there is one: the facts are the
+    /// same, the directories that did not change are not listed again.
+    pub fn gather_indexed(
+        ir: &Ir,
+        fs: &dyn FsView,
+        index: Option<&mut dyn ScanIndex>,
+    ) -> HostFacts {
         let mut facts = HostFacts::default();
         if ir.fs.disabled {
             return facts;
@@ -133,7 +143,7 @@ impl HostFacts {
             }
             facts.probe(fs, &root.join(".git"));
             jobs.push(Job {
-                base: root.clone(),
+                base: spelled(root),
                 max_dir_depth: Some(usize::from(ir.fs.mandatory_deny_search_depth.max(1)) - 1),
                 skip_node_modules: true,
                 what: What::Mandatory,
@@ -192,7 +202,7 @@ impl HostFacts {
             deny_globs: &deny_globs,
             kept: BTreeMap::new(),
         };
-        facts.dirs_listed = walk.run(&mut facts.unlisted);
+        facts.dirs_listed = walk.run(&mut facts.unlisted, index);
         let (found, mandatory, kept) = (walk.found, walk.mandatory, walk.kept);
         for job in &jobs {
             if let What::Glob(g, _) = &job.what {
@@ -302,163 +312,4 @@ pub fn walkable_base(base: &Path) -> bool {
         && !["/proc", "/sys", "/dev"]
             .iter()
             .any(|k| base.starts_with(k))
-}
-
-enum What {
-    Glob(String, GlobRegex),
-    Mandatory,
-}
-
-struct Job {
-    base: PathBuf,
-    /// Directories deeper than this below `base` are not listed; `None`: no limit (`**`).
-    max_dir_depth: Option<usize>,
-    skip_node_modules: bool,
-    what: What,
-}
-
-fn glob_job(_rule: &PathRule, glob: &str, regex: &GlobRegex) -> Job {
-    let base = PathPattern::Glob {
-        glob: glob.to_string(),
-        regex: regex.clone(),
-    }
-    .base();
-    let rest = glob
-        .strip_prefix(base.to_string_lossy().as_ref())
-        .unwrap_or(glob);
-    let components = rest.split('/').filter(|c| !c.is_empty()).count();
-    Job {
-        base,
-        max_dir_depth: (!rest.contains("**")).then(|| components.saturating_sub(1)),
-        skip_node_modules: false,
-        what: What::Glob(glob.to_string(), regex.clone()),
-    }
-}
-
-struct Walk<'a> {
-    fs: &'a dyn FsView,
-    ir: &'a Ir,
-    jobs: &'a [Job],
-    found: BTreeMap<String, BTreeSet<PathBuf>>,
-    mandatory: BTreeSet<PathBuf>,
-    /// Directories whose listing to keep, and the deny-read globs whose matches' directories
-    /// are kept too.
-    keep: &'a BTreeSet<PathBuf>,
-    deny_globs: &'a BTreeSet<&'a str>,
-    kept: BTreeMap<PathBuf, Vec<DirEntry>>,
-}
-
-impl Walk<'_> {
-    /// Lists every directory some job needs, each once. Returns how many were listed.
-    fn run(&mut self, unlisted: &mut Vec<PathBuf>) -> usize {
-        // Walk from the outermost bases; nested bases are reached on the way down.
-        let mut starts: Vec<&Path> = self.jobs.iter().map(|j| j.base.as_path()).collect();
-        starts.sort();
-        starts.dedup();
-        let outer: Vec<PathBuf> = starts
-            .iter()
-            .filter(|s| !starts.iter().any(|o| o != *s && s.starts_with(o)))
-            .map(|s| s.to_path_buf())
-            .collect();
-        let mut listed = 0;
-        let mut stack = outer;
-        while let Some(dir) = stack.pop() {
-            let active: Vec<&Job> = self.jobs.iter().filter(|j| j.wants(&dir)).collect();
-            let leads_to_base = self
-                .jobs
-                .iter()
-                .any(|j| j.base.starts_with(&dir) && j.base != dir);
-            if active.is_empty() && !leads_to_base {
-                continue;
-            }
-            let Some(entries) = self.fs.list(&dir) else {
-                if self.fs.kind(&dir) == Some(FileKind::Dir) {
-                    unlisted.push(dir);
-                }
-                continue;
-            };
-            listed += 1;
-            // One buffer for every entry's text: most entries match nothing.
-            let mut text = dir.to_string_lossy().into_owned();
-            if !text.ends_with('/') {
-                text.push('/');
-            }
-            let dir_len = text.len();
-            let mut keep = self.keep.contains(&dir);
-            for e in &entries {
-                text.truncate(dir_len);
-                text.push_str(&e.name.to_string_lossy());
-                for job in &active {
-                    match &job.what {
-                        What::Glob(g, regex) => {
-                            if regex.matches_exact(&text) {
-                                keep |= self.deny_globs.contains(g.as_str());
-                                self.found
-                                    .entry(g.clone())
-                                    .or_default()
-                                    .insert(dir.join(&e.name));
-                            }
-                        }
-                        What::Mandatory => self.mandatory_entry(&dir, &e.name, e.kind),
-                    }
-                }
-                if e.kind == EntryKind::Dir {
-                    stack.push(dir.join(&e.name));
-                }
-            }
-            if keep {
-                self.kept.insert(dir, entries);
-            }
-        }
-        listed
-    }
-
-    fn mandatory_entry(&mut self, dir: &Path, name: &OsStr, kind: EntryKind) {
-        if name == ".git" && kind == EntryKind::File {
-            // A submodule's or worktree's `.git` file says where git reads config and hooks.
-            self.mandatory.insert(dir.join(name));
-            return;
-        }
-        let names = &self.ir.fs.mandatory_deny_names;
-        for n in names {
-            let mut parts = n.splitn(2, '/');
-            let first = parts.next().unwrap_or_default();
-            if name != OsStr::new(first) {
-                continue;
-            }
-            let path = dir.join(name);
-            match parts.next() {
-                None => {
-                    self.mandatory.insert(path);
-                }
-                // A symlinked `.git` or `.claude` counts when it leads to a directory.
-                Some(rest)
-                    if kind == EntryKind::Dir
-                        || kind == EntryKind::Symlink
-                            && self.fs.kind(&path) == Some(FileKind::Dir) =>
-                {
-                    let inner = path.join(rest);
-                    // A repository's hooks are denied before there are any (git creates them).
-                    if first == ".git" && rest == "hooks" || self.fs.kind(&inner).is_some() {
-                        self.mandatory.insert(inner);
-                    }
-                }
-                Some(_) => {}
-            }
-        }
-    }
-}
-
-impl Job {
-    /// Does this job need `dir` listed?
-    fn wants(&self, dir: &Path) -> bool {
-        let Ok(rel) = dir.strip_prefix(&self.base) else {
-            return false;
-        };
-        if self.skip_node_modules && rel.components().any(|c| c.as_os_str() == "node_modules") {
-            return false;
-        }
-        let depth = rel.components().count();
-        self.max_dir_depth.is_none_or(|m| depth <= m)
-    }
 }

@@ -13,11 +13,24 @@ use crate::ir::Ir;
 pub struct RunFds {
     pub info: i32,
     pub seccomp: i32,
+    /// The filesystem observer's, when the plan has one ([`super::FsObserver`]).
+    pub observer: Option<ObserverFds>,
+}
+
+/// The observer's descriptors: its program and rules, and where its events go.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ObserverFds {
+    /// A file holding the observer's program and the rules the init decides paths with.
+    pub config: i32,
+    /// The write end of the pipe the host reads the init's reports from.
+    pub events: i32,
 }
 
 /// Stand for the descriptor numbers a run chooses, in `srt compile`'s output.
 pub const INFO_FD_PLACEHOLDER: &str = "<info-fd>";
 pub const SECCOMP_FD_PLACEHOLDER: &str = "<seccomp-fd>";
+pub const FS_OBSERVER_FD_PLACEHOLDER: &str = "<fs-observer-fd>";
+pub const FS_EVENTS_FD_PLACEHOLDER: &str = "<fs-events-fd>";
 /// Stands for the command and its arguments in `srt compile`'s output.
 pub const COMMAND_PLACEHOLDER: &str = "<command>";
 /// Stands for a proxy socket's device and inode numbers, known once srt has bound it.
@@ -74,10 +87,12 @@ impl LinuxPlan {
     }
 
     /// Everything `srt run` passes to bwrap, in order: `--info-fd FD`, [`LinuxPlan::argv`],
-    /// `--`, the init with its arguments (`--seccomp-fd FD` included), `--`, the command. With
-    /// `fds` `None` (`srt compile`) the descriptor numbers are [`INFO_FD_PLACEHOLDER`] and
-    /// [`SECCOMP_FD_PLACEHOLDER`]; the command is
-    /// whatever the caller gives ([`COMMAND_PLACEHOLDER`] in `srt compile`).
+    /// `--`, the init with its arguments (`--seccomp-fd FD` included, and `--fs-observer FD
+    /// --fs-events FD` when the plan has an [observer](super::FsObserver)), `--`, the command.
+    /// With `fds` `None` (`srt compile`) the descriptor numbers are the placeholders
+    /// ([`INFO_FD_PLACEHOLDER`], [`SECCOMP_FD_PLACEHOLDER`], [`FS_OBSERVER_FD_PLACEHOLDER`],
+    /// [`FS_EVENTS_FD_PLACEHOLDER`]); the command is whatever the caller gives
+    /// ([`COMMAND_PLACEHOLDER`] in `srt compile`).
     pub fn launch_args(&self, fds: Option<RunFds>, command: &[OsString]) -> Vec<OsString> {
         let fd = |n: Option<i32>, placeholder: &str| -> OsString {
             n.map_or_else(|| placeholder.into(), |n| n.to_string().into())
@@ -90,6 +105,15 @@ impl LinuxPlan {
         out.extend(self.init_args(None));
         let seccomp = fd(fds.map(|f| f.seccomp), SECCOMP_FD_PLACEHOLDER);
         out.extend(["--seccomp-fd".into(), seccomp]);
+        if self.observer.is_some() {
+            let observer = fds.and_then(|f| f.observer);
+            out.extend([
+                "--fs-observer".into(),
+                fd(observer.map(|o| o.config), FS_OBSERVER_FD_PLACEHOLDER),
+                "--fs-events".into(),
+                fd(observer.map(|o| o.events), FS_EVENTS_FD_PLACEHOLDER),
+            ]);
+        }
         out.push("--".into());
         out.extend(command.iter().cloned());
         out

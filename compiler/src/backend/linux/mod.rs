@@ -74,10 +74,12 @@ mod invocation;
 pub mod links;
 mod mounts;
 pub mod notes;
+mod observe;
 pub mod options;
 mod rebuilt;
 mod render;
 pub use render::{BWRAP_PLACEHOLDER, SOCKET_DIR_PLACEHOLDER};
+mod scan;
 pub mod seccomp;
 mod secrets;
 
@@ -91,12 +93,14 @@ use crate::audit::AuditPlan;
 use crate::env::{sandbox_env, ProxyEnv, SandboxEnv};
 use crate::ir::Ir;
 use crate::origin::Origin;
-pub use facts::{HostFacts, PathFact};
+pub use facts::{HostFacts, Listed, PathFact, ScanIndex};
 pub use invocation::{
-    RunFds, COMMAND_PLACEHOLDER, FILE_ID_PLACEHOLDER, INFO_FD_PLACEHOLDER, SECCOMP_FD_PLACEHOLDER,
+    ObserverFds, RunFds, COMMAND_PLACEHOLDER, FILE_ID_PLACEHOLDER, INFO_FD_PLACEHOLDER,
+    SECCOMP_FD_PLACEHOLDER,
 };
 use notes::{self as code, note, note_at};
 pub use notes::{NoteCode, NOTE_CODES, REFUSAL_CODES};
+pub use observe::FsObserver;
 pub use options::LinuxOptions;
 use seccomp::{SeccompOptions, SeccompProgram};
 pub use secrets::{
@@ -104,26 +108,21 @@ pub use secrets::{
     MASKED_COPY_PLACEHOLDER, SENTINEL_PLACEHOLDER,
 };
 
-/// Names of the Linux plan's built-in origins (arguments no rule asked for).
+/// The Linux plan's built-in origins (arguments no rule asked for).
 pub mod builtin {
-    /// `--ro-bind / /`: everything is readable and nothing writable unless a rule says so.
-    pub const ROOT: &str = "read-only-root";
-    /// `--dev /dev`: a minimal private /dev.
-    pub const DEV: &str = "private-dev";
-    /// `--proc /proc`: the sandbox's own process list.
-    pub const PROC: &str = "private-proc";
-    /// Namespaces, capabilities, lifetime.
-    pub const ISOLATION: &str = "isolation";
-    /// `--unshare-net`: no network but the proxies.
-    pub const NETWORK: &str = "network-restricted";
-    /// `--chdir`: the command starts where srt was asked to run it.
-    pub const CWD: &str = "cwd";
-    /// The directory holding the proxies' Unix sockets.
-    pub const PROXY_SOCKETS: &str = "proxy-sockets";
-    /// The `srt` binary, run as the in-sandbox init.
-    pub const INIT: &str = "init";
-    /// The init's link pins: the capabilities it makes them with, dropped before the command.
-    pub const LINK_PINS: &str = "link-pins";
+    use crate::origin::BuiltIn;
+
+    pub const ROOT: BuiltIn = BuiltIn::ReadOnlyRoot;
+    pub const DEV: BuiltIn = BuiltIn::PrivateDev;
+    pub const PROC: BuiltIn = BuiltIn::PrivateProc;
+    pub const ISOLATION: BuiltIn = BuiltIn::Isolation;
+    pub const NETWORK: BuiltIn = BuiltIn::NetworkRestricted;
+    pub const CWD: BuiltIn = BuiltIn::Cwd;
+    pub const PROXY_SOCKETS: BuiltIn = BuiltIn::ProxySockets;
+    pub const INIT: BuiltIn = BuiltIn::Init;
+    pub const LINK_PINS: BuiltIn = BuiltIn::LinkPins;
+    pub const FS_VIOLATIONS: BuiltIn = BuiltIn::FsViolations;
+    pub const CONTROL_FD: BuiltIn = BuiltIn::ControlFd;
 }
 
 /// Where in the mount-order contract an argument sits (see the module docs).
@@ -256,6 +255,8 @@ pub struct LinuxPlan {
     pub notes: Vec<Diagnostic>,
     /// What the runtime audits after the command ends: the writable binds' trees.
     pub audit: AuditPlan,
+    /// The filesystem observer the init installs after the filter (`None`: off).
+    pub observer: Option<FsObserver>,
 }
 
 fn words<I, S>(items: I) -> Vec<OsString>
@@ -281,7 +282,7 @@ pub fn needs_proxies(ir: &Ir) -> bool {
 
 /// Builds the plan. Pure: everything about the host comes from `facts`.
 pub fn plan(ir: &Ir, facts: &HostFacts, opts: &LinuxOptions) -> LinuxPlan {
-    let bridges = needs_proxies(ir);
+    let bridges = needs_proxies(ir) || opts.live_network || opts.report_network;
     let mut notes = Vec::new();
     let fs = mounts::plan_filesystem(ir, facts, &mut notes);
     hard_links::notes(ir, facts, &mut notes);
@@ -437,6 +438,7 @@ pub fn plan(ir: &Ir, facts: &HostFacts, opts: &LinuxOptions) -> LinuxPlan {
                     .map(|src| (Path::new(src.as_os_str()), &a.origin))
             }),
     );
+    let observer = observe::plan(ir, &args, opts);
     LinuxPlan {
         args,
         env,
@@ -450,5 +452,6 @@ pub fn plan(ir: &Ir, facts: &HostFacts, opts: &LinuxOptions) -> LinuxPlan {
         link_pins: fs.link_pins,
         notes,
         audit,
+        observer,
     }
 }

@@ -44,6 +44,19 @@ pub struct LinuxOptions {
     pub terminal: bool,
     /// The run CA's bundle and the masked credentials (see [`SecretsOptions`]).
     pub secrets: SecretsOptions,
+    /// Report the filesystem accesses the sandbox refuses ([`super::FsObserver`]); on unless
+    /// the run says `--fs-violations off` (or the kernel cannot).
+    pub fs_violations: bool,
+    /// With [`LinuxOptions::fs_violations`]: also report reads of the paths the policy hides
+    /// (every open is then observed).
+    pub fs_violation_reads: bool,
+    /// The network lists may change while the command runs (`--control-fd`): the proxies are
+    /// bridged even while no host is allowed.
+    pub live_network: bool,
+    /// Bridge the proxies even when the policy allows no host, so every destination the
+    /// command tries is refused by them and reported (`srt run --violations`, `srt learn`);
+    /// without it such a policy has no network at all, and nothing to report.
+    pub report_network: bool,
 }
 
 impl LinuxOptions {
@@ -69,6 +82,10 @@ impl LinuxOptions {
             arch: Arch::host().unwrap_or(Arch::X86_64),
             terminal: false,
             secrets: SecretsOptions::default(),
+            fs_violations: true,
+            fs_violation_reads: true,
+            live_network: false,
+            report_network: false,
         }
     }
 }

@@ -90,6 +90,12 @@ pub(super) fn text(plan: &LinuxPlan, ir: &Ir) -> String {
     }
     let p = &plan.proxy;
     let _ = writeln!(out, "\n# proxy");
+    if plan.bridges && !super::needs_proxies(ir) {
+        let _ = writeln!(
+            out,
+            "no host is allowed: the proxies run only to refuse and report each destination (--report-network)"
+        );
+    }
     let _ = writeln!(
         out,
         "127.0.0.1:{} -> {} (HTTP)",
@@ -143,6 +149,13 @@ pub(super) fn text(plan: &LinuxPlan, ir: &Ir) -> String {
         let mut words: Vec<String> = vec![word(&plan.init_path.clone().into_os_string())];
         words.extend(plan.init_args(None).iter().map(word));
         words.push(format!("--seccomp-fd {}", super::SECCOMP_FD_PLACEHOLDER));
+        if plan.observer.is_some() {
+            words.push(format!(
+                "--fs-observer {} --fs-events {}",
+                super::invocation::FS_OBSERVER_FD_PLACEHOLDER,
+                super::invocation::FS_EVENTS_FD_PLACEHOLDER
+            ));
+        }
         let _ = writeln!(out, "{}", words.join(" "));
     }
     let _ = writeln!(out, "\n# host process");
@@ -167,6 +180,7 @@ pub(super) fn text(plan: &LinuxPlan, ir: &Ir) -> String {
     }
     let _ = writeln!(out, "\n# seccomp BPF");
     out.push_str(&s.disassemble());
+    super::observe::render_text(plan.observer.as_ref(), ir, &mut out);
     let _ = writeln!(out, "\n# notes");
     if plan.notes.is_empty() {
         let _ = writeln!(out, "(none)");
@@ -186,7 +200,11 @@ pub(super) fn text(plan: &LinuxPlan, ir: &Ir) -> String {
 fn host_process(plan: &LinuxPlan) -> Vec<&'static str> {
     let mut lines = vec![
         "process group: a new one for bwrap and the sandbox; kill(0, ...) in the sandbox reaches none of the caller's processes",
-        "descriptors: 0-2, --info-fd and the seccomp program's fd; srt marks every other one close-on-exec",
+        if plan.observer.is_some() {
+            "descriptors: 0-2, --info-fd, the seccomp program's fd and the observer's two (its program, the pipe it reports on); srt marks every other one close-on-exec, and the init keeps its own from the command"
+        } else {
+            "descriptors: 0-2, --info-fd and the seccomp program's fd; srt marks every other one close-on-exec"
+        },
     ];
     lines.push(if plan.terminal {
         "terminal: the sandbox's group is the terminal's foreground group; bwrap starts with SIGINT, SIGQUIT and SIGHUP blocked (the init unblocks them for the command); stops are mirrored on srt's job"
@@ -263,6 +281,7 @@ pub(super) fn json(plan: &LinuxPlan, ir: &Ir) -> Value {
         },
         "audit": plan.audit.render_json(ir),
         "launch": launch(plan),
+        "fs_observer": super::observe::render_json(plan.observer.as_ref(), ir),
     })
 }
 
@@ -270,7 +289,8 @@ pub(super) fn json(plan: &LinuxPlan, ir: &Ir) -> Value {
 /// per-run values as the placeholders listed.
 fn launch(plan: &LinuxPlan) -> Value {
     use super::invocation::{
-        COMMAND_PLACEHOLDER, FILE_ID_PLACEHOLDER, INFO_FD_PLACEHOLDER, SECCOMP_FD_PLACEHOLDER,
+        COMMAND_PLACEHOLDER, FILE_ID_PLACEHOLDER, FS_EVENTS_FD_PLACEHOLDER,
+        FS_OBSERVER_FD_PLACEHOLDER, INFO_FD_PLACEHOLDER, SECCOMP_FD_PLACEHOLDER,
     };
     use super::secrets::{CA_BUNDLE_PLACEHOLDER, MASKED_COPY_PLACEHOLDER, SENTINEL_PLACEHOLDER};
     let argv = plan.launch_args(None, &[COMMAND_PLACEHOLDER.into()]);
@@ -284,6 +304,8 @@ fn launch(plan: &LinuxPlan) -> Value {
             BWRAP_PLACEHOLDER: "the bubblewrap srt run chooses (bwrapPath, else the first of /usr/bin/bwrap, /usr/local/bin/bwrap, /bin/bwrap; `srt doctor` names it)",
             INFO_FD_PLACEHOLDER: "the descriptor bwrap reports the sandbox's PID 1 on",
             SECCOMP_FD_PLACEHOLDER: "the descriptor of the memfd holding the seccomp program",
+            FS_OBSERVER_FD_PLACEHOLDER: "the descriptor of the memfd holding the filesystem observer's program and rules",
+            FS_EVENTS_FD_PLACEHOLDER: "the write end of the pipe the init reports refused accesses on",
             FILE_ID_PLACEHOLDER: "the device and inode numbers of the socket srt bound (each socket its own)",
             SOCKET_DIR_PLACEHOLDER: "the name of the run's private socket directory (srt-PID-RANDOM)",
             COMMAND_PLACEHOLDER: "the command and its arguments",

@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use super::tables::{errno_name, Arch, X32_SYSCALL_BIT};
-use super::{Action, ArgTest, Condition, SeccompRule, ALL_BITS};
+use super::{Action, ArgTest, Condition, ALL_BITS};
 
 /// `struct sock_filter`.
 #[repr(C)]
@@ -26,6 +26,8 @@ const RET_K: u16 = 0x06; // BPF_RET | BPF_K
 pub const RET_KILL_PROCESS: u32 = 0x8000_0000;
 pub const RET_ERRNO: u32 = 0x0005_0000;
 pub const RET_ALLOW: u32 = 0x7fff_0000;
+/// `SECCOMP_RET_USER_NOTIF`: the call waits for the listener's answer (the observer's).
+pub const RET_USER_NOTIF: u32 = 0x7fc0_0000;
 
 /// Offsets in `struct seccomp_data`.
 const OFF_NR: u32 = 0;
@@ -138,8 +140,19 @@ impl Asm {
     }
 }
 
+/// One rule as the assembler sees it: a system call number, a condition and an action. Rules
+/// for one number must be contiguous.
+pub struct AsmRule<'a> {
+    pub number: u32,
+    pub name: &'a str,
+    pub condition: &'a Condition,
+    pub action: Action,
+    /// The rule in words, for the listing's comments.
+    pub describe: String,
+}
+
 /// Assembles the filter described in the module docs of [`super`].
-pub fn assemble(arch: Arch, rules: &[SeccompRule]) -> (Vec<SockFilter>, Vec<String>) {
+pub fn assemble(arch: Arch, rules: &[AsmRule]) -> (Vec<SockFilter>, Vec<String>) {
     use Target::*;
     let mut a = Asm::default();
     let kill = a.label();
@@ -175,42 +188,31 @@ pub fn assemble(arch: Arch, rules: &[SeccompRule]) -> (Vec<SockFilter>, Vec<Stri
     // Rules for one system call are contiguous, in rule order.
     let mut i = 0;
     while i < rules.len() {
-        let syscall = rules[i].syscall;
-        let group: Vec<&SeccompRule> = rules[i..]
+        let number = rules[i].number;
+        let group: Vec<&AsmRule> = rules[i..]
             .iter()
-            .take_while(|r| r.syscall == syscall)
+            .take_while(|r| r.number == number)
             .collect();
         i += group.len();
-        if let [SeccompRule {
+        if let [AsmRule {
             condition: Condition::Always,
             action,
+            describe,
             ..
         }] = group.as_slice()
         {
             // One unconditional rule: the number test jumps straight to the return.
             let target = action_label(&mut a, *action);
-            a.push(
-                JMP_JEQ_K,
-                Label(target),
-                Next,
-                syscall.number(arch),
-                group[0].describe(),
-            );
+            a.push(JMP_JEQ_K, Label(target), Next, number, describe.clone());
             continue;
         }
         let next_group = a.label();
-        a.push(
-            JMP_JEQ_K,
-            Next,
-            Label(next_group),
-            syscall.number(arch),
-            syscall.name(),
-        );
+        a.push(JMP_JEQ_K, Next, Label(next_group), number, group[0].name);
         for rule in group {
             let target = action_label(&mut a, rule.action);
-            match &rule.condition {
-                Condition::Always => a.push(JMP_JA, Label(target), Next, 0, rule.describe()),
-                Condition::All(tests) => assemble_tests(&mut a, tests, target, &rule.describe()),
+            match rule.condition {
+                Condition::Always => a.push(JMP_JA, Label(target), Next, 0, rule.describe.clone()),
+                Condition::All(tests) => assemble_tests(&mut a, tests, target, &rule.describe),
             }
         }
         // A no longer holds the syscall number if an argument was loaded: no other group can
@@ -224,8 +226,11 @@ pub fn assemble(arch: Arch, rules: &[SeccompRule]) -> (Vec<SockFilter>, Vec<Stri
     a.push(RET_K, Next, Next, RET_KILL_PROCESS, "");
     for (act, l) in action_labels {
         a.place(l);
-        let Action::Errno(e) = act;
-        a.push(RET_K, Next, Next, RET_ERRNO | u32::from(e), "");
+        let k = match act {
+            Action::Errno(e) => RET_ERRNO | u32::from(e),
+            Action::Notify => RET_USER_NOTIF,
+        };
+        a.push(RET_K, Next, Next, k, "");
     }
     a.resolve()
 }
@@ -238,6 +243,32 @@ fn assemble_tests(a: &mut Asm, tests: &[ArgTest], target: usize, describe: &str)
     for (i, test) in tests.iter().enumerate() {
         let last = i + 1 == tests.len();
         let arg = test.arg();
+        // The whole 64-bit pointer: non-zero if either half is (a pointer whose low half is
+        // zero is still a pointer).
+        if let ArgTest::NonNull { .. } = test {
+            let pass = if last { target } else { a.label() };
+            let low = off_arg_low(arg);
+            a.push(
+                LD_W_ABS,
+                Next,
+                Next,
+                low,
+                format!("A = args[{arg}] (low 32 bits)"),
+            );
+            a.push(JMP_JEQ_K, Next, Label(pass), 0, describe);
+            a.push(
+                LD_W_ABS,
+                Next,
+                Next,
+                low + 4,
+                format!("A = args[{arg}] (high 32 bits)"),
+            );
+            a.push(JMP_JEQ_K, Label(fail), Label(pass), 0, describe);
+            if !last {
+                a.place(pass);
+            }
+            continue;
+        }
         a.push(
             LD_W_ABS,
             Next,
@@ -247,7 +278,7 @@ fn assemble_tests(a: &mut Asm, tests: &[ArgTest], target: usize, describe: &str)
         );
         let mask = match test {
             ArgTest::In { mask, .. } | ArgTest::NotIn { mask, .. } => *mask,
-            ArgTest::AnyBit { .. } => ALL_BITS,
+            ArgTest::AnyBit { .. } | ArgTest::NonNull { .. } => ALL_BITS,
         };
         if mask != ALL_BITS {
             a.push(ALU_AND_K, Next, Next, mask, format!("A &= {mask:#x}"));
@@ -276,6 +307,8 @@ fn assemble_tests(a: &mut Asm, tests: &[ArgTest], target: usize, describe: &str)
             ArgTest::AnyBit { mask, .. } => {
                 a.push(JMP_JSET_K, Label(pass), Label(fail), *mask, describe);
             }
+            // Assembled above.
+            ArgTest::NonNull { .. } => {}
         }
         if !last {
             a.place(pass);
@@ -339,6 +372,7 @@ fn ret_name(k: u32) -> String {
     match k {
         RET_ALLOW => "ALLOW".into(),
         RET_KILL_PROCESS => "KILL_PROCESS".into(),
+        RET_USER_NOTIF => "USER_NOTIF".into(),
         k if k & 0xffff_0000 == RET_ERRNO => {
             let e = (k & 0xffff) as u16;
             format!(

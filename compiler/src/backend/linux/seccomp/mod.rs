@@ -18,6 +18,7 @@
 //! optionally masked (`args[1] & 0xf` is a socket's type without its flags).
 
 mod bpf;
+pub mod observer;
 mod tables;
 
 use serde::Serialize;
@@ -31,12 +32,16 @@ pub use tables::{Arch, Syscall, AUDIT_ARCH_AARCH64, AUDIT_ARCH_X86_64, X32_SYSCA
 pub enum Action {
     /// `SECCOMP_RET_ERRNO`: the call fails with this errno and does nothing.
     Errno(u16),
+    /// `SECCOMP_RET_USER_NOTIF`: the call waits for srt's init, which looks at it and lets it
+    /// continue as if this filter were not there (the [observer](observer)).
+    Notify,
 }
 
 impl Action {
     pub fn describe(self) -> String {
         match self {
             Action::Errno(n) => errno_name(n).map_or_else(|| format!("errno {n}"), str::to_string),
+            Action::Notify => "NOTIFY".into(),
         }
     }
 }
@@ -64,6 +69,8 @@ pub enum ArgTest {
     },
     /// `args[arg] & mask != 0`.
     AnyBit { arg: u8, mask: u32 },
+    /// `args[arg] != 0`, all 64 bits (a pointer that is not NULL).
+    NonNull { arg: u8 },
 }
 
 impl ArgTest {
@@ -87,9 +94,10 @@ impl ArgTest {
 
     pub fn arg(&self) -> u8 {
         match self {
-            ArgTest::In { arg, .. } | ArgTest::NotIn { arg, .. } | ArgTest::AnyBit { arg, .. } => {
-                *arg
-            }
+            ArgTest::In { arg, .. }
+            | ArgTest::NotIn { arg, .. }
+            | ArgTest::AnyBit { arg, .. }
+            | ArgTest::NonNull { arg } => *arg,
         }
     }
 
@@ -116,6 +124,7 @@ impl ArgTest {
             ArgTest::AnyBit { arg, mask } => {
                 format!("arg{arg} & {}", value_name(syscall, *arg, *mask))
             }
+            ArgTest::NonNull { arg } => format!("arg{arg} != NULL"),
         }
     }
 }
@@ -357,7 +366,17 @@ impl SeccompProgram {
     /// Builds the program for `arch`.
     pub fn build(arch: Arch, opts: SeccompOptions) -> Self {
         let rules = rules(opts);
-        let (instructions, comments) = bpf::assemble(arch, &rules);
+        let asm: Vec<bpf::AsmRule> = rules
+            .iter()
+            .map(|r| bpf::AsmRule {
+                number: r.syscall.number(arch),
+                name: r.syscall.name(),
+                condition: &r.condition,
+                action: r.action,
+                describe: r.describe(),
+            })
+            .collect();
+        let (instructions, comments) = bpf::assemble(arch, &asm);
         SeccompProgram {
             arch,
             rules,
