@@ -104,8 +104,8 @@ pub use observe::FsObserver;
 pub use options::LinuxOptions;
 use seccomp::{SeccompOptions, SeccompProgram};
 pub use secrets::{
-    MaskedCredentials, SecretsOptions, CA_BUNDLE_PLACEHOLDER, CA_TRUST_VARS,
-    MASKED_COPY_PLACEHOLDER, SENTINEL_PLACEHOLDER,
+    secrets_env, MaskedCredentials, SecretsEnv, SecretsOptions, CA_BUNDLE_PLACEHOLDER,
+    CA_TRUST_VARS, MASKED_COPY_PLACEHOLDER, SENTINEL_PLACEHOLDER,
 };
 
 /// The Linux plan's built-in origins (arguments no rule asked for).

@@ -73,8 +73,57 @@ fn ro_bind(src: &Path, dst: &Path, origin: Origin, effect: &'static str) -> Bwra
     }
 }
 
+/// The command's variables for `credentials` and `tlsTerminate`, on every OS.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SecretsEnv {
+    /// The trust variables (naming the bundle), then the masked variables' sentinels.
+    pub set: Vec<(String, String)>,
+    /// Variables removed from the command's environment, with why.
+    pub unset: Vec<(String, Origin)>,
+}
+
+/// The trust variables name the bundle (when the run has proxies); a masked variable holds
+/// its sentinel, or is withheld; a denied one is withheld.
+pub fn secrets_env(ir: &Ir, opts: &SecretsOptions, proxied: bool) -> SecretsEnv {
+    let mut out = SecretsEnv::default();
+    if let (Some(_), true) = (&ir.secrets.tls, proxied) {
+        let bundle = opts
+            .ca_bundle
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(CA_BUNDLE_PLACEHOLDER));
+        for var in CA_TRUST_VARS {
+            out.set
+                .push((var.to_string(), bundle.display().to_string()));
+        }
+    }
+    for c in &ir.secrets.credentials {
+        match (&c.source, c.mode) {
+            (CredentialSource::Env(name), CredentialMode::Deny) => {
+                out.unset.push((name.clone(), c.origin.clone()));
+            }
+            (CredentialSource::Env(name), CredentialMode::Mask) => match &opts.masked {
+                None => out
+                    .set
+                    .push((name.clone(), SENTINEL_PLACEHOLDER.to_string())),
+                Some(m) => match m.env.iter().find(|(n, _)| n == name) {
+                    Some((_, Some(fake))) => out.set.push((name.clone(), fake.clone())),
+                    Some((_, None)) => out.unset.push((name.clone(), c.origin.clone())),
+                    None => {}
+                },
+            },
+            _ => {}
+        }
+    }
+    out
+}
+
 pub(super) fn plan(ir: &Ir, opts: &SecretsOptions, proxied: bool) -> SecretsPlan {
-    let mut out = SecretsPlan::default();
+    let env = secrets_env(ir, opts, proxied);
+    let mut out = SecretsPlan {
+        env: env.set,
+        env_unset: env.unset,
+        ..SecretsPlan::default()
+    };
     if let (Some(tls), true) = (&ir.secrets.tls, proxied) {
         let bundle = opts
             .ca_bundle
@@ -86,53 +135,35 @@ pub(super) fn plan(ir: &Ir, opts: &SecretsOptions, proxied: bool) -> SecretsPlan
             tls.origin.clone(),
             "read-only CA bundle",
         ));
-        for var in CA_TRUST_VARS {
-            out.env
-                .push((var.to_string(), bundle.display().to_string()));
-        }
     }
+    // Denied files are read denies in the IR; the filesystem plan hides them.
     for c in &ir.secrets.credentials {
-        match (&c.source, c.mode) {
-            (CredentialSource::Env(name), CredentialMode::Deny) => {
-                out.env_unset.push((name.clone(), c.origin.clone()));
+        if let (CredentialSource::File(crate::PathPattern::Literal(path)), CredentialMode::Mask) =
+            (&c.source, c.mode)
+        {
+            // A path the policy hides stays hidden: there is nothing to mask.
+            if !ir.decide_path(path, Access::Read).allowed {
+                continue;
             }
-            (CredentialSource::Env(name), CredentialMode::Mask) => match &opts.masked {
-                None => out
-                    .env
-                    .push((name.clone(), SENTINEL_PLACEHOLDER.to_string())),
-                Some(m) => match m.env.iter().find(|(n, _)| n == name) {
-                    Some((_, Some(fake))) => out.env.push((name.clone(), fake.clone())),
-                    Some((_, None)) => out.env_unset.push((name.clone(), c.origin.clone())),
-                    None => {}
+            let copy = match &opts.masked {
+                None => Some(PathBuf::from(MASKED_COPY_PLACEHOLDER)),
+                Some(m) => match m.files.iter().find(|(p, _)| p == path) {
+                    Some((_, c)) => c.clone(),
+                    None => continue,
                 },
-            },
-            (CredentialSource::File(crate::PathPattern::Literal(path)), CredentialMode::Mask) => {
-                // A path the policy hides stays hidden: there is nothing to mask.
-                if !ir.decide_path(path, Access::Read).allowed {
-                    continue;
+            };
+            match copy {
+                Some(copy) => {
+                    out.args
+                        .push(ro_bind(&copy, path, c.origin.clone(), "masked (sentinels)"))
                 }
-                let copy = match &opts.masked {
-                    None => Some(PathBuf::from(MASKED_COPY_PLACEHOLDER)),
-                    Some(m) => match m.files.iter().find(|(p, _)| p == path) {
-                        Some((_, c)) => c.clone(),
-                        None => continue,
-                    },
-                };
-                match copy {
-                    Some(copy) => {
-                        out.args
-                            .push(ro_bind(&copy, path, c.origin.clone(), "masked (sentinels)"))
-                    }
-                    None => out.args.push(ro_bind(
-                        Path::new("/dev/null"),
-                        path,
-                        c.origin.clone(),
-                        "hidden",
-                    )),
-                }
+                None => out.args.push(ro_bind(
+                    Path::new("/dev/null"),
+                    path,
+                    c.origin.clone(),
+                    "hidden",
+                )),
             }
-            // Denied files are read denies in the IR; the filesystem plan hides them.
-            _ => {}
         }
     }
     out

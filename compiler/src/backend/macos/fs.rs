@@ -204,6 +204,15 @@ fn read_section(ctx: &Ctx<'_>, items: &mut Vec<Item>) -> Result<(), EmitError> {
         let action = if deny { Action::Deny } else { Action::Allow };
         items.push(Item::rule(action, READ, filters));
     }
+    if let Some(bundle) = &ctx.opts.ca_bundle {
+        let what = || "the run's CA bundle".to_string();
+        items.push(Item::single(
+            Action::Allow,
+            READ,
+            ctx.literal(bundle, &what)?,
+            "tlsTerminate: the run's CA bundle (certificates only)".into(),
+        ));
+    }
     if fs
         .deny_read
         .iter()

@@ -126,6 +126,9 @@ pub struct Options {
     /// Put a comment above each rule's filter naming its origin (`--annotate`).
     pub annotate: bool,
     pub key_spans: KeySpans,
+    /// The run's CA bundle (`tlsTerminate`), readable whatever `denyRead` says: it holds
+    /// certificates only. `None` in `srt compile`.
+    pub ca_bundle: Option<std::path::PathBuf>,
 }
 
 impl Options {
@@ -136,6 +139,7 @@ impl Options {
             log_tag: DEFAULT_LOG_TAG.to_string(),
             annotate: false,
             key_spans: KeySpans::default(),
+            ca_bundle: None,
         }
     }
 }
@@ -226,6 +230,18 @@ impl Ctx<'_> {
 
 /// The profile for `ir`.
 pub fn emit(ir: &Ir, opts: &Options) -> Result<String, EmitError> {
+    // Masked credential files are denied on macOS, as the npm srt does: only Linux can put a
+    // masked copy in their place.
+    let masked = ir.secrets.masked_files_as_denies();
+    let with_masked;
+    let ir = if masked.is_empty() {
+        ir
+    } else {
+        let mut view = ir.clone();
+        view.fs.deny_read.extend(masked);
+        with_masked = view;
+        &with_masked
+    };
     let ctx = Ctx { ir, opts };
     let tag = ctx.string(&opts.log_tag, &|| "the log tag".to_string())?;
     let source = ir.source().map_or("<none>", |s| s.name.as_str());
