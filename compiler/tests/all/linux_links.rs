@@ -1,10 +1,10 @@
 //! The Linux plan around symlinks in front of protected names: mounts land on the targets,
 //! the links (and the directories above them) are pinned, and a link that leads nowhere
-//! refuses the plan. `tests/run_fs_links.rs` runs the same situations in real sandboxes.
+//! refuses the plan. `tests/all/run_fs_links.rs` runs the same situations in real sandboxes.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use std::path::PathBuf;
 

@@ -3,7 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use common::{ir_with, options};
 use srt_compiler::backend::linux::{plan, FileId, HostFacts, Step};

@@ -1,6 +1,6 @@
 //! The book's lint chapter is generated from the declarations, and its knowledge chapter from
 //! the knowledge base. This test fails when a code has no page, a page describes no code, a page
-//! or an index is stale, or SUMMARY.md does not list exactly the pages. `SRT_BLESS_BOOK=1 cargo test -p srt-lints --test book` rewrites them.
+//! or an index is stale, or SUMMARY.md does not list exactly the pages. `SRT_BLESS_BOOK=1 cargo test -p srt-lints --test all book::` rewrites them.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -118,7 +118,7 @@ fn every_code_has_a_current_page_and_every_page_a_code() {
     }
     assert!(
         bless || problems.is_empty(),
-        "{}\nrun `SRT_BLESS_BOOK=1 cargo test -p srt-lints --test book` to regenerate",
+        "{}\nrun `SRT_BLESS_BOOK=1 cargo test -p srt-lints --test all book::` to regenerate",
         problems.join("\n")
     );
 }

@@ -1,6 +1,6 @@
 //! The end-of-run audit's walk on real directories: what git reaches through configs
 //! (`include.path`, `core.hooksPath`), bare repositories, protected directories moved into
-//! place, what is inert, and the bounds. (The sandboxed exploits are in `tests/run_audit.rs`.)
+//! place, what is inert, and the bounds. (The sandboxed exploits are in `tests/all/run_audit.rs`.)
 //!
 //! Every audit here runs twice, listing every directory and with an index of the tree as it
 //! was before the run (`audit_indexed`), and both must find the same.

@@ -4,7 +4,7 @@
 #![cfg(target_os = "linux")]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -348,6 +348,9 @@ async fn require_host_match_answers_421() {
 /// proxy's descriptors stay bounded, and it serves a request right after.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_thousand_tunnels_at_once_are_capped() {
+    if !common::in_own_process(module_path!(), "a_thousand_tunnels_at_once_are_capped") {
+        return;
+    }
     let s = Arc::new(setup("", 2048, 60_000).await);
     let fds_before = std::fs::read_dir("/proc/self/fd").unwrap().count();
     let target = format!("origin.test:{}", s.origin_port);
@@ -415,6 +418,9 @@ fn rss_kib() -> u64 {
 /// rustls's buffers and the sockets'), not the response.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_response_never_read_is_not_buffered() {
+    if !common::in_own_process(module_path!(), "a_response_never_read_is_not_buffered") {
+        return;
+    }
     let s = setup("", 1024, 500).await;
     let target = format!("origin.test:{}", s.origin_port);
     let before = rss_kib();

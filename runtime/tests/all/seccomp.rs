@@ -283,7 +283,7 @@ fn run_probe(probe: &str, opts: Option<SeccompOptions>) -> Outcome {
     }
     // sh only sets the environment and silences libtest before exec'ing the probe.
     let script = format!(
-        "exec env {} \"$0\" probe_child --exact --nocapture --test-threads=1 >/dev/null 2>&1",
+        "exec env {} \"$0\" seccomp::probe_child --exact --nocapture --test-threads=1 >/dev/null 2>&1",
         env.join(" ")
     );
     let argv: Vec<std::ffi::OsString> =

@@ -16,7 +16,7 @@ use srt_compiler::{resolve, Access, FakeFs, Ir, ResolveOptions};
 use srt_snapshots::peer_table::{self, proxy_port, reference_ir, Row, REFERENCE};
 use srt_snapshots::sbpl::{self, decide_both, Kind, Profile};
 
-const BOOK: &str = include_str!("../../book/src/compile/macos.md");
+const BOOK: &str = include_str!("../../../book/src/compile/macos.md");
 
 fn options(ir: &Ir, port: u16) -> Options {
     Options {

@@ -1,8 +1,6 @@
 //! Helpers shared by the Linux plan tests: build a plan from JSON and a fake filesystem, and
 //! simulate what the mounts let a command do.
 
-#![allow(dead_code)]
-
 use std::path::{Path, PathBuf};
 
 use srt_compiler::backend::linux::seccomp::Arch;

@@ -1,8 +1,6 @@
 //! Shared pieces of the proxy tests: real proxies on real Unix sockets, real origin servers on
 //! 127.0.0.1, and small raw clients.
 
-#![allow(dead_code)]
-
 use std::net::{IpAddr, SocketAddr};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -366,4 +364,32 @@ pub async fn curl(args: &[&str]) -> Curl {
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
     }
+}
+
+/// Set in the child [`in_own_process`] starts: the name of the one test it runs.
+const OWN_PROCESS_ENV: &str = "SRT_TEST_OWN_PROCESS";
+
+/// For tests that measure the whole process (its descriptor count, its resident memory),
+/// which the other tests of this binary would disturb from their threads. Called first, with
+/// `module_path!()` and the test's name: in the test run it runs this binary again for that
+/// one test alone, asserts that it passed, and returns false (the caller returns); in that
+/// child it returns true and the test does its work.
+pub fn in_own_process(module: &str, test: &str) -> bool {
+    let module = module.split_once("::").map_or(module, |(_, m)| m); // without the crate
+    let name = format!("{module}::{test}");
+    if std::env::var(OWN_PROCESS_ENV).is_ok_and(|v| v == name) {
+        return true;
+    }
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([name.as_str(), "--exact", "--nocapture", "--test-threads=1"])
+        .env(OWN_PROCESS_ENV, &name)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains("test result: ok. 1 passed"),
+        "{name} in a process of its own:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    false
 }
