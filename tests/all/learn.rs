@@ -6,9 +6,8 @@
 #![cfg(target_os = "linux")]
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic
 
-mod common;
-#[path = "common/origins.rs"]
-mod origins;
+use crate::common;
+use crate::common::origins;
 
 use std::process::{Command, Output};
 

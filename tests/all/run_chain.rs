@@ -6,11 +6,9 @@
 #![cfg(target_os = "linux")]
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic
 
-mod common;
-#[path = "common/parent_proxy.rs"]
-mod parent_proxy;
-#[path = "common/tls_origin.rs"]
-mod tls_origin;
+use crate::common;
+use crate::common::parent_proxy;
+use crate::common::tls_origin;
 
 use base64::Engine;
 use common::{ok, text, Sandbox};

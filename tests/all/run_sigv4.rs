@@ -6,9 +6,8 @@
 #![cfg(target_os = "linux")]
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic
 
-mod common;
-#[path = "common/tls_origin.rs"]
-mod tls_origin;
+use crate::common;
+use crate::common::tls_origin;
 
 use std::io::Write;
 use std::process::{Command, Stdio};
@@ -21,7 +20,7 @@ const SECRET: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
 const TOKEN: &str = "FwoGZXIvYXdzEXAMPLESESSIONTOKEN0123456789abcdefABCDEF";
 
 fn helper(name: &str) -> String {
-    format!("{}/tests/common/sigv4/{name}", env!("CARGO_MANIFEST_DIR"))
+    format!("{}/tests/all/common/sigv4/{name}", env!("CARGO_MANIFEST_DIR"))
 }
 
 /// The spec's verdict on `seen`'s signature under `secret`.

@@ -5,9 +5,8 @@
 #![cfg(target_os = "linux")]
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic
 
-mod common;
-#[path = "common/tls_origin.rs"]
-mod tls_origin;
+use crate::common;
+use crate::common::tls_origin;
 
 use common::{ok, text, Sandbox};
 use tls_origin::Origin;

@@ -1,7 +1,11 @@
 //! Helpers for the `srt run` tests: a temporary HOME, project and state directory, and the
 //! real `srt` binary running real bubblewrap.
 
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)] // shared by several test binaries
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic
+
+pub mod origins;
+pub mod parent_proxy;
+pub mod tls_origin;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};

@@ -4,7 +4,7 @@
 //! HOST`). Names need no DNS and no loopback entry in the policy: srt decides on the name,
 //! then hands the request to this parent, as it would to a corporate proxy.
 
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Write};

@@ -4,7 +4,7 @@
 //! each request with `200 ok <n>` and closes; `GET /repo.git/info/refs` gets an empty git
 //! smart-HTTP advertisement so `git ls-remote` works against it.
 
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
