@@ -20,7 +20,10 @@ const SECRET: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
 const TOKEN: &str = "FwoGZXIvYXdzEXAMPLESESSIONTOKEN0123456789abcdefABCDEF";
 
 fn helper(name: &str) -> String {
-    format!("{}/tests/all/common/sigv4/{name}", env!("CARGO_MANIFEST_DIR"))
+    format!(
+        "{}/tests/all/common/sigv4/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    )
 }
 
 /// The spec's verdict on `seen`'s signature under `secret`.

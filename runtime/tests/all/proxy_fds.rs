@@ -20,7 +20,10 @@ fn resolver() -> StaticResolver {
 /// is closed and the descriptor count is back where it started.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn five_hundred_concurrent_tunnels_leave_no_descriptors_behind() {
-    if !common::in_own_process(module_path!(), "five_hundred_concurrent_tunnels_leave_no_descriptors_behind") {
+    if !common::in_own_process(
+        module_path!(),
+        "five_hundred_concurrent_tunnels_leave_no_descriptors_behind",
+    ) {
         return;
     }
     const N: usize = 500;

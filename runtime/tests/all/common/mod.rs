@@ -1,6 +1,8 @@
 //! Shared pieces of the proxy tests: real proxies on real Unix sockets, real origin servers on
 //! 127.0.0.1, and small raw clients.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic
+
 use std::net::{IpAddr, SocketAddr};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
