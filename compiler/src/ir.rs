@@ -206,7 +206,7 @@ fn path_rules(
     out
 }
 
-fn builtin_rule(name: &'static str, spelled: &str, path: PathBuf) -> PathRule {
+fn builtin_rule(name: crate::origin::BuiltIn, spelled: &str, path: PathBuf) -> PathRule {
     PathRule {
         pattern: PathPattern::Literal(path),
         origin: Origin::BuiltIn(name),

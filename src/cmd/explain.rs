@@ -214,7 +214,7 @@ fn path_decision(ir: &Ir, path: &std::path::Path, access: Access) -> Explained {
     let d = ir.decide_path(path, access);
     let reason = match (d.rule, access, d.allowed) {
         (Some(r), _, _) => match &r.origin {
-            Origin::BuiltIn(name) => builtin::describe(name).to_string(),
+            Origin::BuiltIn(name) => builtin::describe(*name).to_string(),
             Origin::Policy { .. } if d.via_read_deny => "reading is denied, so writing is too".to_string(),
             Origin::Policy { .. } => String::new(),
         },

@@ -288,7 +288,7 @@ mod tests {
 
         c.parent_settings = Some(ParentSettings {
             https: Some(("http://cfg:3".into(), Span::default())),
-            origin: Some(Origin::BuiltIn("test")),
+            origin: Some(Origin::BuiltIn(crate::origin::BuiltIn::Default)),
             ..ParentSettings::default()
         });
         c.adopt_environment(&env);

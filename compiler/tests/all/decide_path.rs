@@ -225,8 +225,8 @@ fn path_table() {
         let d = ir.decide_path(Path::new(path), *access);
         let got_by = match d.rule.map(|r| &r.origin) {
             Some(Origin::Policy { key, .. }) => *key,
-            Some(Origin::BuiltIn(name)) => name,
-            None => d.default,
+            Some(Origin::BuiltIn(name)) => name.name(),
+            None => d.default.name(),
         };
         if d.allowed != *allowed || got_by != *by {
             failures.push(format!(

@@ -45,7 +45,10 @@ fn the_state_directory_is_read_only_under_a_write_root() {
     let state = p
         .args
         .iter()
-        .find(|a| a.origin == Origin::BuiltIn("srt-state") && a.step == Step::WriteDeny)
+        .find(|a| {
+            a.origin == Origin::BuiltIn(srt_compiler::builtin::STATE_DIR)
+                && a.step == Step::WriteDeny
+        })
         .expect("a mount for the state directory");
     assert_eq!(words(state), format!("--ro-bind {STATE} {STATE}"));
     let pins: Vec<String> = p
