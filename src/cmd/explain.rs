@@ -292,7 +292,8 @@ impl Explained {
                 }
                 match ir.source.as_ref() {
                     Some(src) => {
-                        let d = Diagnostic::note("", line).with_label(*span, "this rule decides");
+                        let d = Diagnostic::note(srt_schema::code::NO_CODE, line)
+                            .with_label(*span, "this rule decides");
                         out.push_str(&render_human(&d, src, style));
                     }
                     None => out.push_str(&format!("  {line}\n")),

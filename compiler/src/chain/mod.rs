@@ -23,7 +23,7 @@ use crate::ir::{HostRule, ResolveOptions};
 use crate::origin::Origin;
 
 /// Code of the finding for a proxy setting `srt run` cannot follow (it stops the run).
-pub const BAD_UPSTREAM_PROXY: &str = "bad-upstream-proxy";
+pub const BAD_UPSTREAM_PROXY: srt_schema::Code = srt_schema::code::BAD_UPSTREAM_PROXY;
 
 /// Where the parent proxy's settings came from.
 #[derive(Clone, Debug, PartialEq, Eq)]
