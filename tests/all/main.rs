@@ -12,6 +12,7 @@ mod learn;
 mod lint_cli;
 mod lint_portable;
 mod macos_run;
+mod macos_run_secrets;
 mod pre_commit;
 mod proxy_connect;
 mod run_audit;

@@ -8,8 +8,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic
 
-#[path = "common/tls_origin.rs"]
-mod tls_origin;
+use crate::common::tls_origin;
 
 use std::collections::BTreeMap;
 use std::os::unix::fs::PermissionsExt;
@@ -50,7 +49,8 @@ fn read(dir: &Path, name: &str) -> String {
     std::fs::read_to_string(dir.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
 }
 
-/// One test: the run reads its credentials from this process's environment.
+/// The run reads its credentials from this process's environment: the names are this test's
+/// own, so no other test sees or sets them.
 #[test]
 fn credentials_and_tls_termination_through_the_macos_run() {
     std::env::set_var("SRT_MACOS_TEST_TOKEN", TOKEN);
