@@ -353,3 +353,48 @@ fn on_extract_no_match_withholds_refuses_or_warns() {
     );
     assert!(!text(&out.stderr).contains(TOKEN));
 }
+
+/// A masked file is masked by name: a hard link to it elsewhere (here in the project) reads
+/// the real contents inside the sandbox. srt cannot follow a file's other names, so `srt lint`
+/// names the file (`credential-readable-elsewhere`, local-disk group) instead.
+#[test]
+fn a_hard_link_to_a_masked_file_is_named_by_the_lint() {
+    let (sb, _origin) = setup();
+    let link = sb.project().join("key-link");
+    std::fs::hard_link(sb.home().join(".api-key"), &link).unwrap();
+    let out = srt_run(&sb, &[], "cat ~/.api-key; cat key-link");
+    let stdout = ok(&out);
+    let mut lines = stdout.lines();
+    let (masked, linked) = (lines.next().unwrap(), lines.next().unwrap());
+    assert_ne!(masked, FILE_SECRET, "the name is masked");
+    assert_eq!(
+        linked, FILE_SECRET,
+        "the other name is not (what the lint reports)"
+    );
+    let lint = sb
+        .srt()
+        .env_remove("CI")
+        .env_remove("PRE_COMMIT")
+        .args(["lint", ".srt.json"])
+        .output()
+        .unwrap();
+    let report = format!("{}{}", text(&lint.stdout), text(&lint.stderr));
+    assert!(
+        report.contains("credential-readable-elsewhere") && report.contains("2 hard links"),
+        "{report}"
+    );
+    // Without the second name the lint is quiet.
+    std::fs::remove_file(&link).unwrap();
+    let lint = sb
+        .srt()
+        .env_remove("CI")
+        .env_remove("PRE_COMMIT")
+        .args(["lint", ".srt.json"])
+        .output()
+        .unwrap();
+    let report = format!("{}{}", text(&lint.stdout), text(&lint.stderr));
+    assert!(
+        !report.contains("credential-readable-elsewhere"),
+        "{report}"
+    );
+}
