@@ -202,3 +202,72 @@ exit 0"#,
         assert!(!record.contains(secret), "{record}");
     }
 }
+
+/// Seatbelt's denial of a masked file (read from the unified log; a stand-in here) is reported
+/// with the `credentials.files` entry that denied it, as the profile's rules decide it.
+#[test]
+fn a_masked_file_denial_is_reported_with_its_credentials_entry() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let home = dir.join("home");
+    std::fs::create_dir_all(&home).unwrap();
+    std::fs::create_dir_all(dir.join("project")).unwrap();
+    std::fs::write(home.join(".api-key"), format!("{FILE_SECRET}\n")).unwrap();
+    let json = r#"{"network":{"allowedDomains":[],"deniedDomains":[],"tlsTerminate":{}},
+        "filesystem":{"denyRead":[],"allowWrite":["."],"denyWrite":[]},
+        "credentials":{"files":[{"path":"~/.api-key","mode":"mask"}]}}"#;
+    let loaded = srt_schema::load_str(".srt.json", None, json);
+    let opts = ResolveOptions {
+        cwd: dir.join("project"),
+        home: home.clone(),
+        settings_path: None,
+    };
+    let ir = resolve(
+        &loaded.settings,
+        Some(loaded.source.clone()),
+        &opts,
+        &RealFs,
+    )
+    .0;
+    let log = dir.join("log");
+    std::fs::write(
+        &log,
+        format!(
+            "#!/bin/sh\n\
+             tag=$(printf '%s' \"$5\" | sed 's/.*\"\\(.*\\)\"/\\1/')\n\
+             echo \"2026-01-01 10:00:00.000 E  kernel[0:1a2] Sandbox: cat(42) deny(1) file-read-data {}/.api-key $tag\"\n\
+             sleep 5\n",
+            home.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&log, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let jsonl = dir.join("v.jsonl");
+    let req = RunRequest {
+        ir: Arc::new(ir),
+        command: vec!["/bin/true".into()],
+        srt_binary: PathBuf::from(env!("CARGO_BIN_EXE_srt")),
+        state_dir: dir.join("state"),
+        violations: ViolationOptions::default(),
+        resolve: Vec::new(),
+        debug: false,
+        fs_violations: Some(srt_runtime::fsviolations::ReportOptions {
+            stderr: false,
+            jsonl: Some(jsonl.clone()),
+            ignore: Vec::new(),
+            reads: true,
+        }),
+        control: None,
+        report_network: false,
+    };
+    let status =
+        srt_runtime::run::run(req, &mut MacosSandbox::new(stand_in(dir)).with_log(log)).unwrap();
+    assert_eq!(status, 0);
+    let record = std::fs::read_to_string(&jsonl).unwrap_or_default();
+    let denial = record
+        .lines()
+        .find(|l| l.contains("\"filesystem\""))
+        .unwrap_or_else(|| panic!("no file denial reported: {record}"));
+    assert!(denial.contains("credentials.files[0]"), "{denial}");
+    assert!(!record.contains(FILE_SECRET));
+}

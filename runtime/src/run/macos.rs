@@ -20,6 +20,7 @@
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::ExitStatus;
+use std::sync::Arc;
 
 use nix::unistd::Pid;
 use srt_compiler::audit::AuditPlan;
@@ -148,7 +149,9 @@ impl OsSandbox for MacosSandbox {
         };
         let profile = macos::emit(&req.ir, &opts)?;
         if let Some(report) = &req.fs_violations {
-            let started = Reporter::new(req.ir.clone(), report.clone())
+            // Decided with the profile's rules (a masked file's denial names its entry).
+            let rules = Arc::new(macos::profile_ir(&req.ir).into_owned());
+            let started = Reporter::new(rules, report.clone())
                 .and_then(|r| LogSource::start(&self.log, &log_tag, r));
             match started {
                 Ok(source) => self.denials = Some(source),

@@ -229,19 +229,22 @@ impl Ctx<'_> {
 }
 
 /// The profile for `ir`.
-pub fn emit(ir: &Ir, opts: &Options) -> Result<String, EmitError> {
-    // Masked credential files are denied on macOS, as the npm srt does: only Linux can put a
-    // masked copy in their place.
+/// The rules a macOS profile enforces: `ir`, with masked credential files as read denies (the
+/// npm srt denies them on macOS: only Linux can put a masked copy in their place). The run
+/// decides its file denials with the same rules.
+pub fn profile_ir(ir: &Ir) -> std::borrow::Cow<'_, Ir> {
     let masked = ir.secrets.masked_files_as_denies();
-    let with_masked;
-    let ir = if masked.is_empty() {
-        ir
-    } else {
-        let mut view = ir.clone();
-        view.fs.deny_read.extend(masked);
-        with_masked = view;
-        &with_masked
-    };
+    if masked.is_empty() {
+        return std::borrow::Cow::Borrowed(ir);
+    }
+    let mut view = ir.clone();
+    view.fs.deny_read.extend(masked);
+    std::borrow::Cow::Owned(view)
+}
+
+pub fn emit(ir: &Ir, opts: &Options) -> Result<String, EmitError> {
+    let view = profile_ir(ir);
+    let ir: &Ir = &view;
     let ctx = Ctx { ir, opts };
     let tag = ctx.string(&opts.log_tag, &|| "the log tag".to_string())?;
     let source = ir.source().map_or("<none>", |s| s.name.as_str());
