@@ -159,11 +159,30 @@ exit 0"#,
         read_deny.contains(&key_rule),
         "{key_rule} not denied in:\n{profile}"
     );
-    let bundle_rule = format!("(allow file-read* (literal \"{}\")", bundle.display());
+    // The JVM's trust store sits beside the bundle; JAVA_TOOL_OPTIONS names it after the
+    // proxy properties.
+    let store = bundle.with_file_name("java-truststore.p12");
+    let java = &env["JAVA_TOOL_OPTIONS"];
+    assert!(java.contains("-Dhttps.proxyHost="), "{java}");
     assert!(
-        profile.contains(&bundle_rule),
-        "{bundle_rule} not in:\n{profile}"
+        java.ends_with(&format!(
+            "-Djavax.net.ssl.trustStore={} -Djavax.net.ssl.trustStoreType=PKCS12",
+            store.display()
+        )),
+        "{java}"
     );
+    let allow = profile
+        .split("(allow file-read*\n")
+        .find(|rule| rule.contains("ca-bundle.pem"))
+        .and_then(|rule| rule.split("(with message").next())
+        .unwrap_or_else(|| panic!("no allow for the trust files in:\n{profile}"));
+    for f in [&bundle, &store] {
+        let literal = format!("(literal \"{}\")", f.display());
+        assert!(
+            allow.contains(&literal),
+            "{literal} not allowed in:\n{profile}"
+        );
+    }
     for secret in [TOKEN, FILE_SECRET, DENIED] {
         assert!(!profile.contains(secret));
         assert!(!read(dir, "env").contains(secret));

@@ -24,7 +24,7 @@ use std::sync::Arc;
 
 use nix::unistd::Pid;
 use srt_compiler::audit::AuditPlan;
-use srt_compiler::backend::linux::secrets_env;
+use srt_compiler::backend::linux::{apply_secrets_env, secrets_env};
 use srt_compiler::backend::macos::command::{
     command_env, sandbox_exec_argv, shell_quote, SANDBOX_EXEC,
 };
@@ -145,7 +145,14 @@ impl OsSandbox for MacosSandbox {
             log_tag: log_tag.clone(),
             annotate: false,
             key_spans: KeySpans::default(),
-            ca_bundle: started.secrets.ca_bundle.clone(),
+            trust_files: [
+                &started.secrets.ca_bundle,
+                &started.secrets.java_trust_store,
+            ]
+            .into_iter()
+            .flatten()
+            .cloned()
+            .collect(),
         };
         let profile = macos::emit(&req.ir, &opts)?;
         if let Some(report) = &req.fs_violations {
@@ -171,10 +178,7 @@ impl OsSandbox for MacosSandbox {
         );
         // The proxies always run on macOS, so the bundle is always in use with tlsTerminate.
         let secrets = secrets_env(&req.ir, started.secrets, true);
-        for (name, value) in secrets.set {
-            env.retain(|(n, _)| *n != name);
-            env.push((name, value));
-        }
+        apply_secrets_env(&mut env, secrets.set);
         let withheld: Vec<String> = secrets.unset.into_iter().map(|(n, _)| n).collect();
         env.retain(|(n, _)| !withheld.contains(n));
         if req.debug {

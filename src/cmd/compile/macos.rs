@@ -49,7 +49,7 @@ pub fn run(args: &super::Args) -> anyhow::Result<ExitCode> {
             .unwrap_or_else(|| macos::DEFAULT_LOG_TAG.to_string()),
         annotate: args.annotate,
         key_spans: KeySpans::from_settings(&resolved.loaded.settings),
-        ca_bundle: None,
+        trust_files: Vec::new(),
     };
     let profile = match macos::emit(ir, &opts) {
         Ok(p) => p,

@@ -33,6 +33,35 @@ pub const CA_TRUST_VARS: [&str; 11] = [
 pub const CA_BUNDLE_PLACEHOLDER: &str = "<per-run CA bundle>";
 pub const SENTINEL_PLACEHOLDER: &str = "<per-run sentinel>";
 pub const MASKED_COPY_PLACEHOLDER: &str = "<per-run masked copy>";
+pub const JAVA_TRUST_STORE_PLACEHOLDER: &str = "<per-run-java-trust-store>";
+
+/// `JAVA_TOOL_OPTIONS` words naming a PKCS#12 trust store (the JVM splits the variable on
+/// whitespace, so a path holding any is not passed).
+pub fn java_trust_options(store: &Path) -> Option<String> {
+    let p = store.to_str()?;
+    if p.chars().any(char::is_whitespace) {
+        return None;
+    }
+    Some(format!(
+        "-Djavax.net.ssl.trustStore={p} -Djavax.net.ssl.trustStoreType=PKCS12"
+    ))
+}
+
+/// Adds `set` to an environment: a variable already there is replaced, except
+/// `JAVA_TOOL_OPTIONS`, which is extended (it carries the proxy properties already).
+pub fn apply_secrets_env(env: &mut Vec<(String, String)>, set: Vec<(String, String)>) {
+    for (name, value) in set {
+        match env.iter_mut().find(|(n, _)| *n == name) {
+            Some((_, old)) if name == "JAVA_TOOL_OPTIONS" => {
+                *old = format!("{old} {value}").trim().to_string();
+            }
+            _ => {
+                env.retain(|(n, _)| *n != name);
+                env.push((name, value));
+            }
+        }
+    }
+}
 
 /// What the runtime made for this run.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -40,6 +69,10 @@ pub struct SecretsOptions {
     /// The trust bundle (run CA, system roots, `extraCaCertPaths`) on the host; bound read-only
     /// at the same path. `None` in `srt compile`.
     pub ca_bundle: Option<PathBuf>,
+    /// The same certificates as a PKCS#12 trust store for JVMs (which read no PEM variable);
+    /// bound read-only at the same path and named in `JAVA_TOOL_OPTIONS`. `None` in `srt
+    /// compile`.
+    pub java_trust_store: Option<PathBuf>,
     /// Set when the runtime has masked the credentials (a run); `None` in `srt compile`.
     pub masked: Option<MaskedCredentials>,
 }
@@ -95,6 +128,13 @@ pub fn secrets_env(ir: &Ir, opts: &SecretsOptions, proxied: bool) -> SecretsEnv 
             out.set
                 .push((var.to_string(), bundle.display().to_string()));
         }
+        let store = opts
+            .java_trust_store
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(JAVA_TRUST_STORE_PLACEHOLDER));
+        if let Some(words) = java_trust_options(&store) {
+            out.set.push(("JAVA_TOOL_OPTIONS".to_string(), words));
+        }
     }
     for c in &ir.secrets.credentials {
         match (&c.source, c.mode) {
@@ -134,6 +174,16 @@ pub(super) fn plan(ir: &Ir, opts: &SecretsOptions, proxied: bool) -> SecretsPlan
             &bundle,
             tls.origin.clone(),
             "read-only CA bundle",
+        ));
+        let store = opts
+            .java_trust_store
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(JAVA_TRUST_STORE_PLACEHOLDER));
+        out.args.push(ro_bind(
+            &store,
+            &store,
+            tls.origin.clone(),
+            "read-only Java trust store",
         ));
     }
     // Denied files are read denies in the IR; the filesystem plan hides them.

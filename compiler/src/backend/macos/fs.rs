@@ -204,14 +204,16 @@ fn read_section(ctx: &Ctx<'_>, items: &mut Vec<Item>) -> Result<(), EmitError> {
         let action = if deny { Action::Deny } else { Action::Allow };
         items.push(Item::rule(action, READ, filters));
     }
-    if let Some(bundle) = &ctx.opts.ca_bundle {
-        let what = || "the run's CA bundle".to_string();
-        items.push(Item::single(
-            Action::Allow,
-            READ,
-            ctx.literal(bundle, &what)?,
-            "tlsTerminate: the run's CA bundle (certificates only)".into(),
-        ));
+    if !ctx.opts.trust_files.is_empty() {
+        let what = || "the run's trust files".to_string();
+        let mut filters = Filters::default();
+        for f in &ctx.opts.trust_files {
+            filters.add(
+                ctx.literal(f, &what)?,
+                "tlsTerminate: the run's CA bundle or Java trust store (certificates only)".into(),
+            );
+        }
+        items.push(Item::rule(Action::Allow, READ, filters));
     }
     if fs
         .deny_read

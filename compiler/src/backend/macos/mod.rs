@@ -126,9 +126,9 @@ pub struct Options {
     /// Put a comment above each rule's filter naming its origin (`--annotate`).
     pub annotate: bool,
     pub key_spans: KeySpans,
-    /// The run's CA bundle (`tlsTerminate`), readable whatever `denyRead` says: it holds
-    /// certificates only. `None` in `srt compile`.
-    pub ca_bundle: Option<std::path::PathBuf>,
+    /// The run's CA bundle and Java trust store (`tlsTerminate`), readable whatever `denyRead`
+    /// says: they hold certificates only. None in `srt compile`.
+    pub trust_files: Vec<std::path::PathBuf>,
 }
 
 impl Options {
@@ -139,7 +139,7 @@ impl Options {
             log_tag: DEFAULT_LOG_TAG.to_string(),
             annotate: false,
             key_spans: KeySpans::default(),
-            ca_bundle: None,
+            trust_files: Vec::new(),
         }
     }
 }

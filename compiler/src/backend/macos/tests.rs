@@ -146,7 +146,7 @@ fn masked_files_are_denied_and_the_ca_bundle_is_readable() {
     );
     let opts = Options {
         annotate: true,
-        ca_bundle: Some("/var/run/srt-secrets-1/ca-bundle.pem".into()),
+        trust_files: vec!["/var/run/srt-secrets-1/ca-bundle.pem".into()],
         ..Options::for_ir(&masked)
     };
     let text = emit(&masked, &opts).unwrap();
@@ -161,10 +161,18 @@ fn masked_files_are_denied_and_the_ca_bundle_is_readable() {
         "{text}"
     );
     // The bundle's allow comes after the denies it must beat (Seatbelt: the last match wins).
-    let allow = text
-        .find(r#"(allow file-read* (literal "/var/run/srt-secrets-1/ca-bundle.pem")"#)
+    let literal = text
+        .find(r#"(literal "/var/run/srt-secrets-1/ca-bundle.pem")"#)
         .unwrap_or_else(|| panic!("{text}"));
-    assert!(allow > text.find("(deny file-read*").unwrap());
+    // The rule it is a filter of is a read allow.
+    let before = &text[..literal];
+    let header = ["(allow ", "(deny "]
+        .iter()
+        .filter_map(|h| before.rfind(h))
+        .max()
+        .unwrap();
+    assert!(before[header..].starts_with("(allow file-read*"), "{text}");
+    assert!(literal > text.find("(deny file-read*").unwrap());
     // Without the key nothing changes.
     let plain = ir(r#"{"filesystem":{"denyRead":[]}}"#);
     assert!(!emit(&plain, &Options::for_ir(&plain))

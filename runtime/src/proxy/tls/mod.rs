@@ -10,6 +10,7 @@
 pub mod ca;
 mod readahead;
 pub(crate) mod terminate;
+pub mod truststore;
 
 use std::path::Path;
 use std::sync::Arc;
