@@ -195,17 +195,9 @@ fn a_signal_sent_to_the_init_reaches_the_command() {
     let dir = tempfile::tempdir().unwrap();
     let (info_r, info_w) = std::io::pipe().unwrap();
     let mut cmd = bwrap(dir.path());
-    cmd.args(["--info-fd", "3"]);
-    let info_fd = std::os::fd::AsRawFd::as_raw_fd(&info_w);
-    // SAFETY: dup2 in the child only.
-    unsafe {
-        std::os::unix::process::CommandExt::pre_exec(&mut cmd, move || {
-            if libc::dup2(info_fd, 3) < 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
-        });
-    }
+    let (info_handed, info_fd) =
+        crate::common::hand_fd(&mut cmd, std::os::fd::AsFd::as_fd(&info_w));
+    cmd.args(["--info-fd", &info_fd.to_string()]);
     let mut child = cmd
         .arg(srt_bin())
         .args([
@@ -219,6 +211,7 @@ fn a_signal_sent_to_the_init_reaches_the_command() {
         .spawn()
         .unwrap();
     drop(info_w);
+    drop(info_handed);
     let mut info = String::new();
     BufReader::new(info_r).read_to_string(&mut info).ok();
     let info: serde_json::Value = serde_json::from_str(&info).unwrap();
@@ -248,20 +241,13 @@ fn the_seccomp_filter_applies_to_the_command_only() {
     let prog = dir.path().join("prog.bpf");
     std::fs::write(&prog, allow).unwrap();
     let file = std::fs::File::open(&prog).unwrap();
-    let fd = std::os::fd::AsRawFd::as_raw_fd(&file);
     let mut cmd = bwrap(dir.path());
-    // SAFETY: dup2 in the child only; fd 5 is inherited by bwrap and then by the init.
-    unsafe {
-        std::os::unix::process::CommandExt::pre_exec(&mut cmd, move || {
-            if libc::dup2(fd, 5) < 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
-        });
-    }
+    // Inherited by bwrap and then by the init.
+    let (_handed, fd) = crate::common::hand_fd(&mut cmd, std::os::fd::AsFd::as_fd(&file));
+    let fd_arg = fd.to_string();
     let out = cmd
         .arg(srt_bin())
-        .args(["__init", "--seccomp-fd", "5", "--", "sh", "-c"])
+        .args(["__init", "--seccomp-fd", &fd_arg, "--", "sh", "-c"])
         .arg("grep -E '^(Seccomp|NoNewPrivs):' /proc/self/status /proc/1/status; ls /proc/self/fd; cat /proc/1/environ >/dev/null 2>&1 || echo init-not-dumpable")
         .output()
         .unwrap();
@@ -282,7 +268,7 @@ fn the_seccomp_filter_applies_to_the_command_only() {
         "the init must not be inspectable by the command: {text}"
     );
     // The program's fd is closed before the command starts.
-    assert!(!text.lines().any(|l| l == "5"), "{text}");
+    assert!(!text.lines().any(|l| l == fd_arg), "{text}");
 }
 
 #[test]
@@ -291,20 +277,12 @@ fn a_malformed_seccomp_program_stops_the_run() {
     let prog = dir.path().join("bad.bpf");
     std::fs::write(&prog, b"abc").unwrap();
     let file = std::fs::File::open(&prog).unwrap();
-    let fd = std::os::fd::AsRawFd::as_raw_fd(&file);
     let mut cmd = bwrap(dir.path());
-    // SAFETY: dup2 in the child only.
-    unsafe {
-        std::os::unix::process::CommandExt::pre_exec(&mut cmd, move || {
-            if libc::dup2(fd, 5) < 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
-        });
-    }
+    let (_handed, fd) = crate::common::hand_fd(&mut cmd, std::os::fd::AsFd::as_fd(&file));
+    let fd_arg = fd.to_string();
     let out = cmd
         .arg(srt_bin())
-        .args(["__init", "--seccomp-fd", "5", "--", "touch"])
+        .args(["__init", "--seccomp-fd", &fd_arg, "--", "touch"])
         .arg(dir.path().join("ran"))
         .output()
         .unwrap();

@@ -8,8 +8,7 @@ use crate::common;
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
-use std::os::fd::{AsRawFd, FromRawFd, IntoRawFd, OwnedFd};
-use std::os::unix::process::CommandExt;
+use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -46,22 +45,17 @@ fn settings(allowed: &str) -> String {
     )
 }
 
-/// `srt run` with `fd` given to it as descriptor 3 (`--control-fd 3`).
-fn srt_with_fd3(sb: &Sandbox, fd: OwnedFd, args: &[&str]) -> Command {
+/// `srt run` with `fd` given to it as its control descriptor (`--control-fd N`).
+/// Returns the command and the descriptor's number.
+fn srt_with_control(sb: &Sandbox, fd: OwnedFd, args: &[&str]) -> (Command, i32) {
     let mut cmd = sb.srt();
-    cmd.args(["run", "-s", ".srt.json", "--control-fd", "3"])
+    let (handed, n) = common::hand_fd(&mut cmd, fd.as_fd());
+    cmd.args(["run", "-s", ".srt.json", "--control-fd", &n.to_string()])
         .args(args);
-    let raw = fd.into_raw_fd();
-    // SAFETY: in the child, before exec: dup2 is async-signal-safe; fd 3 is left inheritable.
-    unsafe {
-        cmd.pre_exec(move || {
-            if libc::dup2(raw, 3) < 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
-        });
-    }
-    cmd
+    // The descriptors stay open (in this process, close-on-exec) for the child to inherit.
+    std::mem::forget(handed);
+    std::mem::forget(fd);
+    (cmd, n)
 }
 
 fn pipe() -> (OwnedFd, std::fs::File) {
@@ -113,15 +107,16 @@ fn a_host_is_granted_and_revoked_mid_run_and_the_channel_may_close() {
         ok = until("200", port),
         refused = until("403", port),
     );
-    let child = srt_with_fd3(
+    let (mut cmd, n) = srt_with_control(
         &sb,
         read,
         &["--resolve", "allowed.test=127.0.0.1", "-c", &script],
-    )
-    .stdout(Stdio::piped())
-    .stderr(Stdio::piped())
-    .spawn()
-    .unwrap();
+    );
+    let child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
     wait_for(&p.join("ready1"));
     // Grant: the next connection is allowed.
     writeln!(write, "{grant}").unwrap();
@@ -148,7 +143,7 @@ fn a_host_is_granted_and_revoked_mid_run_and_the_channel_may_close() {
     let stderr = text(&out.stderr);
     let applied = |line: usize| -> String {
         let start = format!(
-            "srt: control fd 3, line {line}: network lists applied to the next connection: "
+            "srt: control fd {n}, line {line}: network lists applied to the next connection: "
         );
         stderr
             .lines()
@@ -162,9 +157,9 @@ fn a_host_is_granted_and_revoked_mid_run_and_the_channel_may_close() {
         "{granted}"
     );
     assert!(
-        stderr.contains(
-            "srt: invalid config on control fd 3 (line 2): ignored, previous config still in force"
-        ),
+        stderr.contains(&format!(
+            "srt: invalid config on control fd {n} (line 2): ignored, previous config still in force"
+        )),
         "{stderr}"
     );
     let revoked = applied(4);
@@ -197,15 +192,16 @@ fn a_channel_that_fails_before_its_first_update_stops_the_command() {
     let client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
     let (server, _) = listener.accept().unwrap();
     let started = Instant::now();
-    let child = srt_with_fd3(
+    let (mut cmd, n) = srt_with_control(
         &sb,
         OwnedFd::from(client),
         &["-c", "touch started; sleep 20; echo not-stopped"],
-    )
-    .stdout(Stdio::piped())
-    .stderr(Stdio::piped())
-    .spawn()
-    .unwrap();
+    );
+    let child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
     wait_for(&sb.project().join("started"));
     let linger = libc::linger {
         l_onoff: 1,
@@ -227,7 +223,9 @@ fn a_channel_that_fails_before_its_first_update_stops_the_command() {
     assert!(!text(&out.stdout).contains("not-stopped"));
     assert!(started.elapsed() < Duration::from_secs(15));
     assert!(
-        text(&out.stderr).contains("srt: Error: control fd 3 failed before delivering an update"),
+        text(&out.stderr).contains(&format!(
+            "srt: Error: control fd {n} failed before delivering an update"
+        )),
         "{}",
         text(&out.stderr)
     );
@@ -256,12 +254,11 @@ fn descriptors_0_to_2_and_unreadable_ones_are_refused_before_anything_runs() {
     );
     // A directory cannot be read: srt says so and does not run the command.
     let dir = std::fs::File::open(sb.project()).unwrap();
-    let out = srt_with_fd3(&sb, OwnedFd::from(dir), &["-c", "touch ran"])
-        .output()
-        .unwrap();
+    let (mut cmd, n) = srt_with_control(&sb, OwnedFd::from(dir), &["-c", "touch ran"]);
+    let out = cmd.output().unwrap();
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
     assert!(
-        text(&out.stderr).contains("--control-fd 3 is not usable"),
+        text(&out.stderr).contains(&format!("--control-fd {n} is not usable")),
         "{}",
         text(&out.stderr)
     );

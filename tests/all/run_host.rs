@@ -7,7 +7,7 @@
 
 use crate::common;
 
-use std::os::fd::AsRawFd;
+use std::os::fd::AsFd;
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::CommandExt;
 use std::path::Path;
@@ -21,26 +21,23 @@ const POLICY: &str = r#"{"network":{"allowedDomains":["example.com"],"deniedDoma
 const OFFLINE: &str = r#"{"network":{"allowedDomains":[],"deniedDomains":[]},
  "filesystem":{"denyRead":[],"allowRead":[],"allowWrite":["."],"denyWrite":[]}}"#;
 
-/// Runs `srt run -s .srt.json ARGS…` with a directory outside every write root open on fd 7,
-/// inheritable, as a caller's `7<dir` would leave it.
-fn run_with_fd_7(sb: &Sandbox, dir: &std::fs::File, args: &[&str]) -> std::process::Output {
-    let raw = dir.as_raw_fd();
+/// Runs `srt run -s .srt.json ARGS…` with a directory outside every write root open on an
+/// inheritable descriptor, as a caller's `7<dir` would leave it; `{fd}` in ARGS is its number.
+fn run_with_inherited_dir(
+    sb: &Sandbox,
+    dir: &std::fs::File,
+    args: &[&str],
+) -> std::process::Output {
     let mut cmd = sb.srt();
-    cmd.args(["run", "-s", ".srt.json"]).args(args);
-    // SAFETY: dup2 is async-signal-safe; the duplicate is inheritable (no O_CLOEXEC).
-    unsafe {
-        cmd.pre_exec(move || {
-            if libc::dup2(raw, 7) < 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
-        });
-    }
+    let (_handed, fd) = common::hand_fd(&mut cmd, dir.as_fd());
+    let fd = fd.to_string();
+    cmd.args(["run", "-s", ".srt.json"])
+        .args(args.iter().map(|a| a.replace("{fd}", &fd)));
     cmd.output().unwrap()
 }
 
 /// Item 3: the caller leaves a directory open without `O_CLOEXEC`; the command writes through
-/// `/proc/self/fd/7` into a host directory no write root covers. Only 0-2 may reach the
+/// `/proc/self/fd/N` into a host directory no write root covers. Only 0-2 may reach the
 /// command: neither what srt inherited nor what it hands bwrap (`--info-fd`, the seccomp memfd).
 #[test]
 fn inherited_descriptors_do_not_reach_the_sandbox() {
@@ -50,12 +47,12 @@ fn inherited_descriptors_do_not_reach_the_sandbox() {
         let outside = sb.root.path().join("outside");
         std::fs::create_dir(&outside).unwrap();
         let dir = std::fs::File::open(&outside).unwrap();
-        let out = run_with_fd_7(
+        let out = run_with_inherited_dir(
             &sb,
             &dir,
             &[
                 "-c",
-                "echo planted > /proc/self/fd/7/x 2>/dev/null && echo wrote-outside; true",
+                "echo planted > /proc/self/fd/{fd}/x 2>/dev/null && echo wrote-outside; true",
             ],
         );
         let stdout = ok(&out);
@@ -64,7 +61,7 @@ fn inherited_descriptors_do_not_reach_the_sandbox() {
             "{policy}: the command wrote outside through an inherited descriptor:\n{stdout}"
         );
         // `ls` lists its own descriptors: 0-2, and 3 for the directory it reads.
-        let out = run_with_fd_7(&sb, &dir, &["--", "ls", "/proc/self/fd"]);
+        let out = run_with_inherited_dir(&sb, &dir, &["--", "ls", "/proc/self/fd"]);
         assert_eq!(
             ok(&out),
             "0\n1\n2\n3\n",

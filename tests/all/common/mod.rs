@@ -103,3 +103,32 @@ pub fn ok(out: &Output) -> String {
 pub fn exists(p: &Path) -> bool {
     std::fs::symlink_metadata(p).is_ok()
 }
+
+/// Hands `fd` to the child `cmd` starts, at a descriptor number returned here: a close-on-exec
+/// duplicate at or above 100, made inheritable in the child only. Tests share one process, so
+/// a fixed small number could be another thread's descriptor, or the pipe the standard
+/// library's spawn keeps open in the child until exec; and an inheritable duplicate in this
+/// process would leak into other tests' children. Keep the returned descriptor until the
+/// child has started.
+pub fn hand_fd(
+    cmd: &mut Command,
+    fd: std::os::fd::BorrowedFd<'_>,
+) -> (std::os::fd::OwnedFd, std::os::fd::RawFd) {
+    use std::os::fd::{AsRawFd, FromRawFd};
+    use std::os::unix::process::CommandExt;
+    // SAFETY: F_DUPFD_CLOEXEC on a descriptor we borrow; the result is a new one we own.
+    let dup = unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_DUPFD_CLOEXEC, 100) };
+    assert!(dup >= 100, "{}", std::io::Error::last_os_error());
+    // SAFETY: `dup` is a fresh descriptor of ours.
+    let owned = unsafe { std::os::fd::OwnedFd::from_raw_fd(dup) };
+    // SAFETY: in the child, before exec: fcntl is async-signal-safe.
+    unsafe {
+        cmd.pre_exec(move || {
+            if libc::fcntl(dup, libc::F_SETFD, 0) < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    (owned, dup)
+}
