@@ -424,3 +424,50 @@ fn java_trusts_the_run_ca_without_flags() {
     assert_eq!(ok(&out).trim(), "status=200");
     assert!(origin.requests().iter().any(|s| s.line.contains("/java")));
 }
+
+/// A bind mount of the home directory elsewhere (made here in a private mount namespace) shows
+/// the masked file's real contents under the second path inside the sandbox (the sandbox sees
+/// the host's mounts); `srt lint` names that path (`credential-readable-elsewhere`, from
+/// `/proc/self/mountinfo`).
+#[test]
+fn a_second_mount_of_a_masked_file_is_named_by_the_lint() {
+    let (sb, _origin) = setup();
+    let second = sb.root.path().join("homes-again");
+    std::fs::create_dir(&second).unwrap();
+    let template = sb.srt();
+    let srt = env!("CARGO_BIN_EXE_srt");
+    let script = format!(
+        "mount --bind '{home}' '{second}' || exit 99\n\
+         '{srt}' run -s .srt.json -c \"cat ~/.api-key; cat '{second}/.api-key'\"\n\
+         '{srt}' lint .srt.json 2>&1",
+        home = sb.home().display(),
+        second = second.display(),
+    );
+    let mut c = std::process::Command::new("unshare");
+    c.args(["-m", "--propagation", "private", "sh", "-c", &script])
+        .current_dir(template.get_current_dir().unwrap())
+        .env("TOKEN", TOKEN)
+        .env_remove("CI")
+        .env_remove("PRE_COMMIT");
+    for (k, v) in template.get_envs() {
+        match v {
+            Some(v) => c.env(k, v),
+            None => c.env_remove(k),
+        };
+    }
+    let out = c.output().unwrap();
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{}", text(&out.stderr));
+    let mut lines = stdout.lines();
+    let (masked, other) = (lines.next().unwrap(), lines.next().unwrap());
+    assert_ne!(masked, FILE_SECRET, "the name is masked");
+    assert_eq!(
+        other, FILE_SECRET,
+        "the second mount is not (what the lint reports)"
+    );
+    let other_name = format!("{}/.api-key", second.display());
+    assert!(
+        stdout.contains("credential-readable-elsewhere") && stdout.contains(&other_name),
+        "{stdout}"
+    );
+}

@@ -1,5 +1,5 @@
 //! `credential-readable-elsewhere`: a credential file whose contents the command can still read
-//! under another name (a hard link, a backup copy beside it).
+//! under another name (a hard link, another mount of its filesystem, a backup copy beside it).
 
 use std::path::{Path, PathBuf};
 
@@ -17,15 +17,18 @@ crate::declare_lint! {
     ///   the masked copy or `/dev/null` over it, macOS's profile denies the path), and every
     ///   other name of the file leads to the real contents. srt cannot say where the other
     ///   names are without searching every filesystem; `find / -xdev -samefile FILE` can.
+    /// - the file's filesystem is **mounted again** elsewhere (a bind mount of a parent
+    ///   directory, on Linux, read from `/proc/self/mountinfo`) where the policy lets the command
+    ///   read: the sandbox sees the host's mounts, so the same file is there under that path.
     /// - a **backup or editor copy** lies beside it and the policy lets the command read it:
     ///   `FILE~`, `FILE.bak`, `FILE.old`, `FILE.orig`, `FILE.save`, `FILE.backup`, `FILE.swp`,
     ///   vim's `.FILE.swp` and Emacs's `#FILE#`.
     ///
     /// Not flagged, because srt already covers them: a symlink to the file, or a path through
     /// a symlinked directory (rules apply to the resolved path, on both systems), and the
-    /// file's own spelling through `..` or `~`. Not detectable from a policy: a copy under an
-    /// unrelated name, and another mount of the same filesystem (a bind mount of a parent
-    /// directory) — deny those paths too, or keep secrets out of what is mounted twice.
+    /// file's own spelling through `..` or `~`. Not detectable: a copy under an unrelated name,
+    /// a copy on another filesystem, and mounts made after the lint (or, on macOS, any mount:
+    /// only Linux is asked).
     ///
     /// It is in the local-disk group: what exists differs between machines, so `srt lint`
     /// reports it only locally (not with `--portable`, nor in CI or under pre-commit).
@@ -51,7 +54,7 @@ crate::declare_lint! {
     pub CREDENTIAL_READABLE_ELSEWHERE {
         code: "credential-readable-elsewhere",
         level: Warn,
-        summary: "a credential file is readable under another name: a hard link or a backup copy beside it (local-disk group)",
+        summary: "a credential file is readable under another name: a hard link, another mount of its filesystem, or a backup copy beside it (local-disk group)",
         check: check,
     }
 }
@@ -95,6 +98,28 @@ fn check(ctx: &LintContext<'_>, out: &mut Emitter) {
                 .with_help(format!(
                     "find the other names (`find / -xdev -samefile {}`) and remove them, or deny them too",
                     path.display()
+                ));
+            out.emit(d);
+        }
+        for other in ctx
+            .fs
+            .mounts()
+            .map(|m| srt_compiler::mounts::other_names(&m, path))
+            .unwrap_or_default()
+        {
+            if !ctx.ir.decide_path(&other, Access::Read).allowed {
+                continue;
+            }
+            let d = out
+                .diag(format!(
+                    "{} is also {} on this machine (another mount of the same filesystem), which the policy lets the command read",
+                    path.display(),
+                    other.display()
+                ))
+                .with_label(span, "this credential file")
+                .with_help(format!(
+                    "add {} to filesystem.denyRead, or unmount the second copy",
+                    other.display()
                 ));
             out.emit(d);
         }
@@ -161,6 +186,14 @@ mod tests {
             .file("/home/dev/.api-key.bak")
             .link("/home/dev/project/key", "/home/dev/.api-key");
         assert!(findings(hidden, &fs).is_empty());
+        // A second mount the policy hides, or of another filesystem.
+        let denied = r#"{"network": {"allowedDomains": ["api.example.com"], "deniedDomains": [], "tlsTerminate": {}},
+ "filesystem": {"denyRead": ["/srv/homes"]},
+ "credentials": {"files": [{"path": "~/.api-key", "mode": "mask"}]}}"#;
+        let fs = fake_fs().file("/home/dev/.api-key").mountinfo(
+            "22 1 8:1 / / rw - ext4 /dev/sda1 rw\n30 22 8:1 /home /srv/homes rw - ext4 /dev/sda1 rw\n31 22 8:2 / /data rw - ext4 /dev/sda2 rw\n",
+        );
+        assert!(findings(denied, &fs).is_empty());
         // A file that does not exist here has no other name to report.
         assert!(findings(MASKED, &fake_fs()).is_empty());
     }
@@ -174,6 +207,13 @@ mod tests {
                 fake_fs()
                     .file("/home/dev/.api-key")
                     .link_count("/home/dev/.api-key", 2),
+            ),
+            (
+                "a masked file whose home directory is bind-mounted again",
+                MASKED,
+                fake_fs().file("/home/dev/.api-key").mountinfo(
+                    "22 1 8:1 / / rw - ext4 /dev/sda1 rw\n30 22 8:1 /home /srv/homes rw - ext4 /dev/sda1 rw\n",
+                ),
             ),
             (
                 "a denied file with an editor backup and a vim swap file beside it",
