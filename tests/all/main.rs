@@ -20,6 +20,7 @@ mod run_bridge;
 mod run_chain;
 mod run_cli;
 mod run_control;
+mod run_credential_names;
 mod run_exit;
 mod run_fs;
 mod run_fs_claude;

@@ -9,7 +9,6 @@
 //! Bytes that are not TLS are tunnelled opaquely, or refused under `refuseOpaqueTunnels`.
 
 use std::convert::Infallible;
-use std::future::Future;
 use std::io;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -37,6 +36,7 @@ use super::super::tunnel::{Activity, Watched};
 use super::super::upstream::UpstreamStream;
 use super::super::violation::{Protocol, ViolationKind};
 use super::super::Shared;
+use super::legs::{drive, Leg, Legs, UpstreamConn};
 use super::readahead::ReadAhead;
 use super::TlsContext;
 
@@ -180,9 +180,7 @@ pub(crate) async fn serve<S>(
     };
     let activity = Activity::new();
     let io = TokioIo::new(Watched::new(tls_stream, activity.clone()));
-    // The upstream connections are driven by this task, not spawned: a response's bytes then
-    // go from the upstream socket to the client's without waking another thread (a fifth of
-    // the proxy's CPU on a bulk transfer went to those wake-ups).
+    // The upstream connections are driven by this task ([`super::legs`]).
     let (driver, mut upstream_conns) = mpsc::unbounded_channel::<UpstreamConn>();
     let leg = Arc::new(Legs {
         current: Mutex::new(None),
@@ -228,21 +226,6 @@ pub(crate) async fn serve<S>(
     drop(slot);
 }
 
-/// An upstream connection's I/O, run until it closes.
-type UpstreamConn = Pin<Box<dyn Future<Output = ()> + Send>>;
-
-/// Polls every connection in `conns`, dropping the finished ones; ready when none is left.
-fn drive(conns: &mut Vec<UpstreamConn>) -> impl Future<Output = ()> + '_ {
-    std::future::poll_fn(move |cx| {
-        conns.retain_mut(|c| c.as_mut().poll(cx).is_pending());
-        if conns.is_empty() {
-            Poll::Ready(())
-        } else {
-            Poll::Pending
-        }
-    })
-}
-
 /// Not TLS: tunnelled as any CONNECT, or refused under `refuseOpaqueTunnels`.
 async fn opaque<S>(client: Rewind<ReadAhead<S>>, target: Target, shared: Arc<Shared>)
 where
@@ -266,17 +249,6 @@ where
         return;
     };
     super::super::tunnel::relay_stream(client, dialled.stream, shared.limits.idle_timeout).await;
-}
-
-/// One upstream connection of a tunnel, reused for its next requests.
-struct Leg {
-    sender: hyper::client::conn::http1::SendRequest<Body>,
-}
-
-/// A tunnel's upstream connection and where new ones go to be driven (the tunnel's task).
-struct Legs {
-    current: Mutex<Option<Leg>>,
-    driver: mpsc::UnboundedSender<UpstreamConn>,
 }
 
 async fn connect_upstream(
