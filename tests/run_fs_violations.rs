@@ -265,3 +265,102 @@ print("survived")
         objects.len()
     );
 }
+
+/// A rename over a protected file is refused by the mount (`EBUSY`) and reported as a write
+/// of the file it would have replaced, once, naming the rule: a `denyWrite` file and a
+/// mandatory-deny name, each touched by nothing but the rename.
+#[test]
+fn a_rename_over_a_protected_file_is_reported_once_naming_the_rule() {
+    let (sb, _) = setup();
+    std::fs::write(sb.project().join("o2.txt"), "o2").unwrap();
+    let violations = sb.root.path().join("v.jsonl");
+    let out = sb
+        .srt()
+        .args(["run", "-s", ".srt.json", "--violations"])
+        .arg(&violations)
+        .args([
+            "-c",
+            "mv -f other.txt locked.txt 2>/dev/null; mv -f other.txt locked.txt 2>/dev/null; \
+             mv -f o2.txt .bashrc 2>/dev/null; echo done",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(ok(&out), "done\n");
+    let stderr = text(&out.stderr);
+    let lines = fs_lines(&stderr);
+    let p = sb.project().canonicalize().unwrap();
+    let p = p.display();
+    assert_eq!(lines.len(), 2, "{stderr}");
+    assert!(
+        lines[0].starts_with(&format!("srt: blocked write {p}/locked.txt (rename"))
+            && lines[0].contains("by mv, pid ")
+            && lines[0].contains("— on filesystem.denyWrite[0] (.srt.json:2:"),
+        "{}",
+        lines[0]
+    );
+    assert!(
+        lines[1].starts_with(&format!("srt: blocked write {p}/.bashrc (rename"))
+            && lines[1].ends_with("— built-in mandatory-deny"),
+        "{}",
+        lines[1]
+    );
+    // The source of each rename is inside the write root: not reported, and still there.
+    assert!(!stderr.contains("other.txt") && !stderr.contains("o2.txt"));
+    assert_eq!(
+        std::fs::read_to_string(sb.project().join("locked.txt")).unwrap(),
+        "v1"
+    );
+    assert!(sb.project().join("other.txt").exists() && sb.project().join("o2.txt").exists());
+    let objects = jsonl(&violations);
+    assert_eq!(objects.len(), 2, "{objects:#?}");
+    for o in &objects {
+        assert_eq!(o["access"], "write");
+        assert_eq!(o["command"], "mv");
+        assert!(o["syscall"].as_str().unwrap().starts_with("rename"), "{o}");
+    }
+    assert_eq!(objects[1]["rule"], "built-in mandatory-deny");
+}
+
+/// A path of 4,095 bytes (the longest the kernel takes) is read whole and folded: the report
+/// names the file it leads to. One byte more and the kernel refuses the call itself
+/// (`ENAMETOOLONG`): nothing is reported, and nothing made up.
+#[test]
+fn a_path_of_the_longest_length_the_kernel_takes_is_reported_by_the_file_it_names() {
+    let (sb, elsewhere) = setup();
+    let elsewhere = elsewhere.canonicalize().unwrap();
+    let e = elsewhere.display().to_string();
+    // `E/././…/./long4k`, 4,095 bytes: the `./` padding fills what the name does not.
+    let name = "long4k";
+    let pad = 4095 - e.len() - 1 - name.len();
+    let dots = "./".repeat(pad / 2) + if pad % 2 == 1 { "/" } else { "" };
+    let long = format!("{e}/{dots}{name}");
+    assert_eq!(long.len(), 4095);
+    let too_long = format!("{e}/{dots}x{name}");
+    assert_eq!(too_long.len(), 4096);
+    let script = format!(
+        r#"
+import os, sys
+for p in [{long:?}, {too_long:?}]:
+    try:
+        open(p, "w")
+    except OSError as e:
+        print(e.errno)
+"#
+    );
+    let out = sb
+        .srt()
+        .args(["run", "-s", ".srt.json", "--", "python3", "-c", &script])
+        .output()
+        .unwrap();
+    // EROFS for the first (outside every write root), ENAMETOOLONG for the second.
+    assert_eq!(ok(&out), "30\n36\n");
+    let stderr = text(&out.stderr);
+    let lines = fs_lines(&stderr);
+    assert_eq!(lines.len(), 1, "{stderr}");
+    assert!(
+        lines[0].starts_with(&format!("srt: blocked write {e}/{name} (open"))
+            && lines[0].ends_with("— not under any filesystem.allowWrite"),
+        "{}",
+        lines[0]
+    );
+}
