@@ -52,10 +52,16 @@ fn srt_with_fd3(sb: &Sandbox, fd: OwnedFd, args: &[&str]) -> Command {
     cmd.args(["run", "-s", ".srt.json", "--control-fd", "3"])
         .args(args);
     let raw = fd.into_raw_fd();
-    // SAFETY: in the child, before exec: dup2 is async-signal-safe; fd 3 is left inheritable.
+    // SAFETY: in the child, before exec: dup2 and fcntl are async-signal-safe; fd 3 is left
+    // inheritable (dup2 onto itself would keep a close-on-exec flag: clear it then).
     unsafe {
         cmd.pre_exec(move || {
-            if libc::dup2(raw, 3) < 0 {
+            let rc = if raw == 3 {
+                libc::fcntl(3, libc::F_SETFD, 0)
+            } else {
+                libc::dup2(raw, 3)
+            };
+            if rc < 0 {
                 return Err(std::io::Error::last_os_error());
             }
             Ok(())
@@ -281,4 +287,59 @@ fn descriptors_0_to_2_and_unreadable_ones_are_refused_before_anything_runs() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(!sb.project().join("ran").exists());
+}
+
+/// A line's filesystem rules are not applied (they stay as the run started, and srt says so),
+/// and srt ends with the command even while the caller keeps the channel open and silent.
+#[test]
+fn filesystem_rules_stay_as_started_and_srt_ends_with_the_command_while_the_channel_is_open() {
+    let sb = Sandbox::new();
+    sb.settings(&settings(""));
+    let elsewhere = sb.root.path().join("elsewhere");
+    std::fs::create_dir(&elsewhere).unwrap();
+    let p = sb.project();
+    let (read, mut write) = pipe();
+    let widened = format!(
+        r#"{{"network":{{"allowedDomains":[],"deniedDomains":[]}},"filesystem":{{"denyRead":[],"allowRead":[],"allowWrite":[".", {:?}],"denyWrite":[]}}}}"#,
+        elsewhere.display().to_string()
+    );
+    let script = format!(
+        "touch ready1; while [ ! -e go1 ]; do sleep 0.05; done; sleep 0.5; \
+         touch {}/written 2>/dev/null && echo wrote || echo refused",
+        elsewhere.display()
+    );
+    let started = Instant::now();
+    let child = srt_with_fd3(&sb, read, &["-c", &script])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_for(&p.join("ready1"));
+    writeln!(write, "{widened}").unwrap();
+    std::fs::write(p.join("go1"), "").unwrap();
+    // `write` stays open until the end of the test: srt must not wait for it.
+    let mut child = child;
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > Duration::from_secs(30) {
+            child.kill().unwrap();
+            panic!("srt did not end with the command while the channel was open");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(ok(&out), "refused\n");
+    assert!(!elsewhere.join("written").exists());
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains(
+            "srt: control fd 3, line 1: network lists applied to the next connection: the network decisions are unchanged"
+        ),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("srt: control fd 3, line 1: its other settings (")
+            && stderr.contains("stay as the run started"),
+        "{stderr}"
+    );
+    drop(write);
 }
