@@ -157,7 +157,7 @@ pub fn unreadable_diagnostic(e: &LoadError) -> (Diagnostic, Arc<SourceFile>) {
         LoadError::IsDirectory { .. } => "pass the settings file inside it, e.g. DIR/.srt.json",
         LoadError::Io { .. } => "check the file's permissions",
     };
-    let d = Diagnostic::error("unreadable-file", e.to_string()).with_help(help);
+    let d = Diagnostic::error(srt_schema::code::UNREADABLE_FILE, e.to_string()).with_help(help);
     (d, SourceFile::new(name, Some(&path), ""))
 }
 

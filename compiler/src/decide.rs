@@ -43,7 +43,7 @@ pub struct PathDecision<'a> {
     pub rule: Option<&'a PathRule>,
     /// Why, when no rule decided: `default` (the access's default), or
     /// `filesystem-disabled`.
-    pub default: &'static str,
+    pub default: crate::origin::BuiltIn,
     /// For a write denied because reading is denied, this is set.
     pub via_read_deny: bool,
 }

@@ -227,7 +227,7 @@ pub fn diff(old: &Ir, new: &Ir) -> Vec<Change> {
                 Some(r) => format!("{} \"{}\"", new.describe(&r.origin), r.spelled),
                 None => match a.rule {
                     Some(r) => format!("removed: {} \"{}\"", old.describe(&r.origin), r.spelled),
-                    None => rule_text(new, None, b.default),
+                    None => rule_text(new, None, b.default.name()),
                 },
             };
             changes.insert(Change {

@@ -16,7 +16,7 @@ use crate::origin::Origin;
 use crate::path::PathPattern;
 
 /// What the copy's rules say they came from.
-pub const COPIED: &str = "copied-rule";
+pub const COPIED: crate::origin::BuiltIn = crate::origin::BuiltIn::CopiedRule;
 
 /// A path as bytes (paths need not be UTF-8).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

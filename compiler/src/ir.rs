@@ -179,7 +179,7 @@ fn path_rules(
                 if let Some(target) = &r.symlink_not_followed {
                     notes.push(
                         Diagnostic::note(
-                            "symlink-not-followed",
+                            srt_schema::code::SYMLINK_NOT_FOLLOWED,
                             format!(
                                 "{key}[{index}]: \"{}\" is a symlink to {}, outside the spelled tree; srt applies the rule to the spelled path, as the npm srt does",
                                 entry.value.path,
@@ -198,15 +198,18 @@ fn path_rules(
                 });
             }
             Err(e) => notes.push(
-                Diagnostic::error("invalid-path-entry", format!("{key}[{index}]: {e}"))
-                    .with_label(entry.span, ""),
+                Diagnostic::error(
+                    srt_schema::code::INVALID_PATH_ENTRY,
+                    format!("{key}[{index}]: {e}"),
+                )
+                .with_label(entry.span, ""),
             ),
         }
     }
     out
 }
 
-fn builtin_rule(name: &'static str, spelled: &str, path: PathBuf) -> PathRule {
+fn builtin_rule(name: crate::origin::BuiltIn, spelled: &str, path: PathBuf) -> PathRule {
     PathRule {
         pattern: PathPattern::Literal(path),
         origin: Origin::BuiltIn(name),

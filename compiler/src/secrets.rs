@@ -291,7 +291,7 @@ pub fn resolve(
             }
             Err(err) => notes.push(
                 Diagnostic::error(
-                    "invalid-path-entry",
+                    srt_schema::code::INVALID_PATH_ENTRY,
                     format!("credentials.files[{index}]: {err}"),
                 )
                 .with_label(e.span, ""),
@@ -346,7 +346,7 @@ fn aws_pairs(c: &Json, rules: &[CredentialRule], notes: &mut Vec<Diagnostic>) ->
             if let Some(why) = why {
                 ok = false;
                 notes.push(
-                    Diagnostic::error("invalid-value", format!("credentials.awsPairs[{index}].{slot}: {why}"))
+                    Diagnostic::error(srt_schema::code::INVALID_VALUE, format!("credentials.awsPairs[{index}].{slot}: {why}"))
                         .with_label(span, "")
                         .with_help("add the variable to credentials.envVars with mode \"mask\" (no extract or decode), or remove the pair"),
                 );

@@ -1,5 +1,5 @@
 //! The book's "What the lints know" chapter (`book/src/knowledge/`), generated from the knowledge
-//! base (`lints/knowledge/*.toml`): a page per data file, and an index. `lints/tests/book.rs`
+//! base (`lints/knowledge/*.toml`): a page per data file, and an index. `lints/tests/all/book.rs`
 //! keeps the pages current.
 
 use crate::knowledge::{Channel, KindDoc, Sure, CHANNELS, HOST_RUN, KINDS, PROJECT_FILES};
@@ -72,7 +72,7 @@ fn index() -> String {
     }
     out.push_str(
         "\nTo add an entry, edit the data file (its header comment gives the format), rebuild, \
-         and regenerate these pages with `SRT_BLESS_BOOK=1 cargo test -p srt-lints --test book`.\n",
+         and regenerate these pages with `SRT_BLESS_BOOK=1 cargo test -p srt-lints --test all book::`.\n",
     );
     out
 }

@@ -190,7 +190,11 @@ impl Emitter {
 
     /// A diagnostic with this lint's code (its severity is set from the final level).
     pub fn diag(&self, message: impl Into<String>) -> Diagnostic {
-        Diagnostic::new(self.lint.code, Severity::Warning, message)
+        Diagnostic::new(
+            srt_schema::Code::declared(self.lint.code),
+            Severity::Warning,
+            message,
+        )
     }
 
     /// Reports at the lint's default level.

@@ -7,6 +7,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod code;
 pub mod diagnostic;
 pub mod domain;
 pub mod json;
@@ -17,6 +18,7 @@ mod source;
 mod span;
 pub mod validate;
 
+pub use code::Code;
 pub use diagnostic::{Diagnostic, Edit, Fix, Label, Severity, SourcedDiagnostic};
 pub use load::{builtin_default, load_bytes, load_file, load_str, LoadError, Loaded};
 pub use model::{items, DomainEntry, Filesystem, List, Network, OtherKey, PathEntry, Settings};

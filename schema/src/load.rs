@@ -83,7 +83,7 @@ pub fn load_bytes(name: &str, path: Option<&Path>, bytes: &[u8]) -> Loaded {
             // (minus a removed byte order mark).
             let at = e.valid_up_to() - if source.bom { 3 } else { 0 };
             let width = source.text[at..].chars().next().map_or(0, char::len_utf8);
-            let d = Diagnostic::error("not-utf8", format!("{name} is not valid UTF-8"))
+            let d = Diagnostic::error(crate::code::NOT_UTF8, format!("{name} is not valid UTF-8"))
                 .with_label(Span::new(at, at + width), "invalid byte sequence here")
                 .with_help("settings files are UTF-8 JSON; re-save the file as UTF-8");
             Loaded {
@@ -106,7 +106,7 @@ pub fn load_str(name: &str, path: Option<&Path>, text: &str) -> Loaded {
     };
     if source.text.trim().is_empty() {
         loaded.diagnostics.push(
-            Diagnostic::error("empty-file", format!("{name} is empty"))
+            Diagnostic::error(crate::code::EMPTY_FILE, format!("{name} is empty"))
                 .with_label(Span::new(0, 0), "no JSON here")
                 .with_help("delete it, or put a config in it (`srt init` writes a minimal one); the npm srt refuses to run with an empty file"),
         );
@@ -120,12 +120,15 @@ pub fn load_str(name: &str, path: Option<&Path>, text: &str) -> Loaded {
             loaded.json = Some(root);
         }
         Ok(None) => loaded.diagnostics.push(
-            Diagnostic::error("empty-file", format!("{name} holds no JSON value"))
-                .with_label(Span::new(0, 0), ""),
+            Diagnostic::error(
+                crate::code::EMPTY_FILE,
+                format!("{name} holds no JSON value"),
+            )
+            .with_label(Span::new(0, 0), ""),
         ),
         Err(e) => {
             let mut d = Diagnostic::error(
-                "invalid-json",
+                crate::code::INVALID_JSON,
                 format!(
                     "{name} is not valid JSON: {}",
                     e.message.trim_start_matches("invalid JSON: ")

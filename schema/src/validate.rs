@@ -89,7 +89,7 @@ fn schema_checks(root: &Json, diags: &mut Vec<Diagnostic>) {
                         .join(" or "),
                 };
                 Diagnostic::error(
-                    "wrong-type",
+                    crate::code::WRONG_TYPE,
                     format!(
                         "{name}: expected {}, found {}",
                         article(&expected),
@@ -99,23 +99,24 @@ fn schema_checks(root: &Json, diags: &mut Vec<Diagnostic>) {
                 .with_label(node.span, format!("this is {}", article(node.type_name())))
             }
             K::Minimum { limit } | K::ExclusiveMinimum { limit } => Diagnostic::error(
-                "out-of-range",
+                crate::code::OUT_OF_RANGE,
                 format!("{name}: {} is below the minimum {limit}", raw_number(node)),
             )
             .with_label(node.span, format!("must be at least {limit}")),
             K::Maximum { limit } | K::ExclusiveMaximum { limit } => Diagnostic::error(
-                "out-of-range",
+                crate::code::OUT_OF_RANGE,
                 format!("{name}: {} is above the maximum {limit}", raw_number(node)),
             )
             .with_label(node.span, format!("must be at most {limit}")),
-            K::MinLength { .. } => {
-                Diagnostic::error("invalid-value", format!("{name}: cannot be empty"))
-                    .with_label(node.span, "empty string")
-            }
+            K::MinLength { .. } => Diagnostic::error(
+                crate::code::INVALID_VALUE,
+                format!("{name}: cannot be empty"),
+            )
+            .with_label(node.span, "empty string"),
             K::Required { property } => {
                 let prop = property.as_str().unwrap_or_default();
                 Diagnostic::error(
-                    "missing-key",
+                    crate::code::MISSING_KEY,
                     format!("{name}: missing required key `{prop}`"),
                 )
                 .with_label(
@@ -124,15 +125,16 @@ fn schema_checks(root: &Json, diags: &mut Vec<Diagnostic>) {
                 )
             }
             K::Enum { options } => Diagnostic::error(
-                "invalid-value",
+                crate::code::INVALID_VALUE,
                 format!("{name}: must be one of {}", options_list(options)),
             )
             .with_label(node.span, "not an accepted value"),
-            K::Constant { expected_value } => {
-                Diagnostic::error("invalid-value", format!("{name}: must be {expected_value}"))
-                    .with_label(node.span, "not the accepted value")
-            }
-            _ => Diagnostic::error("invalid-value", format!("{name}: {error}"))
+            K::Constant { expected_value } => Diagnostic::error(
+                crate::code::INVALID_VALUE,
+                format!("{name}: must be {expected_value}"),
+            )
+            .with_label(node.span, "not the accepted value"),
+            _ => Diagnostic::error(crate::code::INVALID_VALUE, format!("{name}: {error}"))
                 .with_label(node.span, ""),
         };
         diags.push(d);
@@ -281,7 +283,10 @@ fn unknown_key(object_pointer: &str, object: &Json, key: &str) -> Diagnostic {
     } else {
         format!("in `{}`", display_pointer(object_pointer))
     };
-    let mut d = Diagnostic::error("unknown-key", format!("unknown key `{key}` {place}"));
+    let mut d = Diagnostic::error(
+        crate::code::UNKNOWN_KEY,
+        format!("unknown key `{key}` {place}"),
+    );
     let suggestion = did_you_mean(key, &here);
     d = match &suggestion {
         Some(s) => d.with_label(key_span, format!("did you mean `{s}`?")),
@@ -341,7 +346,7 @@ fn duplicate_keys(node: &Json, diags: &mut Vec<Diagnostic>) {
                 if let Some(first) = repeated.filter(|_| !is_comment_key(&m.key.value)) {
                     diags.push(
                         Diagnostic::error(
-                            "duplicate-key",
+                            crate::code::DUPLICATE_KEY,
                             format!("key `{}` appears twice", m.key.value),
                         )
                         .with_label(m.key.span, "this one wins")
@@ -382,7 +387,7 @@ fn domain_checks(root: &Json, diags: &mut Vec<Diagnostic>) {
             let Some(raw) = item.as_str() else { continue };
             if let Err(e) = parse_pattern(raw, list) {
                 let mut d = Diagnostic::error(
-                    "invalid-domain-pattern",
+                    crate::code::INVALID_DOMAIN_PATTERN,
                     format!(
                         "{}: invalid domain pattern \"{}\": {}",
                         display_pointer(pointer),
@@ -414,7 +419,7 @@ fn path_entry_checks(root: &Json, diags: &mut Vec<Diagnostic>) {
             let name = format!("filesystem.{list}[{i}]");
             match &item.kind {
                 JsonKind::String(s) if s.is_empty() => diags.push(
-                    Diagnostic::error("empty-path", format!("{name}: path cannot be empty"))
+                    Diagnostic::error(crate::code::EMPTY_PATH, format!("{name}: path cannot be empty"))
                         .with_label(item.span, "empty path")
                         .with_help("write \".\" for the current directory"),
                 ),
@@ -424,7 +429,7 @@ fn path_entry_checks(root: &Json, diags: &mut Vec<Diagnostic>) {
                         let trimmed = s.trim_end_matches('/');
                         diags.push(
                             Diagnostic::error(
-                                "invalid-path-entry",
+                                crate::code::INVALID_PATH_ENTRY,
                                 format!("{name}: deny glob \"{s}\" ends in a separator, so as a pattern it can match no path"),
                             )
                             .with_label(item.span, "trailing `/` on a glob")
@@ -437,7 +442,7 @@ fn path_entry_checks(root: &Json, diags: &mut Vec<Diagnostic>) {
                 JsonKind::Object(members) => literal_entry_checks(&name, item, members, diags),
                 _ => diags.push(
                     Diagnostic::error(
-                        "wrong-type",
+                        crate::code::WRONG_TYPE,
                         format!("{name}: expected a path, or {{ \"path\": \"<path>\", \"literal\": true }}, found {}", article(item.type_name())),
                     )
                     .with_label(item.span, format!("this is {}", article(item.type_name()))),
@@ -450,7 +455,7 @@ fn path_entry_checks(root: &Json, diags: &mut Vec<Diagnostic>) {
 /// A path with a NUL names nothing the kernel can open: a deny would deny nothing.
 fn nul_in_path(name: &str, span: Span) -> Diagnostic {
     Diagnostic::error(
-        "invalid-path-entry",
+        crate::code::INVALID_PATH_ENTRY,
         format!("{name}: a path cannot contain a NUL character (\\u0000); as written the entry names no file, so it would protect nothing"),
     )
     .with_label(span, "NUL in the path")
@@ -462,8 +467,11 @@ fn literal_entry_checks(name: &str, item: &Json, members: &[Member], diags: &mut
         match m.key.value.as_str() {
             "path" => match &m.value.kind {
                 JsonKind::String(s) if s.is_empty() => diags.push(
-                    Diagnostic::error("empty-path", format!("{name}.path: path cannot be empty"))
-                        .with_label(m.value.span, "empty path"),
+                    Diagnostic::error(
+                        crate::code::EMPTY_PATH,
+                        format!("{name}.path: path cannot be empty"),
+                    )
+                    .with_label(m.value.span, "empty path"),
                 ),
                 JsonKind::String(s) if s.contains('\0') => {
                     diags.push(nul_in_path(&format!("{name}.path"), m.value.span));
@@ -471,7 +479,7 @@ fn literal_entry_checks(name: &str, item: &Json, members: &[Member], diags: &mut
                 JsonKind::String(_) => {}
                 _ => diags.push(
                     Diagnostic::error(
-                        "wrong-type",
+                        crate::code::WRONG_TYPE,
                         format!(
                             "{name}.path: expected a string, found {}",
                             article(m.value.type_name())
@@ -486,7 +494,7 @@ fn literal_entry_checks(name: &str, item: &Json, members: &[Member], diags: &mut
             "literal" => {
                 if m.value.as_bool() != Some(true) {
                     diags.push(
-                        Diagnostic::error("invalid-path-entry", format!("{name}.literal: must be `true`"))
+                        Diagnostic::error(crate::code::INVALID_PATH_ENTRY, format!("{name}.literal: must be `true`"))
                             .with_label(m.value.span, "only `true` is accepted")
                             .with_help("to have glob characters interpreted, write the path as a plain string instead of an object"),
                     );
@@ -494,7 +502,7 @@ fn literal_entry_checks(name: &str, item: &Json, members: &[Member], diags: &mut
             }
             other => {
                 let mut d = Diagnostic::error(
-                    "unknown-key",
+                    crate::code::UNKNOWN_KEY,
                     format!("unknown key `{other}` in path entry `{name}`"),
                 );
                 d = match did_you_mean(other, &["path", "literal"]) {
@@ -511,7 +519,7 @@ fn literal_entry_checks(name: &str, item: &Json, members: &[Member], diags: &mut
         if !members.iter().any(|m| m.key.value == required) {
             diags.push(
                 Diagnostic::error(
-                    "invalid-path-entry",
+                    crate::code::INVALID_PATH_ENTRY,
                     format!("{name}: missing `{required}`"),
                 )
                 .with_label(
@@ -536,7 +544,7 @@ fn value_checks(root: &Json, diags: &mut Vec<Diagnostic>) {
                 if !s.starts_with('/') {
                     diags.push(
                         Diagnostic::error(
-                            "invalid-value",
+                            crate::code::INVALID_VALUE,
                             format!("{key}: binary path must be absolute"),
                         )
                         .with_label(m.value.span, "not an absolute path"),
@@ -550,7 +558,7 @@ fn value_checks(root: &Json, diags: &mut Vec<Diagnostic>) {
             if let Some(s) = item.as_str() {
                 if parse_ip_range(s).is_none() {
                     diags.push(
-                        Diagnostic::error("invalid-value", format!("network.deniedResolvedAddresses: \"{}\" is not an IP address or CIDR range", s.escape_debug()))
+                        Diagnostic::error(crate::code::INVALID_VALUE, format!("network.deniedResolvedAddresses: \"{}\" is not an IP address or CIDR range", s.escape_debug()))
                             .with_label(item.span, "not an IP or CIDR")
                             .with_help("use an IPv4/IPv6 literal or CIDR, e.g. \"10.0.0.0/8\", \"192.168.1.10\", \"fc00::/7\" (IPv6 unbracketed)"),
                     );
@@ -564,7 +572,7 @@ fn value_checks(root: &Json, diags: &mut Vec<Diagnostic>) {
                 let stars = s.matches('*').count();
                 if stars > 1 || (stars == 1 && !s.ends_with('*')) || s.is_empty() {
                     diags.push(
-                        Diagnostic::error("invalid-value", "network.allowMachLookup: wildcards are only allowed as a single trailing \"*\"")
+                        Diagnostic::error(crate::code::INVALID_VALUE, "network.allowMachLookup: wildcards are only allowed as a single trailing \"*\"")
                             .with_label(item.span, "misplaced `*`")
                             .with_help("write e.g. \"com.example.*\", or \"*\" for all services"),
                     );

@@ -214,7 +214,7 @@ fn path_decision(ir: &Ir, path: &std::path::Path, access: Access) -> Explained {
     let d = ir.decide_path(path, access);
     let reason = match (d.rule, access, d.allowed) {
         (Some(r), _, _) => match &r.origin {
-            Origin::BuiltIn(name) => builtin::describe(name).to_string(),
+            Origin::BuiltIn(name) => builtin::describe(*name).to_string(),
             Origin::Policy { .. } if d.via_read_deny => "reading is denied, so writing is too".to_string(),
             Origin::Policy { .. } => String::new(),
         },
@@ -292,7 +292,8 @@ impl Explained {
                 }
                 match ir.source.as_ref() {
                     Some(src) => {
-                        let d = Diagnostic::note("", line).with_label(*span, "this rule decides");
+                        let d = Diagnostic::note(srt_schema::code::NO_CODE, line)
+                            .with_label(*span, "this rule decides");
                         out.push_str(&render_human(&d, src, style));
                     }
                     None => out.push_str(&format!("  {line}\n")),

@@ -123,12 +123,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                         let target = flag_target
                             .or_else(|| srt_lints::portable::file_target(&loaded.settings))
                             .unwrap_or_else(Target::host);
-                        let opts = srt_lints::portable::place(
-                            target,
-                            &name,
-                            args.settings.place.home.as_deref().map(|_| real.home.as_path()),
-                            args.settings.place.cwd.as_deref().map(|_| real.cwd.as_path()),
-                        );
+                        let opts = portable_place(&args, target, &name, &real);
                         let here = srt_lints::portable::Local {
                             opts: &real,
                             fs: &RealFs,
@@ -172,20 +167,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 target.name()
             );
         }
-        let opts = srt_lints::portable::place(
-            target,
-            &name,
-            args.settings
-                .place
-                .home
-                .as_deref()
-                .map(|_| real.home.as_path()),
-            args.settings
-                .place
-                .cwd
-                .as_deref()
-                .map(|_| real.cwd.as_path()),
-        );
+        let opts = portable_place(&args, target, &name, &real);
         let lint = |l: &srt_schema::Loaded| {
             let here = srt_lints::portable::Local {
                 opts: &real,
@@ -331,4 +313,20 @@ pub fn list() -> String {
     }
     out.push_str("`srt explain CODE` prints a code's documentation.\n");
     out
+}
+
+/// The made-up place a file is linted at, unless `--home`/`--cwd` name real ones.
+fn portable_place(
+    args: &Args,
+    target: Target,
+    name: &str,
+    real: &srt_compiler::ResolveOptions,
+) -> srt_compiler::ResolveOptions {
+    let place = &args.settings.place;
+    srt_lints::portable::place(
+        target,
+        name,
+        place.home.as_deref().map(|_| real.home.as_path()),
+        place.cwd.as_deref().map(|_| real.cwd.as_path()),
+    )
 }

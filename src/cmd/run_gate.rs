@@ -104,8 +104,14 @@ mod tests {
     #[test]
     fn the_remedy_names_what_relaxes_each_stop() {
         let src = SourceFile::new("p.json", None, "{}");
-        let lint = Diagnostic::error("dangerous-unix-socket", "docker");
-        let key = Diagnostic::error("unsupported-key", "tlsTerminate");
+        let lint = Diagnostic::error(
+            srt_schema::Code::declared("dangerous-unix-socket"),
+            "docker",
+        );
+        let key = Diagnostic::error(
+            srt_schema::Code::declared("unsupported-key"),
+            "tlsTerminate",
+        );
         let gate = RunGate {
             stops: vec![lint.clone()],
             ..RunGate::default()
@@ -122,7 +128,7 @@ mod tests {
         };
         let r = refusal(&gate, &src);
         assert!(r.contains("cannot be relaxed") && !r.contains("-A"), "{r}");
-        let d = Diagnostic::warning("exfiltration-surface", "github");
+        let d = Diagnostic::warning(srt_schema::Code::declared("exfiltration-surface"), "github");
         assert_eq!(
             brief(&d, &src),
             "srt: warning[exfiltration-surface]: github"

@@ -23,7 +23,7 @@ use crate::ir::{HostRule, ResolveOptions};
 use crate::origin::Origin;
 
 /// Code of the finding for a proxy setting `srt run` cannot follow (it stops the run).
-pub const BAD_UPSTREAM_PROXY: &str = "bad-upstream-proxy";
+pub const BAD_UPSTREAM_PROXY: srt_schema::Code = srt_schema::code::BAD_UPSTREAM_PROXY;
 
 /// Where the parent proxy's settings came from.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -288,7 +288,7 @@ mod tests {
 
         c.parent_settings = Some(ParentSettings {
             https: Some(("http://cfg:3".into(), Span::default())),
-            origin: Some(Origin::BuiltIn("test")),
+            origin: Some(Origin::BuiltIn(crate::origin::BuiltIn::Default)),
             ..ParentSettings::default()
         });
         c.adopt_environment(&env);

@@ -1,6 +1,6 @@
 //! Notes the Linux backend puts on its plan (`srt compile --target linux`): what bubblewrap
 //! cannot express exactly. The codes are `srt_compiler::backend::linux::NOTE_CODES`; the
-//! glob notes are in `linux_globs.rs`. `compiler/tests/linux_notes.rs` runs every example.
+//! glob notes are in `linux_globs.rs`. `compiler/tests/all/linux_notes.rs` runs every example.
 
 crate::declare_code! {
     /// ### What it does

@@ -39,7 +39,7 @@ pub(super) struct PathOutcome {
 pub(super) fn denial(ir: &Ir, d: &PathDecision<'_>) -> String {
     match d.rule {
         Some(r) => match &r.origin {
-            Origin::BuiltIn(name) => format!("built-in {name}: {}", builtin::describe(name)),
+            Origin::BuiltIn(name) => format!("built-in {name}: {}", builtin::describe(*name)),
             Origin::Policy { .. } if d.via_read_deny => format!(
                 "reading it is denied by your {}, so writing is too",
                 ir.describe(&r.origin)

@@ -212,7 +212,7 @@ fn paths(ctx: &LintContext<'_>, out: &mut Emitter, done: &[Span], scratch: &mut 
             };
             let same = match &other.origin {
                 Origin::Policy { key: k, .. } => *k == key,
-                Origin::BuiltIn(name) => !builtin_is_weaker(ctx, name, path),
+                Origin::BuiltIn(name) => !builtin_is_weaker(ctx, *name, path),
             };
             if !same {
                 continue;
@@ -250,7 +250,11 @@ const NOT_PROTECTED_BY_THE_NPM_SRT: [&str; 2] =
 /// creates missing protected names only at the working directory and the home directory; git's
 /// other files are found in repositories that exist. An explicit entry is created (empty) when
 /// it is missing, wherever it is, so it still covers a `.git` made during the run.
-fn builtin_is_weaker(ctx: &LintContext<'_>, name: &str, path: &std::path::Path) -> bool {
+fn builtin_is_weaker(
+    ctx: &LintContext<'_>,
+    name: srt_compiler::origin::BuiltIn,
+    path: &std::path::Path,
+) -> bool {
     match name {
         builtin::GIT_FILES => true,
         builtin::MANDATORY_DENY => {

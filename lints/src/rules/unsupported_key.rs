@@ -133,7 +133,7 @@ pub fn unenforceable_keys(settings: &Settings) -> Vec<Diagnostic> {
             let what = unenforced(o)?;
             Some(
                 Diagnostic::error(
-                    UNSUPPORTED_KEY.code,
+                    srt_schema::Code::declared(UNSUPPORTED_KEY.code),
                     format!("`{}` is not enforced by srt", o.path),
                 )
                 .with_label(o.key, format!("it {what}"))

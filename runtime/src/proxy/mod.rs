@@ -206,6 +206,8 @@ pub struct ProxyServer {
     http_addr: Option<SocketAddr>,
     socks_addr: Option<SocketAddr>,
     stop: watch::Sender<bool>,
+    /// The accept loops; each owns its listener, closed when the loop returns.
+    accept_loops: Vec<tokio::task::JoinHandle<()>>,
     shared: Arc<Shared>,
     slots: Arc<Semaphore>,
 }
@@ -370,15 +372,18 @@ impl ProxyServer {
         let (stop, stopped) = watch::channel(false);
         let http_kind = ir_ports.0.map_or(Kind::Http, Kind::External);
         let socks_kind = ir_ports.1.map_or(Kind::Socks, Kind::External);
-        for (listener, kind) in [(http, http_kind), (socks, socks_kind)] {
-            runtime.spawn(accept_loop(
-                listener,
-                kind,
-                shared.clone(),
-                slots.clone(),
-                stopped.clone(),
-            ));
-        }
+        let accept_loops = [(http, http_kind), (socks, socks_kind)]
+            .into_iter()
+            .map(|(listener, kind)| {
+                runtime.spawn(accept_loop(
+                    listener,
+                    kind,
+                    shared.clone(),
+                    slots.clone(),
+                    stopped.clone(),
+                ))
+            })
+            .collect();
         ProxyServer {
             runtime: Some(runtime),
             dir,
@@ -386,6 +391,7 @@ impl ProxyServer {
             http_addr,
             socks_addr,
             stop,
+            accept_loops,
             shared,
             slots,
         }
@@ -453,6 +459,15 @@ impl ProxyServer {
             if tokio::runtime::Handle::try_current().is_ok() {
                 rt.shutdown_background();
             } else {
+                // The listeners are closed when this returns: the accept loops own them and
+                // return on the stop signal (a busy machine can take longer than the runtime's
+                // own shutdown to drop them).
+                let loops = std::mem::take(&mut self.accept_loops);
+                rt.block_on(async {
+                    for l in loops {
+                        let _ = tokio::time::timeout(Duration::from_secs(2), l).await;
+                    }
+                });
                 rt.shutdown_timeout(Duration::from_secs(2));
             }
         }

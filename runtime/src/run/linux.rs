@@ -250,9 +250,26 @@ impl OsSandbox for LinuxSandbox {
         let status = status.map_err(RunError::Wait)?;
         if init_pid.is_none() {
             let probe = preflight::probe_sandbox(&self.bwrap);
-            let (cause, fix) = match probe.fix {
-                Some(fix) => (probe.detail, fix),
-                None => (
+            // A mount point that existed when the plan was made and is gone now: another
+            // program removed it meanwhile (another srt run's stub, when that run keeps its
+            // stub records in another state directory). Nothing ran; running again re-plans.
+            let vanished = self
+                .plan
+                .as_ref()
+                .map(mount_points)
+                .unwrap_or_default()
+                .into_iter()
+                .find(|p| std::fs::symlink_metadata(p).is_err());
+            let (cause, fix) = match (probe.fix, vanished) {
+                (Some(fix), _) => (probe.detail, fix),
+                (None, Some(gone)) => (
+                    format!(
+                        "{} disappeared while bubblewrap set the sandbox up (another program removed it after srt planned the mounts); the command did not run",
+                        gone.display()
+                    ),
+                    "run again: srt plans the mounts afresh. If it recurs, look for another sandbox run (with another XDG_STATE_HOME, or another user) that creates and removes mount points there".into(),
+                ),
+                (None, None) => (
                     format!("bubblewrap exited with {status} before the sandbox started (see its message above)"),
                     "run `srt doctor`; if it passes, the policy's mounts may name something bwrap cannot mount (`srt compile --target linux` shows them)".into(),
                 ),

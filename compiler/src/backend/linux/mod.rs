@@ -108,30 +108,21 @@ pub use secrets::{
     MASKED_COPY_PLACEHOLDER, SENTINEL_PLACEHOLDER,
 };
 
-/// Names of the Linux plan's built-in origins (arguments no rule asked for).
+/// The Linux plan's built-in origins (arguments no rule asked for).
 pub mod builtin {
-    /// `--ro-bind / /`: everything is readable and nothing writable unless a rule says so.
-    pub const ROOT: &str = "read-only-root";
-    /// `--dev /dev`: a minimal private /dev.
-    pub const DEV: &str = "private-dev";
-    /// `--proc /proc`: the sandbox's own process list.
-    pub const PROC: &str = "private-proc";
-    /// Namespaces, capabilities, lifetime.
-    pub const ISOLATION: &str = "isolation";
-    /// `--unshare-net`: no network but the proxies.
-    pub const NETWORK: &str = "network-restricted";
-    /// `--chdir`: the command starts where srt was asked to run it.
-    pub const CWD: &str = "cwd";
-    /// The directory holding the proxies' Unix sockets.
-    pub const PROXY_SOCKETS: &str = "proxy-sockets";
-    /// The `srt` binary, run as the in-sandbox init.
-    pub const INIT: &str = "init";
-    /// The init's link pins: the capabilities it makes them with, dropped before the command.
-    pub const LINK_PINS: &str = "link-pins";
-    /// The init's filesystem observer: it reports the accesses the sandbox refused.
-    pub const FS_VIOLATIONS: &str = "fs-violations";
-    /// `--control-fd`: the network lists may change while the command runs.
-    pub const CONTROL_FD: &str = "control-fd";
+    use crate::origin::BuiltIn;
+
+    pub const ROOT: BuiltIn = BuiltIn::ReadOnlyRoot;
+    pub const DEV: BuiltIn = BuiltIn::PrivateDev;
+    pub const PROC: BuiltIn = BuiltIn::PrivateProc;
+    pub const ISOLATION: BuiltIn = BuiltIn::Isolation;
+    pub const NETWORK: BuiltIn = BuiltIn::NetworkRestricted;
+    pub const CWD: BuiltIn = BuiltIn::Cwd;
+    pub const PROXY_SOCKETS: BuiltIn = BuiltIn::ProxySockets;
+    pub const INIT: BuiltIn = BuiltIn::Init;
+    pub const LINK_PINS: BuiltIn = BuiltIn::LinkPins;
+    pub const FS_VIOLATIONS: BuiltIn = BuiltIn::FsViolations;
+    pub const CONTROL_FD: BuiltIn = BuiltIn::ControlFd;
 }
 
 /// Where in the mount-order contract an argument sits (see the module docs).

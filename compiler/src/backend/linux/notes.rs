@@ -76,7 +76,7 @@ pub const REFUSAL_CODES: &[&str] = &[DANGLING_SYMLINK.as_str()];
 
 /// A note about the plan as a whole.
 pub(super) fn note(code: NoteCode, message: String) -> Diagnostic {
-    Diagnostic::note(code.as_str(), message)
+    Diagnostic::note(srt_schema::Code::declared(code.as_str()), message)
 }
 
 /// A note about one rule, labelled at its entry when it has one.
@@ -95,7 +95,7 @@ pub(super) fn refusal(
     message: String,
     help: String,
 ) -> Diagnostic {
-    let d = Diagnostic::error(code.as_str(), message).with_help(help);
+    let d = Diagnostic::error(srt_schema::Code::declared(code.as_str()), message).with_help(help);
     match origin.span() {
         Some(span) => d.with_label(span, ""),
         None => d,

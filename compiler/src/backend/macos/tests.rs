@@ -1,5 +1,5 @@
 //! Unit tests of the emitter; the profile-level tests (snapshots, the SBPL reader, the
-//! comparison with the npm srt's profiles) are in `snapshots/tests/macos.rs`.
+//! comparison with the npm srt's profiles) are in `snapshots/tests/all/macos.rs`.
 
 use super::*;
 use crate::{resolve, FakeFs, ResolveOptions};
