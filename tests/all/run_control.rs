@@ -329,8 +329,9 @@ fn filesystem_rules_stay_as_started_and_srt_ends_with_the_command_while_the_chan
         "{stderr}"
     );
     assert!(
-        stderr.contains(&format!("srt: control fd {n}, line 1: its other settings ("))
-            && stderr.contains("stay as the run started"),
+        stderr.contains(&format!(
+            "srt: control fd {n}, line 1: its other settings ("
+        )) && stderr.contains("stay as the run started"),
         "{stderr}"
     );
     drop(write);

@@ -465,12 +465,16 @@ print("init-after", peak(), flush=True)
         after < before + 8 * 1024,
         "the init's peak went from {before} KiB to {after} KiB"
     );
-    assert!(host_peak > 0 && host_peak < 64 * 1024, "srt peaked at {host_peak} KiB");
+    assert!(
+        host_peak > 0 && host_peak < 64 * 1024,
+        "srt peaked at {host_peak} KiB"
+    );
     // Everything it saw was refused, and what was reported is well-formed.
     assert!(std::fs::read_dir(&elsewhere).unwrap().next().is_none());
     let objects = jsonl(&violations);
     assert!(objects.len() > 1000, "{}", objects.len());
-    assert!(objects
-        .iter()
-        .all(|o| o["path"].as_str().unwrap().starts_with(&*elsewhere.to_string_lossy())));
+    assert!(objects.iter().all(|o| o["path"]
+        .as_str()
+        .unwrap()
+        .starts_with(&*elsewhere.to_string_lossy())));
 }
