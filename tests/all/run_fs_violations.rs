@@ -66,7 +66,7 @@ fn each_refusal_is_reported_once_with_the_rule_that_decided_it() {
     );
     let out = sb
         .srt()
-        .args(["run", "-s", ".srt.json", "--violations"])
+        .args(["run", "-s", ".srt.json", "--fs-violations", "all", "--violations"])
         .arg(&violations)
         .args(["-c", &script])
         .output()
@@ -149,7 +149,7 @@ fn ignore_violations_silences_matching_paths_for_matching_commands() {
     let violations = sb.root.path().join("v.jsonl");
     let out = sb
         .srt()
-        .args(["run", "-s", ".srt.json", "--violations"])
+        .args(["run", "-s", ".srt.json", "--fs-violations", "all", "--violations"])
         .arg(&violations)
         .args([
             "-c",
@@ -175,7 +175,7 @@ fn ignore_violations_silences_matching_paths_for_matching_commands() {
 }
 
 #[test]
-fn the_observer_can_be_narrowed_to_writes_or_turned_off() {
+fn the_observer_reports_writes_by_default_reads_on_request_or_nothing() {
     let (sb, _) = setup();
     let run = |flags: &[&str]| {
         let out = sb
@@ -196,7 +196,11 @@ fn the_observer_can_be_narrowed_to_writes_or_turned_off() {
     let writes = run(&["--fs-violations", "writes"]);
     assert_eq!(writes.len(), 1, "{writes:#?}");
     assert!(writes[0].starts_with("srt: blocked write "), "{writes:#?}");
-    assert_eq!(run(&[]).len(), 2);
+    // Writes are the default: observing every open costs too much to be on unasked.
+    assert_eq!(run(&[]), writes);
+    let all = run(&["--fs-violations", "all"]);
+    assert_eq!(all.len(), 2, "{all:#?}");
+    assert!(all[1].starts_with("srt: blocked read "), "{all:#?}");
 }
 
 /// A command that races the observer, hands it an over-long path and floods it: srt keeps up
