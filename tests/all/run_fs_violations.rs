@@ -66,7 +66,14 @@ fn each_refusal_is_reported_once_with_the_rule_that_decided_it() {
     );
     let out = sb
         .srt()
-        .args(["run", "-s", ".srt.json", "--fs-violations", "all", "--violations"])
+        .args([
+            "run",
+            "-s",
+            ".srt.json",
+            "--fs-violations",
+            "all",
+            "--violations",
+        ])
         .arg(&violations)
         .args(["-c", &script])
         .output()
