@@ -26,7 +26,7 @@ pub struct Args {
     #[arg(long)]
     pub terminal: bool,
     /// Linux: the plan of `srt run --fs-violations WHAT` (`all`, `writes`, `off`).
-    #[arg(long, value_enum, value_name = "WHAT", default_value = "all")]
+    #[arg(long, value_enum, value_name = "WHAT", default_value = "writes")]
     pub fs_violations: super::run::FsViolations,
     /// Linux: `--fs-violations off`.
     #[arg(long)]

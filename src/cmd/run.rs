@@ -43,10 +43,11 @@ pub struct Args {
     /// document per line; each valid line's network lists apply to the next connection.
     #[arg(long, value_name = "FD")]
     pub control_fd: Option<i32>,
-    /// Which accesses the sandbox refuses to report: `all` (writes, and reads of the paths the
-    /// policy hides), `writes`, or `off`. Each observed call waits for srt's init: `all`
-    /// observes every open when the policy hides a path, `writes` only the calls that can write.
-    #[arg(long, value_enum, value_name = "WHAT", default_value = "all")]
+    /// Which accesses the sandbox refuses to report: `writes` (the default), `all` (writes,
+    /// and reads of the paths the policy hides), or `off`. Each observed call waits for srt's
+    /// init: `writes` observes only the calls that can write; `all` every open when the policy
+    /// hides a path (about 2.4x on a job that opens 10,000 small files).
+    #[arg(long, value_enum, value_name = "WHAT", default_value = "writes")]
     pub fs_violations: FsViolations,
     /// `--fs-violations off`.
     #[arg(long)]
@@ -348,7 +349,7 @@ mod tests {
             violations: Some(dir.path().join("v.jsonl")),
             resolve: vec![("a.test".into(), "127.0.0.1".parse().unwrap())],
             control_fd: None,
-            fs_violations: FsViolations::All,
+            fs_violations: FsViolations::Writes,
             no_fs_violations: false,
             report_network: false,
             levels: LevelArgs::default(),

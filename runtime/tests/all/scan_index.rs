@@ -8,57 +8,17 @@
 
 use std::fs;
 use std::os::unix::fs::symlink;
-use std::path::PathBuf;
-use std::time::{Duration, SystemTime};
 
+use crate::common::tree::{next_second, Tree};
 use srt_compiler::backend::linux::{HostFacts, ScanIndex};
-use srt_compiler::{resolve, Ir, RealFs, ResolveOptions};
+use srt_compiler::{Ir, RealFs};
 use srt_runtime::audit::cache::scan::ScanIndexer;
-use srt_runtime::audit::IndexOptions;
-
-struct Tree {
-    root: tempfile::TempDir,
-}
 
 impl Tree {
-    fn new() -> Self {
-        let root = tempfile::tempdir().unwrap();
-        for d in ["home", "p", "state"] {
-            fs::create_dir_all(root.path().join(d)).unwrap();
-        }
-        Tree { root }
-    }
-
-    fn p(&self, rel: &str) -> PathBuf {
-        self.root.path().join("p").join(rel)
-    }
-
-    fn write(&self, rel: &str, text: &str) {
-        let path = self.p(rel);
-        fs::create_dir_all(path.parent().unwrap()).unwrap();
-        fs::write(path, text).unwrap();
-    }
-
-    fn ir(&self, deny_read: &str) -> Ir {
-        let text = format!(
-            r#"{{"filesystem":{{"denyRead":[{deny_read}],"allowWrite":["."],"denyWrite":[]}},
-                "network":{{"allowedDomains":[],"deniedDomains":[]}}}}"#
-        );
-        let loaded = srt_schema::load_str(".srt.json", None, &text);
-        let opts = ResolveOptions {
-            cwd: self.p(""),
-            home: self.root.path().join("home"),
-            settings_path: None,
-        };
-        resolve(&loaded.settings, None, &opts, &RealFs).0
-    }
-
     /// The facts through the index (settled after one second), and how many directories it
     /// answered without listing them.
     fn indexed(&self, ir: &Ir) -> (HostFacts, usize) {
-        let mut o = IndexOptions::in_state_dir(&self.root.path().join("state")).unwrap();
-        o.settle_secs = 1;
-        let mut ix = ScanIndexer::new(o);
+        let mut ix = ScanIndexer::new(self.index(1));
         let facts = HostFacts::gather_indexed(ir, &RealFs, Some(&mut ix as &mut dyn ScanIndex));
         let reused = ix.reused;
         ix.finish();
@@ -74,15 +34,6 @@ impl Tree {
         assert_eq!(full, indexed);
         reused
     }
-}
-
-fn next_second() {
-    let now = SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .unwrap();
-    std::thread::sleep(Duration::from_nanos(
-        1_000_000_000 - u64::from(now.subsec_nanos()) + 20_000_000,
-    ));
 }
 
 fn populated(t: &Tree) {

@@ -48,6 +48,8 @@ pub fn run_argv(
     if flags.debug {
         a.push("-d".into());
     }
+    // Learning wants the reads of hidden paths too, whatever they cost this one run.
+    a.extend(["--fs-violations".into(), "all".into()]);
     a.extend(["--violations".into(), flags.violations.into()]);
     match command_string {
         Some(c) => a.extend(["-c".into(), c.into()]),
@@ -201,7 +203,7 @@ mod tests {
         };
         assert_eq!(
             shown(run_argv(&flags, Some("make -j4"), &[])),
-            "run -s /p/.srt.json --cwd /p -A exfiltration-surface -D warnings --resolve a.test=127.0.0.1 -d --violations /s/learn/run-1/v.jsonl -c make -j4"
+            "run -s /p/.srt.json --cwd /p -A exfiltration-surface -D warnings --resolve a.test=127.0.0.1 -d --fs-violations all --violations /s/learn/run-1/v.jsonl -c make -j4"
         );
         assert!(shown(run_argv(&flags, None, &["ls".into(), "-la".into()])).ends_with("-- ls -la"));
     }

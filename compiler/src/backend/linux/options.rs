@@ -83,7 +83,7 @@ impl LinuxOptions {
             terminal: false,
             secrets: SecretsOptions::default(),
             fs_violations: true,
-            fs_violation_reads: true,
+            fs_violation_reads: false,
             live_network: false,
             report_network: false,
         }
