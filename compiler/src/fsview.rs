@@ -57,6 +57,10 @@ pub trait FsView {
     fn link_count(&self, _path: &Path) -> Option<u64> {
         None
     }
+    /// The host's mounts, or `None` if they cannot be known (not Linux, or a fake).
+    fn mounts(&self) -> Option<Vec<crate::mounts::Mount>> {
+        None
+    }
 }
 
 /// The real filesystem.
@@ -91,6 +95,12 @@ impl FsView for RealFs {
 
     fn read_link(&self, path: &Path) -> Option<PathBuf> {
         std::fs::read_link(path).ok()
+    }
+
+    #[cfg(target_os = "linux")]
+    fn mounts(&self) -> Option<Vec<crate::mounts::Mount>> {
+        let text = std::fs::read_to_string("/proc/self/mountinfo").ok()?;
+        Some(crate::mounts::parse_mountinfo(&text))
     }
 
     fn read_head(&self, path: &Path, limit: usize) -> Option<String> {
@@ -129,6 +139,7 @@ pub struct FakeFs {
     entries: BTreeMap<PathBuf, FileKind>,
     links: BTreeMap<PathBuf, PathBuf>,
     link_counts: BTreeMap<PathBuf, u64>,
+    mounts: Option<Vec<crate::mounts::Mount>>,
 }
 
 impl FakeFs {
@@ -151,6 +162,12 @@ impl FakeFs {
             self = self.dir(parent);
         }
         self.entries.insert(p.to_path_buf(), FileKind::File);
+        self
+    }
+
+    /// The mounts, as `/proc/self/mountinfo` text.
+    pub fn mountinfo(mut self, text: &str) -> Self {
+        self.mounts = Some(crate::mounts::parse_mountinfo(text));
         self
     }
 
@@ -202,6 +219,10 @@ impl FsView for FakeFs {
 
     fn is_symlink(&self, path: &Path) -> bool {
         self.links.contains_key(path)
+    }
+
+    fn mounts(&self) -> Option<Vec<crate::mounts::Mount>> {
+        self.mounts.clone()
     }
 
     fn link_count(&self, path: &Path) -> Option<u64> {

@@ -17,6 +17,7 @@ pub mod git;
 pub mod glob;
 pub mod ir;
 mod ir_dump;
+pub mod mounts;
 pub mod origin;
 pub mod path;
 pub mod secrets;

@@ -193,6 +193,26 @@ impl SecretsPolicy {
     }
 }
 
+impl SecretsPolicy {
+    /// `mode: "mask"` files, as read denies with their origins: what a macOS run does with
+    /// them (the npm srt denies masked files there; only Linux can bind a masked copy).
+    pub fn masked_files_as_denies(&self) -> Vec<crate::ir::PathRule> {
+        self.credentials
+            .iter()
+            .filter(|c| c.mode == CredentialMode::Mask)
+            .filter_map(|c| match &c.source {
+                CredentialSource::File(p) => Some(crate::ir::PathRule {
+                    pattern: p.clone(),
+                    origin: c.origin.clone(),
+                    spelled: pattern_text(p),
+                    symlink_not_followed: None,
+                }),
+                CredentialSource::Env(_) => None,
+            })
+            .collect()
+    }
+}
+
 fn pattern_text(p: &PathPattern) -> String {
     match p {
         PathPattern::Literal(p) => p.display().to_string(),

@@ -165,7 +165,11 @@ macro_rules! declare_code {
 }
 
 /// The local-disk group: codes whose findings depend on what exists on the machine that lints.
-pub const LOCAL_DISK: [&str; 2] = ["missing-path", "symlink-not-followed"];
+pub const LOCAL_DISK: [&str; 3] = [
+    "missing-path",
+    "symlink-not-followed",
+    "credential-readable-elsewhere",
+];
 
 /// Is `code` in the local-disk group?
 pub fn is_local_disk(code: &str) -> bool {

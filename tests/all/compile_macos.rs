@@ -172,3 +172,49 @@ fn refusals() {
     let out = compile(&["--proxy-port", "0"]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// The command script withholds the credential variables (`deny` and `mask`: a hand-run script
+/// has no proxy to put a masked value back), as `srt run` does: run with a stand-in for
+/// `sandbox-exec` that prints its environment, the real values are not there.
+#[test]
+fn command_format_withholds_credential_variables() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = dir.path().join("p.json");
+    std::fs::write(
+        &policy,
+        r#"{"network":{"allowedDomains":["api.example.com"],"deniedDomains":[],"tlsTerminate":{}},
+ "filesystem":{"denyRead":[],"allowWrite":[],"denyWrite":[]},
+ "credentials":{"envVars":[{"name":"SRT_T_MASKED","mode":"mask"},{"name":"SRT_T_DENIED","mode":"deny"}]}}"#,
+    )
+    .unwrap();
+    let out = compile(&["-s", policy.to_str().unwrap(), "--format", "command"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let script = String::from_utf8(out.stdout).unwrap();
+    let stand_in = dir.path().join("sandbox-exec");
+    std::fs::write(&stand_in, "#!/bin/sh\nenv\n").unwrap();
+    std::fs::set_permissions(
+        &stand_in,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let script = script.replace("/usr/bin/sandbox-exec", stand_in.to_str().unwrap());
+    let path = dir.path().join("run.sh");
+    std::fs::write(&path, &script).unwrap();
+    let run = std::process::Command::new("sh")
+        .arg(&path)
+        .arg("true")
+        .env("SRT_T_MASKED", "real-masked-value")
+        .env("SRT_T_DENIED", "real-denied-value")
+        .output()
+        .unwrap();
+    let env = String::from_utf8_lossy(&run.stdout);
+    assert!(env.contains("SANDBOX_RUNTIME=1"), "{env}");
+    assert!(
+        !env.contains("real-masked-value") && !env.contains("real-denied-value"),
+        "{env}"
+    );
+}

@@ -12,8 +12,8 @@ use common::{ok, text, Sandbox};
 use tls_origin::Origin;
 
 /// A GitHub-shaped token and a file secret, long enough to keep their shape when masked.
-const TOKEN: &str = "ghp_R3alS3cretTok3nV4lue0123456789ABCDEF";
-const FILE_SECRET: &str = "sk-ant-api03-REALfileSECRETvalue0123456789abcdefXYZ";
+pub(crate) const TOKEN: &str = "ghp_R3alS3cretTok3nV4lue0123456789ABCDEF";
+pub(crate) const FILE_SECRET: &str = "sk-ant-api03-REALfileSECRETvalue0123456789abcdefXYZ";
 const DENIED: &str = "denied-credential-value-0123456789";
 
 fn policy(origin: &Origin, extra: &str) -> String {
@@ -30,7 +30,7 @@ fn policy(origin: &Origin, extra: &str) -> String {
     )
 }
 
-fn srt_run(sb: &Sandbox, extra_args: &[&str], script: &str) -> std::process::Output {
+pub(crate) fn srt_run(sb: &Sandbox, extra_args: &[&str], script: &str) -> std::process::Output {
     let mut c = sb.srt();
     c.env("TOKEN", TOKEN).env("DENIED_TOKEN", DENIED).args([
         "run",
@@ -44,7 +44,7 @@ fn srt_run(sb: &Sandbox, extra_args: &[&str], script: &str) -> std::process::Out
     c.args(extra_args).args(["-c", script]).output().unwrap()
 }
 
-fn setup() -> (Sandbox, Origin) {
+pub(crate) fn setup() -> (Sandbox, Origin) {
     let sb = Sandbox::new();
     let origin = Origin::start(sb.root.path(), &["origin.test", "other.test"]);
     std::fs::write(sb.home().join(".api-key"), format!("{FILE_SECRET}\n")).unwrap();
@@ -352,4 +352,30 @@ fn on_extract_no_match_withholds_refuses_or_warns() {
         text(&out.stderr)
     );
     assert!(!text(&out.stderr).contains(TOKEN));
+}
+
+/// The JVM reads none of the PEM variables: srt writes the bundle's certificates as a PKCS#12
+/// trust store and names it in `JAVA_TOOL_OPTIONS`, so a real `java` fetches from the HTTPS
+/// origin through the terminating proxy with no flag (before, it failed with `PKIX path
+/// building failed`).
+#[test]
+fn java_trusts_the_run_ca_without_flags() {
+    let (sb, origin) = setup();
+    let p = origin.port;
+    std::fs::write(
+        sb.project().join("Fetch.java"),
+        "public class Fetch { public static void main(String[] a) throws Exception {\n\
+         var c = (javax.net.ssl.HttpsURLConnection) new java.net.URL(a[0]).openConnection();\n\
+         System.out.println(\"status=\" + c.getResponseCode()); } }\n",
+    )
+    .unwrap();
+    let out = srt_run(
+        &sb,
+        &[],
+        &format!(
+            "java Fetch.java https://origin.test:{p}/java 2>&1 | grep -E 'status=|PKIX' || true"
+        ),
+    );
+    assert_eq!(ok(&out).trim(), "status=200");
+    assert!(origin.requests().iter().any(|s| s.line.contains("/java")));
 }

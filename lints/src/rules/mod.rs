@@ -6,6 +6,7 @@
 pub mod claude_session_env;
 pub mod costly_glob;
 pub mod credential_at_exfiltration_host;
+pub mod credential_readable_elsewhere;
 pub mod dangerous_unix_socket;
 pub mod domain_fronting;
 pub mod exfiltration_surface;
@@ -50,6 +51,7 @@ pub static ALL: &[&Lint] = &[
     &unsupported_key::UNSUPPORTED_KEY,
     &peer_incompatible::PEER_INCOMPATIBLE,
     &mask_without_tls::MASK_WITHOUT_TLS,
+    &credential_readable_elsewhere::CREDENTIAL_READABLE_ELSEWHERE,
     &inject_hosts_outside_allowed::INJECT_HOSTS_OUTSIDE_ALLOWED,
     &incomplete_ecosystem::INCOMPLETE_ECOSYSTEM_ALLOWLIST,
     &shadowed_allow::SHADOWED_ALLOW,

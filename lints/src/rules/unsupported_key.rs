@@ -10,10 +10,10 @@ crate::declare_lint! {
     /// Flags keys that srt parses and validates but does not enforce, as warnings:
     /// the request-rewriting options
     /// `network.allowPlaintextHeaderSet`, `network.stripResponseHeaders`,
-    /// `network.ambiguousRequestTarget`; on macOS also `credentials`,
-    /// `network.tlsTerminate`, `network.refuseOpaqueTunnels` and `network.requireHostMatch`,
-    /// which srt enforces on Linux only. `srt run` refuses to start with any of them set
+    /// `network.ambiguousRequestTarget`. `srt run` refuses to start with any of them set
     /// (a key set to `false` or an empty value asks for nothing and is not flagged).
+    /// `credentials`, `network.tlsTerminate`, `network.refuseOpaqueTunnels` and
+    /// `network.requireHostMatch` are enforced on Linux and macOS alike.
     ///
     /// It also notes keys that configure the npm srt's own machinery, which srt does not use:
     /// `ripgrep`, `seccomp`, `socatPath`, `javaAgentJarPath`, `git`, `windows`.
@@ -42,27 +42,6 @@ crate::declare_lint! {
         check: check,
     }
 }
-
-/// Keys srt enforces on Linux only (TLS termination and credential masking run in the Linux
-/// proxies and plan; the macOS run has neither yet).
-const LINUX_ONLY: [(&str, &str); 4] = [
-    (
-        "credentials",
-        "keeps credential files and variables out of the sandbox (deny or mask)",
-    ),
-    (
-        "network.tlsTerminate",
-        "terminates TLS in the proxy so credentials are substituted only over verified connections",
-    ),
-    (
-        "network.refuseOpaqueTunnels",
-        "refuses CONNECT tunnels that are not TLS",
-    ),
-    (
-        "network.requireHostMatch",
-        "refuses requests whose Host header differs from the connected host",
-    ),
-];
 
 /// Keys whose absence of enforcement weakens the sandbox, with what they do.
 const UNENFORCED: [(&str, &str); 3] = [
@@ -109,14 +88,8 @@ fn asks_for_nothing(path: &str, v: &serde_json::Value) -> bool {
 }
 
 fn unenforced(o: &OtherKey) -> Option<&'static str> {
-    let linux_only: &[(&str, &str)] = if cfg!(target_os = "linux") {
-        &[]
-    } else {
-        &LINUX_ONLY
-    };
     UNENFORCED
         .iter()
-        .chain(linux_only)
         .find(|(k, _)| *k == o.path)
         .filter(|_| !asks_for_nothing(&o.path, &o.value.value))
         .map(|(_, what)| *what)
@@ -189,12 +162,9 @@ mod tests {
             r#"{"network": {"allowedDomains": [], "deniedDomains": [], "tlsTerminate": {}, "parentProxy": {}, "stripResponseHeaders": ["x"], "refuseOpaqueTunnels": false}, "credentials": {}, "ripgrep": {"command": "rg"}}"#,
         );
         let found = super::unenforceable_keys(&loaded.settings);
-        // `parentProxy` is enforced; `credentials: {}` asks nothing.
-        let expected: &[&str] = if cfg!(target_os = "linux") {
-            &["network.stripResponseHeaders"]
-        } else {
-            &["network.tlsTerminate", "network.stripResponseHeaders"]
-        };
+        // `parentProxy` and `tlsTerminate` are enforced (on macOS too); `credentials: {}` asks
+        // nothing.
+        let expected: &[&str] = &["network.stripResponseHeaders"];
         assert_eq!(found.len(), expected.len(), "{found:#?}");
         assert_eq!(found[0].severity, srt_schema::Severity::Error);
         for (d, key) in found.iter().zip(expected) {

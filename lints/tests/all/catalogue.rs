@@ -29,6 +29,9 @@ fn fs() -> FakeFs {
         .dir("/home/dev/certs")
         .dir("/tmp")
         .file("/var/run/docker.sock")
+        // credential-readable-elsewhere's example: a credential file with a backup beside it.
+        .file("/home/dev/.api-key")
+        .file("/home/dev/.api-key.bak")
 }
 
 fn codes_of(json: &str) -> Vec<String> {

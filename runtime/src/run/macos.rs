@@ -7,7 +7,11 @@
 //!   with the credentials; `GIT_SSH_COMMAND` through `srt __proxy-connect … --proxy
 //!   127.0.0.1:PORT`);
 //! - the command runs as `sandbox-exec -p PROFILE /bin/sh -c COMMAND`, in srt's process group
-//!   (so a terminal's signals reach it directly), with the words of an argv quoted for `sh`.
+//!   (so a terminal's signals reach it directly), with the words of an argv quoted for `sh`;
+//! - `credentials` and `tlsTerminate` as on Linux, through the same proxies: the trust
+//!   variables name the run's CA bundle (which the profile lets the command read), masked
+//!   variables hold their sentinels, denied ones are withheld; a masked *file* is denied by
+//!   the profile, as the npm srt does (only Linux can bind a masked copy over it).
 //!
 //! Compiled and tested on every OS: the tests run it on Linux against a stand-in for
 //! `sandbox-exec`, which checks what srt passes and then runs the command *without* a sandbox.
@@ -16,9 +20,11 @@
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::ExitStatus;
+use std::sync::Arc;
 
 use nix::unistd::Pid;
 use srt_compiler::audit::AuditPlan;
+use srt_compiler::backend::linux::{apply_secrets_env, secrets_env};
 use srt_compiler::backend::macos::command::{
     command_env, sandbox_exec_argv, shell_quote, SANDBOX_EXEC,
 };
@@ -116,7 +122,7 @@ impl OsSandbox for MacosSandbox {
     }
 
     fn enforces_secrets(&self) -> bool {
-        false
+        true
     }
 
     fn prepare(&mut self, req: &RunRequest, started: Started<'_>) -> Result<Launch, RunError> {
@@ -139,10 +145,20 @@ impl OsSandbox for MacosSandbox {
             log_tag: log_tag.clone(),
             annotate: false,
             key_spans: KeySpans::default(),
+            trust_files: [
+                &started.secrets.ca_bundle,
+                &started.secrets.java_trust_store,
+            ]
+            .into_iter()
+            .flatten()
+            .cloned()
+            .collect(),
         };
         let profile = macos::emit(&req.ir, &opts)?;
         if let Some(report) = &req.fs_violations {
-            let started = Reporter::new(req.ir.clone(), report.clone())
+            // Decided with the profile's rules (a masked file's denial names its entry).
+            let rules = Arc::new(macos::profile_ir(&req.ir).into_owned());
+            let started = Reporter::new(rules, report.clone())
                 .and_then(|r| LogSource::start(&self.log, &log_tag, r));
             match started {
                 Ok(source) => self.denials = Some(source),
@@ -153,25 +169,27 @@ impl OsSandbox for MacosSandbox {
             }
         }
         let auth = proxies.and_then(|p| p.credentials()).map(|c| c.pair());
-        let env = command_env(
+        let mut env = command_env(
             &req.ir,
             ports,
             auth,
             &req.srt_binary,
             inherited_java_tool_options(),
         );
+        // The proxies always run on macOS, so the bundle is always in use with tlsTerminate.
+        let secrets = secrets_env(&req.ir, started.secrets, true);
+        apply_secrets_env(&mut env, secrets.set);
+        let withheld: Vec<String> = secrets.unset.into_iter().map(|(n, _)| n).collect();
+        env.retain(|(n, _)| !withheld.contains(n));
         if req.debug {
             let secret = proxies
                 .and_then(|p| p.credentials())
                 .map(|c| c.password().to_string());
             print_debug(&profile, &env, secret.as_deref());
         }
-        Ok(sandbox_exec_launch(
-            &self.sandbox_exec,
-            &profile,
-            env,
-            &command,
-        ))
+        let mut launch = sandbox_exec_launch(&self.sandbox_exec, &profile, env, &command);
+        launch.env_unset = withheld;
+        Ok(launch)
     }
 
     fn supervise(&mut self, pid: Pid, fwd: &Forwarder) -> Result<ExitStatus, RunError> {

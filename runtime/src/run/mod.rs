@@ -335,7 +335,16 @@ fn not_dumpable() -> Result<(), RunError> {
     })
 }
 
+/// No `PR_SET_DUMPABLE` here: no core file at least (the soft limit only, so the command
+/// can raise its own).
 #[cfg(not(target_os = "linux"))]
 fn not_dumpable() -> Result<(), RunError> {
+    use nix::sys::resource::{getrlimit, setrlimit, Resource};
+    let refused = |e: nix::Error| RunError::Setup {
+        cause: format!("cannot turn off core files while srt holds the run's secrets: {e}"),
+        fix: "srt needs setrlimit(RLIMIT_CORE)".into(),
+    };
+    let (_, hard) = getrlimit(Resource::RLIMIT_CORE).map_err(refused)?;
+    setrlimit(Resource::RLIMIT_CORE, 0, hard).map_err(refused)?;
     Ok(())
 }

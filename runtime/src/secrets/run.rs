@@ -110,6 +110,19 @@ pub fn prepare(
             source,
         })?;
         out.options.ca_bundle = Some(bundle);
+        // The JVM's copy: the same certificates, as a PKCS#12 trust store.
+        let certs: Vec<_> =
+            rustls::pki_types::pem::PemObject::pem_slice_iter(tls.bundle_pem.as_bytes())
+                .filter_map(Result::ok)
+                .collect();
+        let store = dir.join("java-truststore.p12");
+        std::fs::write(&store, crate::proxy::tls::truststore::pkcs12(&certs)).map_err(
+            |source| PrepareError::Dir {
+                parent: parent.to_path_buf(),
+                source,
+            },
+        )?;
+        out.options.java_trust_store = Some(store);
         out.tls = Some(Arc::new(tls));
     }
     let masked = mask_all(ir, env, &dir)?;

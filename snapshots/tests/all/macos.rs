@@ -199,7 +199,7 @@ fn annotated_full_and_command_forms() {
         "JAVA_TOOL_OPTIONS".into(),
         java_tool_options("localhost", 3128, None),
     ));
-    let script = command::command_script(&plain, &env);
+    let script = command::command_script(&plain, &env, &[]);
     insta::assert_snapshot!(
         "macos-command-peer-s2",
         script.replace(&shell_quote(&plain), "'<PROFILE>'")

@@ -49,6 +49,7 @@ pub fn run(args: &super::Args) -> anyhow::Result<ExitCode> {
             .unwrap_or_else(|| macos::DEFAULT_LOG_TAG.to_string()),
         annotate: args.annotate,
         key_spans: KeySpans::from_settings(&resolved.loaded.settings),
+        trust_files: Vec::new(),
     };
     let profile = match macos::emit(ir, &opts) {
         Ok(p) => p,
@@ -69,6 +70,16 @@ pub fn run(args: &super::Args) -> anyhow::Result<ExitCode> {
         &srt_runtime::run::options::this_srt()?,
         srt_runtime::run::options::inherited_java_tool_options(),
     );
-    crate::output::stdout(&command::command_script(&profile, &env));
+    // Credential variables are withheld: a masked one too, since no proxy puts it back.
+    let withheld: Vec<String> = ir
+        .secrets
+        .credentials
+        .iter()
+        .filter_map(|c| match &c.source {
+            srt_compiler::secrets::CredentialSource::Env(name) => Some(name.clone()),
+            srt_compiler::secrets::CredentialSource::File(_) => None,
+        })
+        .collect();
+    crate::output::stdout(&command::command_script(&profile, &env, &withheld));
     Ok(ExitCode::SUCCESS)
 }

@@ -104,7 +104,8 @@ pub use observe::FsObserver;
 pub use options::LinuxOptions;
 use seccomp::{SeccompOptions, SeccompProgram};
 pub use secrets::{
-    MaskedCredentials, SecretsOptions, CA_BUNDLE_PLACEHOLDER, CA_TRUST_VARS,
+    apply_secrets_env, java_trust_options, secrets_env, MaskedCredentials, SecretsEnv,
+    SecretsOptions, CA_BUNDLE_PLACEHOLDER, CA_TRUST_VARS, JAVA_TRUST_STORE_PLACEHOLDER,
     MASKED_COPY_PLACEHOLDER, SENTINEL_PLACEHOLDER,
 };
 
@@ -409,7 +410,7 @@ pub fn plan(ir: &Ir, facts: &HostFacts, opts: &LinuxOptions) -> LinuxPlan {
         inherited_java_tool_options: opts.inherited_java_tool_options.clone(),
         proxied: bridges,
     });
-    env.extend(secrets.env);
+    secrets::apply_secrets_env(&mut env, secrets.env);
     let proxy = ProxyPlan {
         socket_dir: opts.proxy_socket_dir.clone(),
         http_socket: opts.proxy_socket_dir.join("http.sock"),

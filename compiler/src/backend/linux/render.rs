@@ -292,7 +292,10 @@ fn launch(plan: &LinuxPlan) -> Value {
         COMMAND_PLACEHOLDER, FILE_ID_PLACEHOLDER, FS_EVENTS_FD_PLACEHOLDER,
         FS_OBSERVER_FD_PLACEHOLDER, INFO_FD_PLACEHOLDER, SECCOMP_FD_PLACEHOLDER,
     };
-    use super::secrets::{CA_BUNDLE_PLACEHOLDER, MASKED_COPY_PLACEHOLDER, SENTINEL_PLACEHOLDER};
+    use super::secrets::{
+        CA_BUNDLE_PLACEHOLDER, JAVA_TRUST_STORE_PLACEHOLDER, MASKED_COPY_PLACEHOLDER,
+        SENTINEL_PLACEHOLDER,
+    };
     let argv = plan.launch_args(None, &[COMMAND_PLACEHOLDER.into()]);
     json!({
         "program": BWRAP_PLACEHOLDER,
@@ -310,6 +313,7 @@ fn launch(plan: &LinuxPlan) -> Value {
             SOCKET_DIR_PLACEHOLDER: "the name of the run's private socket directory (srt-PID-RANDOM)",
             COMMAND_PLACEHOLDER: "the command and its arguments",
             CA_BUNDLE_PLACEHOLDER: "the run's CA bundle file",
+            JAVA_TRUST_STORE_PLACEHOLDER: "the run's Java trust store (PKCS#12, the bundle's certificates)",
             SENTINEL_PLACEHOLDER: "the variable's per-run sentinel (each variable its own)",
             MASKED_COPY_PLACEHOLDER: "the file's per-run masked copy (each file its own)",
         },

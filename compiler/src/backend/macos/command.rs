@@ -64,9 +64,9 @@ pub fn sandbox_exec_argv(profile: &str, command: &str) -> Vec<String> {
     ]
 }
 
-/// A POSIX sh script that runs its first argument the way `srt run` would: `env` with the
-/// sandbox's variables, then `sandbox-exec -p PROFILE /bin/sh -c "$1"`.
-pub fn command_script(profile: &str, env: &[(String, String)]) -> String {
+/// A POSIX sh script that runs its first argument the way `srt run` would: `env` without the
+/// `withheld` variables and with the sandbox's, then `sandbox-exec -p PROFILE /bin/sh -c "$1"`.
+pub fn command_script(profile: &str, env: &[(String, String)], withheld: &[String]) -> String {
     let mut out = String::from(
         "#!/bin/sh\n\
          # srt compile --target macos --format command: the sandboxed run srt would start.\n\
@@ -74,6 +74,9 @@ pub fn command_script(profile: &str, env: &[(String, String)]) -> String {
          # the proxy URLs; they are not shown here.\n\
          exec env \\\n",
     );
+    for name in withheld {
+        out.push_str(&format!("  -u {} \\\n", shell_quote(name)));
+    }
     for (k, v) in env {
         out.push_str(&format!("  {} \\\n", shell_quote(&format!("{k}={v}"))));
     }
@@ -116,6 +119,7 @@ mod tests {
                 ("SANDBOX_RUNTIME".into(), "1".into()),
                 ("A".into(), "x y".into()),
             ],
+            &[],
         );
         assert!(s.ends_with(
             "exec env \\\n  SANDBOX_RUNTIME=1 \\\n  'A=x y' \\\n  /usr/bin/sandbox-exec -p '(version 1)\n(deny default)\n; it'\\''s\n' /bin/sh -c \"$1\"\n"

@@ -204,6 +204,17 @@ fn read_section(ctx: &Ctx<'_>, items: &mut Vec<Item>) -> Result<(), EmitError> {
         let action = if deny { Action::Deny } else { Action::Allow };
         items.push(Item::rule(action, READ, filters));
     }
+    if !ctx.opts.trust_files.is_empty() {
+        let what = || "the run's trust files".to_string();
+        let mut filters = Filters::default();
+        for f in &ctx.opts.trust_files {
+            filters.add(
+                ctx.literal(f, &what)?,
+                "tlsTerminate: the run's CA bundle or Java trust store (certificates only)".into(),
+            );
+        }
+        items.push(Item::rule(Action::Allow, READ, filters));
+    }
     if fs
         .deny_read
         .iter()

@@ -126,6 +126,9 @@ pub struct Options {
     /// Put a comment above each rule's filter naming its origin (`--annotate`).
     pub annotate: bool,
     pub key_spans: KeySpans,
+    /// The run's CA bundle and Java trust store (`tlsTerminate`), readable whatever `denyRead`
+    /// says: they hold certificates only. None in `srt compile`.
+    pub trust_files: Vec<std::path::PathBuf>,
 }
 
 impl Options {
@@ -136,6 +139,7 @@ impl Options {
             log_tag: DEFAULT_LOG_TAG.to_string(),
             annotate: false,
             key_spans: KeySpans::default(),
+            trust_files: Vec::new(),
         }
     }
 }
@@ -225,7 +229,22 @@ impl Ctx<'_> {
 }
 
 /// The profile for `ir`.
+/// The rules a macOS profile enforces: `ir`, with masked credential files as read denies (the
+/// npm srt denies them on macOS: only Linux can put a masked copy in their place). The run
+/// decides its file denials with the same rules.
+pub fn profile_ir(ir: &Ir) -> std::borrow::Cow<'_, Ir> {
+    let masked = ir.secrets.masked_files_as_denies();
+    if masked.is_empty() {
+        return std::borrow::Cow::Borrowed(ir);
+    }
+    let mut view = ir.clone();
+    view.fs.deny_read.extend(masked);
+    std::borrow::Cow::Owned(view)
+}
+
 pub fn emit(ir: &Ir, opts: &Options) -> Result<String, EmitError> {
+    let view = profile_ir(ir);
+    let ir: &Ir = &view;
     let ctx = Ctx { ir, opts };
     let tag = ctx.string(&opts.log_tag, &|| "the log tag".to_string())?;
     let source = ir.source().map_or("<none>", |s| s.name.as_str());

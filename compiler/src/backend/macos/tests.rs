@@ -136,3 +136,46 @@ fn every_emit_error_carries_a_listed_code() {
     }
     assert_eq!(ERROR_CODES.len(), 2);
 }
+
+#[test]
+fn masked_files_are_denied_and_the_ca_bundle_is_readable() {
+    let masked = ir(
+        r#"{"network":{"allowedDomains":["api.test"],"tlsTerminate":{}},
+        "filesystem":{"denyRead":["/var/run"]},
+        "credentials":{"files":[{"path":"~/.api-key","mode":"mask"}]}}"#,
+    );
+    let opts = Options {
+        annotate: true,
+        trust_files: vec!["/var/run/srt-secrets-1/ca-bundle.pem".into()],
+        ..Options::for_ir(&masked)
+    };
+    let text = emit(&masked, &opts).unwrap();
+    let deny = text
+        .split("(deny file-read*")
+        .nth(1)
+        .and_then(|rest| rest.split("(with message").next())
+        .unwrap();
+    assert!(
+        deny.contains("credentials.files[0]")
+            && deny.contains(r#"(subpath "/Users/dev/.api-key")"#),
+        "{text}"
+    );
+    // The bundle's allow comes after the denies it must beat (Seatbelt: the last match wins).
+    let literal = text
+        .find(r#"(literal "/var/run/srt-secrets-1/ca-bundle.pem")"#)
+        .unwrap_or_else(|| panic!("{text}"));
+    // The rule it is a filter of is a read allow.
+    let before = &text[..literal];
+    let header = ["(allow ", "(deny "]
+        .iter()
+        .filter_map(|h| before.rfind(h))
+        .max()
+        .unwrap();
+    assert!(before[header..].starts_with("(allow file-read*"), "{text}");
+    assert!(literal > text.find("(deny file-read*").unwrap());
+    // Without the key nothing changes.
+    let plain = ir(r#"{"filesystem":{"denyRead":[]}}"#);
+    assert!(!emit(&plain, &Options::for_ir(&plain))
+        .unwrap()
+        .contains("(deny file-read*"));
+}

@@ -8,7 +8,10 @@
 //!   plan binds read-only and names in `SSL_CERT_FILE`, `NODE_EXTRA_CA_CERTS`, ….
 
 pub mod ca;
+mod legs;
+mod readahead;
 pub(crate) mod terminate;
+pub mod truststore;
 
 use std::path::Path;
 use std::sync::Arc;

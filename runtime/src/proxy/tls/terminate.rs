@@ -23,7 +23,7 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use rustls::pki_types::ServerName;
 use srt_schema::domain::{canonical_host, Host};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, ReadBuf};
-use tokio::sync::{Mutex, OwnedSemaphorePermit};
+use tokio::sync::{mpsc, Mutex, OwnedSemaphorePermit};
 
 use super::super::dial::{DialError, Refusal};
 use super::super::http::{
@@ -36,6 +36,8 @@ use super::super::tunnel::{Activity, Watched};
 use super::super::upstream::UpstreamStream;
 use super::super::violation::{Protocol, ViolationKind};
 use super::super::Shared;
+use super::legs::{drive, Leg, Legs, UpstreamConn};
+use super::readahead::ReadAhead;
 use super::TlsContext;
 
 /// Bytes already read from the client, then the client.
@@ -141,7 +143,7 @@ pub(crate) async fn serve<S>(
     }
     let stream = Rewind {
         prefix: Bytes::from(head),
-        inner: client,
+        inner: ReadAhead::new(client),
     };
     if !looks_like_tls(&stream.prefix) {
         drop(slot);
@@ -178,7 +180,12 @@ pub(crate) async fn serve<S>(
     };
     let activity = Activity::new();
     let io = TokioIo::new(Watched::new(tls_stream, activity.clone()));
-    let leg = Arc::new(Mutex::new(None::<Leg>));
+    // The upstream connections are driven by this task ([`super::legs`]).
+    let (driver, mut upstream_conns) = mpsc::unbounded_channel::<UpstreamConn>();
+    let leg = Arc::new(Legs {
+        current: Mutex::new(None),
+        driver,
+    });
     let svc = {
         let shared = shared.clone();
         let target = target.clone();
@@ -204,15 +211,23 @@ pub(crate) async fn serve<S>(
         .max_headers(limits.max_headers)
         .max_buf_size(limits.tunnel_buffer_bytes)
         .serve_connection(io, svc);
-    tokio::select! {
-        _ = conn => {}
-        _ = activity.idle_for(limits.idle_timeout) => {}
+    tokio::pin!(conn);
+    let idle = activity.idle_for(limits.idle_timeout);
+    tokio::pin!(idle);
+    let mut driven: Vec<UpstreamConn> = Vec::new();
+    loop {
+        tokio::select! {
+            _ = &mut conn => break,
+            _ = &mut idle => break,
+            Some(c) = upstream_conns.recv() => driven.push(c),
+            () = drive(&mut driven), if !driven.is_empty() => {}
+        }
     }
     drop(slot);
 }
 
 /// Not TLS: tunnelled as any CONNECT, or refused under `refuseOpaqueTunnels`.
-async fn opaque<S>(client: Rewind<S>, target: Target, shared: Arc<Shared>)
+async fn opaque<S>(client: Rewind<ReadAhead<S>>, target: Target, shared: Arc<Shared>)
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
@@ -236,15 +251,11 @@ where
     super::super::tunnel::relay_stream(client, dialled.stream, shared.limits.idle_timeout).await;
 }
 
-/// One upstream connection of a tunnel, reused for its next requests.
-struct Leg {
-    sender: hyper::client::conn::http1::SendRequest<Body>,
-}
-
 async fn connect_upstream(
     shared: &Shared,
     tls: &TlsContext,
     target: &Target,
+    driver: &mpsc::UnboundedSender<UpstreamConn>,
 ) -> Result<Leg, Response<Body>> {
     let dialled = match shared.dialer.dial(&target.host_text(), target.port).await {
         Ok(d) => d,
@@ -264,8 +275,8 @@ async fn connect_upstream(
         ));
     };
     let connector = tokio_rustls::TlsConnector::from(tls.upstream.clone());
-    let connect = connector.connect(name, dialled.stream);
-    let stream: tokio_rustls::client::TlsStream<UpstreamStream> =
+    let connect = connector.connect(name, ReadAhead::new(dialled.stream));
+    let stream: tokio_rustls::client::TlsStream<ReadAhead<UpstreamStream>> =
         match tokio::time::timeout(shared.limits.connect_timeout, connect).await {
             Ok(Ok(s)) => s,
             Ok(Err(e)) => {
@@ -286,9 +297,15 @@ async fn connect_upstream(
         .await
         .map_err(|e| error_response(StatusCode::BAD_GATEWAY, &format!("upstream: {e}")))?;
     let idle = shared.limits.idle_timeout;
-    tokio::spawn(async move {
+    let run: UpstreamConn = Box::pin(async move {
         let _ = tokio::time::timeout(idle * 4, conn).await;
     });
+    if driver.send(run).is_err() {
+        return Err(error_response(
+            StatusCode::BAD_GATEWAY,
+            "upstream: the tunnel is closing",
+        ));
+    }
     Ok(Leg { sender })
 }
 
@@ -353,7 +370,7 @@ async fn forward(
     tls: &TlsContext,
     target: &Target,
     sni: Option<String>,
-    leg: &Mutex<Option<Leg>>,
+    leg: &Legs,
 ) -> Response<Body> {
     if shared.dialer.ir.secrets.require_host_match {
         let hosts: Vec<_> = req.headers().get_all(HOST).iter().collect();
@@ -463,10 +480,10 @@ async fn forward(
         Ok(u) => *upstream_req.uri_mut() = u,
         Err(_) => return error_response(StatusCode::BAD_REQUEST, "unusable request target"),
     }
-    let mut guard = leg.lock().await;
+    let mut guard = leg.current.lock().await;
     let reusable = guard.as_mut().is_some_and(|l| !l.sender.is_closed());
     if !reusable {
-        match connect_upstream(shared, tls, target).await {
+        match connect_upstream(shared, tls, target, &leg.driver).await {
             Ok(l) => *guard = Some(l),
             Err(resp) => return resp,
         }
