@@ -111,6 +111,18 @@ pub(crate) fn stamp_of(fd: BorrowedFd<'_>) -> Result<Stamp, Errno> {
     stamp_statx(fd, c"", rustix::fs::AtFlags::EMPTY_PATH).map(|(s, _)| s)
 }
 
+/// The stamp of the directory open at `fd`.
+#[cfg(not(target_os = "linux"))]
+pub(crate) fn stamp_of(fd: BorrowedFd<'_>) -> Result<Stamp, Errno> {
+    let st = nix::sys::stat::fstat(fd)?;
+    Ok(Stamp {
+        dev: st.st_dev as u64,
+        ino: st.st_ino as u64,
+        ctime_sec: st.st_ctime as i64,
+        ctime_nsec: st.st_ctime_nsec as u32,
+    })
+}
+
 /// The stamp of the directory at `path` under `dir` (a symlink or anything else than a
 /// directory there is `ENOTDIR`).
 #[cfg(target_os = "linux")]

@@ -67,6 +67,7 @@ impl Sorted {
     }
 
     /// Whether examining these entries needs the directory open.
+    #[cfg_attr(not(target_os = "linux"), allow(dead_code))] // the index is Linux-only
     pub fn needs_fd(&self) -> bool {
         !self.cands.is_empty() || !self.special.is_empty()
     }
@@ -137,6 +138,7 @@ pub(crate) fn fresh(
 }
 
 /// Sorts the entries an index kept for a directory (record `rec` of `prior`).
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))] // the index is Linux-only
 pub(crate) fn cached(prior: &cache::Prior, rec: u32, place: &Place<'_>) -> Sorted {
     let mut sorted = Sorted::default();
     for (name, kind) in prior.entries_c(rec) {
@@ -166,6 +168,7 @@ impl Walker<'_> {
             names: &shared.names,
             stack,
         };
+        #[cfg_attr(not(target_os = "linux"), allow(unused_mut))]
         let mut dir = dir;
         #[cfg(target_os = "linux")]
         if let (Some(rec), Some(index)) = (self.clean(prior, ctx), self.index()) {

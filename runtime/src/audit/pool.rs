@@ -37,6 +37,7 @@ pub(crate) struct RootIndex {
     pub prior: Prior,
     pub clean: Vec<bool>,
     /// The root, open: directories are opened and `stat`-ed beneath it.
+    #[cfg_attr(not(target_os = "linux"), allow(dead_code))] // the index is Linux-only
     pub root_fd: Option<OwnedFd>,
     pub last: Vec<&'static [u8]>,
     pub settle: i64,

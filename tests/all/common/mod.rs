@@ -1,6 +1,8 @@
 //! Helpers for the `srt run` tests: a temporary HOME, project and state directory, and the
 //! real `srt` binary running real bubblewrap.
 
+// Most tests that use these run on Linux only.
+#![cfg_attr(not(target_os = "linux"), allow(dead_code))]
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic
 
 pub mod origins;

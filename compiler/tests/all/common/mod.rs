@@ -1,6 +1,8 @@
 //! Helpers shared by the Linux plan tests: build a plan from JSON and a fake filesystem, and
 //! simulate what the mounts let a command do.
 
+// Most tests that use these run on Linux only.
+#![cfg_attr(not(target_os = "linux"), allow(dead_code))]
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic
 
 use std::path::{Path, PathBuf};

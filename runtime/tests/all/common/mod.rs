@@ -1,6 +1,8 @@
 //! Shared pieces of the proxy tests: real proxies on real Unix sockets, real origin servers on
 //! 127.0.0.1, and small raw clients.
 
+// Most tests that use these run on Linux only.
+#![cfg_attr(not(target_os = "linux"), allow(dead_code))]
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic
 
 pub mod tree;
