@@ -25,8 +25,8 @@ pub struct Args {
     /// terminal): srt's init runs, and the sandbox's group gets the terminal.
     #[arg(long)]
     pub terminal: bool,
-    /// Linux: the plan of `srt run --fs-violations WHAT` (`all`, `writes`, `off`).
-    #[arg(long, value_enum, value_name = "WHAT", default_value = "writes")]
+    /// Linux: the plan of `srt run --fs-violations WHAT` (`off`, the default, `writes`, `all`).
+    #[arg(long, value_enum, value_name = "WHAT", default_value = "off")]
     pub fs_violations: super::run::FsViolations,
     /// Linux: `--fs-violations off`.
     #[arg(long)]

@@ -281,7 +281,7 @@ fn credentials_and_the_ca_bundle_are_plan_steps_with_origins() {
 }
 
 /// The filesystem observer `srt run` installs is part of the plan, with its system calls and
-/// its origin; `--no-fs-violations` prints the plan of a run without it.
+/// its origin with `--fs-violations writes`; without it (the default) the plan has none.
 #[test]
 fn the_filesystem_observer_is_shown_with_its_calls_and_origin() {
     let d = project();
@@ -295,7 +295,7 @@ fn the_filesystem_observer_is_shown_with_its_calls_and_origin() {
             .unwrap();
         serde_json::from_slice(&out.stdout).unwrap()
     };
-    let on = plan(&[]);
+    let on = plan(&["--fs-violations", "writes"]);
     let obs = &on["fs_observer"];
     assert_eq!(obs["origin"], "built-in fs-violations");
     let calls: Vec<&str> = obs["rules"]
@@ -326,9 +326,18 @@ fn the_filesystem_observer_is_shown_with_its_calls_and_origin() {
     );
     let off = plan(&["--no-fs-violations"]);
     assert_eq!(off["fs_observer"], serde_json::Value::Null);
+    // Off by default, as `srt run`.
+    assert_eq!(plan(&[])["fs_observer"], serde_json::Value::Null);
     let text = Command::cargo_bin("srt")
         .unwrap()
-        .args(["compile", "--target", "linux", "-s"])
+        .args([
+            "compile",
+            "--target",
+            "linux",
+            "--fs-violations",
+            "writes",
+            "-s",
+        ])
         .arg(d.path().join("policy.json"))
         .output()
         .unwrap();

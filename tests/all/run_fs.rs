@@ -142,6 +142,8 @@ fn without_settings_there_is_no_network_and_no_writes() {
     let out = sb
         .srt()
         .args([
+            "--fs-violations",
+            "writes",
             "-c",
             "touch x 2>/dev/null || echo no-write; echo $SANDBOX_RUNTIME",
         ])
@@ -149,7 +151,7 @@ fn without_settings_there_is_no_network_and_no_writes() {
         .unwrap();
     assert_eq!(ok(&out), "no-write\n1\n");
     assert!(!sb.project().join("x").exists());
-    // The refused write is reported, and nothing else is said.
+    // The refused write is reported (when asked), and nothing else is said.
     let stderr = text(&out.stderr);
     let lines: Vec<&str> = stderr.lines().collect();
     assert_eq!(lines.len(), 1, "{stderr}");

@@ -44,8 +44,8 @@ pub struct LinuxOptions {
     pub terminal: bool,
     /// The run CA's bundle and the masked credentials (see [`SecretsOptions`]).
     pub secrets: SecretsOptions,
-    /// Report the filesystem accesses the sandbox refuses ([`super::FsObserver`]); on unless
-    /// the run says `--fs-violations off` (or the kernel cannot).
+    /// Report the filesystem accesses the sandbox refuses ([`super::FsObserver`]); off unless
+    /// the run says `--fs-violations writes|all` (and the kernel can).
     pub fs_violations: bool,
     /// With [`LinuxOptions::fs_violations`]: also report reads of the paths the policy hides
     /// (every open is then observed).
@@ -82,7 +82,7 @@ impl LinuxOptions {
             arch: Arch::host().unwrap_or(Arch::X86_64),
             terminal: false,
             secrets: SecretsOptions::default(),
-            fs_violations: true,
+            fs_violations: false,
             fs_violation_reads: false,
             live_network: false,
             report_network: false,
