@@ -75,8 +75,10 @@ fn run_row(sb: &Sandbox, row: &str) -> std::process::Output {
         sb.root.path().join("bin").display(),
         std::env::var("PATH").unwrap_or_default()
     );
-    Command::new("/bin/sh")
-        .args(["-c", row])
+    // A signal ignored when srt starts stays ignored (`nohup srt`): the rows that send SIGHUP
+    // need it at its default whatever this test process inherited.
+    Command::new("env")
+        .args(["--default-signal=HUP", "/bin/sh", "-c", row])
         .current_dir(sb.project())
         .env("PATH", path)
         .env("HOME", sb.home())

@@ -190,3 +190,39 @@ fn a_path_entry_with_nul_is_an_error_not_a_silent_no_op() {
         );
     }
 }
+
+#[test]
+fn a_working_directory_under_dev_is_refused_with_the_reason() {
+    // bwrap's private /dev hides /dev/shm/…: without the refusal bwrap fails to chdir (or the
+    // command would start in an empty private directory).
+    let sb = Sandbox::new();
+    let shm = tempfile::tempdir_in("/dev/shm").unwrap();
+    std::fs::write(shm.path().join(".srt.json"), WRITE_DOT).unwrap();
+    for args in [&["-c", "echo ran"][..], &["run", "--", "echo", "ran"][..]] {
+        let out = sb
+            .srt()
+            .current_dir(shm.path())
+            .args(["-s", ".srt.json"])
+            .args(args)
+            .output()
+            .unwrap();
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
+        assert!(!text(&out.stdout).contains("ran"), "{args:?}");
+        // The message as words, whatever the width it was wrapped at.
+        let words: String = err
+            .chars()
+            .filter(|c| !c.is_whitespace() && *c != '│')
+            .collect();
+        assert!(words.contains("liesunder/dev,"), "{args:?}: {err}");
+        assert!(words.contains("outside/dev"), "{args:?}: {err}");
+    }
+    let out = sb
+        .srt()
+        .current_dir(shm.path())
+        .args(["compile", "--target", "linux", "-s", ".srt.json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("cwd-in-kernel-fs"));
+}

@@ -13,9 +13,16 @@ use std::path::{Path, PathBuf};
 use common::{text, Sandbox};
 
 /// A sandbox whose HOME is not under /tmp: the seed policies allow writing /tmp, which
-/// `write-allows-host-code-execution` rightly refuses when it holds the home directory.
+/// `write-allows-host-code-execution` rightly refuses when it holds the home directory. The
+/// target directory itself may lie under /tmp (a checkout there); /var/tmp then.
 fn sandbox() -> Sandbox {
-    let root = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    let target = Path::new(env!("CARGO_TARGET_TMPDIR"));
+    let base = if target.starts_with("/tmp") {
+        Path::new("/var/tmp")
+    } else {
+        target
+    };
+    let root = tempfile::tempdir_in(base).unwrap();
     for d in ["home", "project", "state"] {
         std::fs::create_dir(root.path().join(d)).unwrap();
     }

@@ -278,9 +278,32 @@ fn every_note_fires_where_its_page_says_and_its_remedy_silences_it() {
         .iter()
         .any(|n| n.code == "dangling-symlink"));
 
+    // A working directory under the private /dev or /proc: refused, with a way out.
+    let loaded = srt_schema::load_str(".srt.json", None, json);
+    for (cwd, refused) in [
+        ("/dev/shm/project", true),
+        ("/proc/self/cwd", true),
+        ("/dev", false),
+        ("/home/dev/devices", false),
+    ] {
+        let opts = ResolveOptions {
+            cwd: cwd.into(),
+            home: HOME.into(),
+            settings_path: None,
+        };
+        let (ir, _) = resolve(&loaded.settings, None, &opts, &fs);
+        let plan = plan(&ir, &HostFacts::gather(&ir, &fs), &options());
+        let n = plan.refusals().find(|n| n.code == "cwd-in-kernel-fs");
+        assert_eq!(n.is_some(), refused, "{cwd}: {:#?}", plan.notes);
+        if let Some(n) = n {
+            assert!(n.message.contains(cwd), "{n:?}");
+            assert!(n.help.as_deref().unwrap_or("").contains("outside"), "{n:?}");
+        }
+    }
+
     assert_eq!(
         srt_compiler::backend::linux::REFUSAL_CODES,
-        ["dangling-symlink"]
+        ["dangling-symlink", "cwd-in-kernel-fs"]
     );
 
     let all: BTreeSet<&str> = NOTE_CODES.iter().copied().collect();

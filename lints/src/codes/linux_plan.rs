@@ -432,3 +432,29 @@ crate::declare_code! {
         summary: "a symlink where a protected name goes leads nowhere; the run is refused",
     }
 }
+
+crate::declare_code! {
+    /// ### What it does
+    /// Refuses a run whose working directory lies under `/dev` or `/proc`, such as a
+    /// project in `/dev/shm`. The sandbox gets its own `/dev` and `/proc`, mounted over the
+    /// host's ([`kernel-fs-path`](kernel-fs-path.md)), so the directory is not there inside:
+    /// bubblewrap could not change into it, or the command would start in an empty private
+    /// directory of the same name and its writes would vanish with the sandbox. `srt run`
+    /// stops before anything starts and says why; `srt compile` prints the plan with the error
+    /// and exits 1. The npm srt fails here too, with bubblewrap's "Can't chdir".
+    ///
+    /// ### Why is this bad
+    /// Nothing the command does there reaches the project the user meant.
+    ///
+    /// ### Example
+    /// Bad: `cd /dev/shm/scratch && srt -c make`.
+    ///
+    /// Use instead: keep the project on a tmpfs the sandbox shares with the host, such as
+    /// `/tmp` or `$XDG_RUNTIME_DIR`.
+    pub CWD_IN_KERNEL_FS {
+        code: "cwd-in-kernel-fs",
+        kind: Backend,
+        level: Deny,
+        summary: "the working directory lies under /dev or /proc, which the sandbox replaces; the run is refused",
+    }
+}

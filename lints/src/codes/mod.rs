@@ -54,6 +54,7 @@ pub static ALL: &[&crate::Lint] = &[
     &DENY_HARD_LINKED,
     &DENY_READ_FILE_REPLACEABLE,
     &DANGLING_SYMLINK,
+    &CWD_IN_KERNEL_FS,
     // The macOS profile's errors.
     &SEATBELT_UNREPRESENTABLE,
     &SEATBELT_PATH_NOT_UTF8,

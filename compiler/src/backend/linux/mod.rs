@@ -335,6 +335,22 @@ pub fn plan(ir: &Ir, facts: &HostFacts, opts: &LinuxOptions) -> LinuxPlan {
             effect,
         });
     }
+    // bwrap's `--dev /dev` and `--proc /proc` replace the host's: a working directory beneath
+    // them is not there in the sandbox (bwrap fails to chdir), or is an empty private one.
+    let kernel_fs = ["/dev", "/proc"]
+        .into_iter()
+        .find(|k| ir.cwd.starts_with(k) && ir.cwd != Path::new(k));
+    if let Some(k) = kernel_fs {
+        notes.push(notes::refusal(
+            &restricted(builtin::CWD),
+            code::CWD_IN_KERNEL_FS,
+            format!(
+                "the working directory {} lies under {k}, which the sandbox replaces with a private {k} of its own: the command cannot start there",
+                ir.cwd.display()
+            ),
+            format!("run srt from a directory outside {k} (a project kept in memory can live on a tmpfs such as /tmp or $XDG_RUNTIME_DIR, which the sandbox sees as the host does)"),
+        ));
+    }
     if !ir.fs.disabled && !ir.decide_path(&ir.cwd, crate::Access::Read).allowed {
         // Inside a hidden directory the cwd does not exist: make it (empty) before the seal.
         notes.push(note(

@@ -70,9 +70,13 @@ note_codes! {
 /// A symlink on the way to a protected path leads nowhere: the run is refused.
 pub const DANGLING_SYMLINK: NoteCode = NoteCode("dangling-symlink");
 
+/// The working directory lies under `/dev` or `/proc`, which the sandbox replaces with its
+/// own: the command cannot start there.
+pub const CWD_IN_KERNEL_FS: NoteCode = NoteCode("cwd-in-kernel-fs");
+
 /// Every code of an error in a plan's notes: `srt run` refuses a plan that has one
 /// ([`super::LinuxPlan::refusals`]).
-pub const REFUSAL_CODES: &[&str] = &[DANGLING_SYMLINK.as_str()];
+pub const REFUSAL_CODES: &[&str] = &[DANGLING_SYMLINK.as_str(), CWD_IN_KERNEL_FS.as_str()];
 
 /// A note about the plan as a whole.
 pub(super) fn note(code: NoteCode, message: String) -> Diagnostic {
