@@ -525,3 +525,46 @@ fn drop_in_takes_every_run_option() {
     assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
     assert!(!sb.project().join("ran").exists());
 }
+
+/// bwrap that fails after it reported the sandbox's PID (a mount point gone by the time it
+/// mounts: here its wrapper removes srt's `.bashrc` stub first, as another program might)
+/// exits 1, as a command could. srt tells them apart and says what happened.
+#[test]
+fn a_mount_point_removed_before_bwrap_mounts_is_named() {
+    let sb = Sandbox::new();
+    let wrapper = sb.root.path().join("bwrap");
+    std::fs::write(
+        &wrapper,
+        format!(
+            "#!/bin/sh\nrm -f '{}'\nexec /usr/bin/bwrap \"$@\"\n",
+            sb.project().join(".bashrc").display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(
+        &wrapper,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    for policy in [POLICY, OFFLINE] {
+        sb.settings(&policy.replace(
+            "{\"network\"",
+            &format!("{{\"bwrapPath\":\"{}\",\"network\"", wrapper.display()),
+        ));
+        refuses(&sb, &[], "disappeared while");
+        assert_eq!(sb.leftovers(), Vec::<String>::new());
+    }
+    // A command that exits 1 on its own: the command's status, and nothing said.
+    sb.settings(OFFLINE);
+    let out = sb
+        .srt()
+        .args(["run", "-s", ".srt.json", "-c", "exit 1"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(
+        !text(&out.stderr).contains("disappeared"),
+        "{}",
+        text(&out.stderr)
+    );
+}

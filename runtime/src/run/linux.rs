@@ -46,6 +46,15 @@ struct Handed {
     info_write: OwnedFd,
 }
 
+/// Whether srt's init read its seccomp program: the init rewinds the memfd and reads it to
+/// the end as it starts, which moves the offset every copy of the descriptor shares. bwrap
+/// execs the init only once the sandbox is set up, so a program still unread when bwrap has
+/// exited means bwrap failed setting it up (after reporting the sandbox's PID, which it does
+/// before the mounts) and the command never ran.
+fn init_read_its_program(probe: &OwnedFd) -> bool {
+    nix::unistd::lseek(probe, 0, nix::unistd::Whence::SeekCur).is_ok_and(|at| at > 0)
+}
+
 /// bubblewrap and srt's init.
 pub struct LinuxSandbox {
     /// `bwrapPath` from the settings, if any.
@@ -215,13 +224,15 @@ impl OsSandbox for LinuxSandbox {
         let handover = self.terminal.map(|t| Handover::start(t, pid.as_raw()));
         // bwrap writes the sandbox's PID 1 once the sandbox exists; no report means setup
         // failed. srt's copies of what it handed bwrap go first, or the read would not end.
+        let mut program_probe = None;
         let init_pid = self.handed.take().and_then(|h| {
             let Handed {
                 seccomp,
                 mut info_read,
                 info_write,
             } = h;
-            drop((seccomp, info_write));
+            drop(info_write);
+            program_probe = Some(seccomp);
             if let Some(o) = self.observer.as_mut() {
                 o.spawned();
             }
@@ -248,7 +259,14 @@ impl OsSandbox for LinuxSandbox {
             o.finish();
         }
         let status = status.map_err(RunError::Wait)?;
-        if init_pid.is_none() {
+        // bwrap's own failure after it reported the sandbox's PID (a mount it could not make)
+        // exits 1 as a command could: the unread program tells them apart.
+        let never_started = program_probe
+            .as_ref()
+            .is_some_and(|p| !init_read_its_program(p))
+            && status.code() == Some(1);
+        drop(program_probe);
+        if init_pid.is_none() || never_started {
             let probe = preflight::probe_sandbox(&self.bwrap);
             // A mount point that existed when the plan was made and is gone now: another
             // program removed it meanwhile (another srt run's stub, when that run keeps its
