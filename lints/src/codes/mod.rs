@@ -6,12 +6,14 @@
 mod compiler;
 mod linux_globs;
 mod linux_plan;
+mod linux_refusals;
 mod macos_profile;
 mod validation;
 
 pub use compiler::*;
 pub use linux_globs::*;
 pub use linux_plan::*;
+pub use linux_refusals::*;
 pub use macos_profile::*;
 pub use validation::*;
 

@@ -68,6 +68,7 @@
 //! non-dumpable PID 1 is closed to all of that by the kernel, whichever way the command asks.
 
 mod candidates;
+mod cwd;
 mod facts;
 mod hard_links;
 mod invocation;
@@ -335,38 +336,7 @@ pub fn plan(ir: &Ir, facts: &HostFacts, opts: &LinuxOptions) -> LinuxPlan {
             effect,
         });
     }
-    // bwrap's `--dev /dev` and `--proc /proc` replace the host's: a working directory beneath
-    // them is not there in the sandbox (bwrap fails to chdir), or is an empty private one.
-    let kernel_fs = ["/dev", "/proc"]
-        .into_iter()
-        .find(|k| ir.cwd.starts_with(k) && ir.cwd != Path::new(k));
-    if let Some(k) = kernel_fs {
-        notes.push(notes::refusal(
-            &restricted(builtin::CWD),
-            code::CWD_IN_KERNEL_FS,
-            format!(
-                "the working directory {} lies under {k}, which the sandbox replaces with a private {k} of its own: the command cannot start there",
-                ir.cwd.display()
-            ),
-            format!("run srt from a directory outside {k} (a project kept in memory can live on a tmpfs such as /tmp or $XDG_RUNTIME_DIR, which the sandbox sees as the host does)"),
-        ));
-    }
-    if !ir.fs.disabled && !ir.decide_path(&ir.cwd, crate::Access::Read).allowed {
-        // Inside a hidden directory the cwd does not exist: make it (empty) before the seal.
-        notes.push(note(
-            code::CWD_HIDDEN,
-            format!(
-                "the working directory {} is read-denied: the command starts in an empty directory of that name",
-                ir.cwd.display()
-            ),
-        ));
-        args.push(BwrapArg {
-            words: vec!["--dir".into(), path_word(&ir.cwd)],
-            step: Step::Process,
-            origin: restricted(builtin::CWD),
-            effect: "empty directory",
-        });
-    }
+    args.extend(cwd::args(ir, &mut notes));
     for rule in &ir.net.allow_unix_sockets {
         notes.push(note_at(
             &rule.origin,
@@ -377,12 +347,6 @@ pub fn plan(ir: &Ir, facts: &HostFacts, opts: &LinuxOptions) -> LinuxPlan {
             ),
         ));
     }
-    args.push(BwrapArg {
-        words: vec!["--chdir".into(), path_word(&ir.cwd)],
-        step: Step::Process,
-        origin: restricted(builtin::CWD),
-        effect: "working directory",
-    });
     let secrets = secrets::plan(ir, &opts.secrets, bridges);
     args.extend(secrets.args);
     let init_binds = [
