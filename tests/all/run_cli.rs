@@ -551,7 +551,58 @@ fn a_mount_point_removed_before_bwrap_mounts_is_named() {
             "{\"network\"",
             &format!("{{\"bwrapPath\":\"{}\",\"network\"", wrapper.display()),
         ));
+        // Removed before every attempt: srt plans afresh twice more, then says so.
         refuses(&sb, &[], "disappeared while");
+        assert_eq!(sb.leftovers(), Vec::<String>::new());
+    }
+    let out = sb
+        .srt()
+        .args(["run", "-s", ".srt.json", "-c", "true"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        text(&out.stderr)
+            .matches("planning the sandbox again")
+            .count(),
+        2,
+        "{}",
+        text(&out.stderr)
+    );
+    // Removed before the first attempt only (another sandbox's cleanup, once): the second
+    // plan, made from what is there now, runs the command.
+    let once = sb.root.path().join("removed-once");
+    std::fs::write(
+        &wrapper,
+        format!(
+            "#!/bin/sh\nif [ ! -e '{m}' ]; then : > '{m}'; rm -f '{p}'; fi\nexec /usr/bin/bwrap \"$@\"\n",
+            m = once.display(),
+            p = sb.project().join(".bashrc").display()
+        ),
+    )
+    .unwrap();
+    for policy in [POLICY, OFFLINE] {
+        let _ = std::fs::remove_file(&once);
+        sb.settings(&policy.replace(
+            "{\"network\"",
+            &format!("{{\"bwrapPath\":\"{}\",\"network\"", wrapper.display()),
+        ));
+        let out = sb
+            .srt()
+            .args(["run", "-s", ".srt.json", "-c", "touch ran; echo ran"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        assert_eq!(text(&out.stdout), "ran\n");
+        assert_eq!(
+            text(&out.stderr)
+                .matches("planning the sandbox again")
+                .count(),
+            1,
+            "{}",
+            text(&out.stderr)
+        );
+        assert!(once.exists());
+        std::fs::remove_file(sb.project().join("ran")).unwrap();
         assert_eq!(sb.leftovers(), Vec::<String>::new());
     }
     // A command that exits 1 on its own: the command's status, and nothing said.

@@ -71,8 +71,9 @@ fn runs_as_written(sb: &Sandbox, name: &str, policy: &str) {
     };
     // The seeds that allow writing all of /tmp see the other tests' projects there, whose
     // stubs come and go (other state directories, so not shared): a mount point can vanish
-    // between planning and bwrap's mounts, or a directory a stub goes in. srt says so; running
-    // again plans afresh.
+    // between planning and bwrap's mounts, or a directory a stub goes in. srt plans afresh
+    // itself, three times; under the whole suite's churn it may still give up, and running
+    // again is what its message says.
     let mut out = run();
     for _ in 0..3 {
         // The messages as words, whatever width they were wrapped at.

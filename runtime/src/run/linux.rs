@@ -280,13 +280,7 @@ impl OsSandbox for LinuxSandbox {
                 .find(|p| std::fs::symlink_metadata(p).is_err());
             let (cause, fix) = match (probe.fix, vanished) {
                 (Some(fix), _) => (probe.detail, fix),
-                (None, Some(gone)) => (
-                    format!(
-                        "{} disappeared while bubblewrap set the sandbox up (another program removed it after srt planned the mounts); the command did not run",
-                        gone.display()
-                    ),
-                    "run again: srt plans the mounts afresh. If it recurs, look for another sandbox run (with another XDG_STATE_HOME, or another user) that creates and removes mount points there".into(),
-                ),
+                (None, Some(gone)) => return Err(RunError::MountPointGone(gone)),
                 (None, None) => (
                     format!("bubblewrap exited with {status} before the sandbox started (see its message above)"),
                     "run `srt doctor`; if it passes, the policy's mounts may name something bwrap cannot mount (`srt compile --target linux` shows them)".into(),

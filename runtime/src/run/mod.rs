@@ -103,6 +103,14 @@ pub enum RunError {
     #[error("srt refuses to run: {cause}")]
     #[diagnostic(code(srt::run::refused), help("{fix}"))]
     Refused { cause: String, fix: String },
+    /// Something the plan mounts on was removed after srt planned the mounts, before bwrap
+    /// had made them: the command did not run. [`run`] plans afresh and tries again.
+    #[error("cannot sandbox: {} disappeared while bubblewrap set the sandbox up (another program removed it after srt planned the mounts); the command did not run", .0.display())]
+    #[diagnostic(
+        code(srt::run::sandbox_setup),
+        help("srt planned the mounts afresh {SETUP_ATTEMPTS} times and it happened each time: look for another sandbox run (with another XDG_STATE_HOME, or another user) that creates and removes mount points there, or run again")
+    )]
+    MountPointGone(PathBuf),
     #[error(transparent)]
     #[diagnostic(transparent)]
     Secrets(#[from] crate::secrets::run::PrepareError),
@@ -135,7 +143,26 @@ pub enum RunError {
     UnsupportedOs,
 }
 
+/// How many times srt sets the sandbox up when what it mounts on keeps disappearing meanwhile.
+pub const SETUP_ATTEMPTS: usize = 3;
+
+impl RunError {
+    /// The command did not run because something the plan relied on was removed meanwhile
+    /// (another sandbox's stub under a shared write root): planning afresh can succeed.
+    fn is_setup_race(&self) -> bool {
+        match self {
+            RunError::MountPointGone(_) => true,
+            #[cfg(target_os = "linux")]
+            RunError::Stubs(crate::stubs::StubError::Create { source, .. }) => {
+                source.kind() == std::io::ErrorKind::NotFound
+            }
+            _ => false,
+        }
+    }
+}
+
 /// What the OS part gets once the proxies run.
+#[derive(Clone, Copy)]
 pub struct Started<'a> {
     pub proxies: Option<&'a ProxyServer>,
     /// The run CA's bundle and the masked credentials, for the Linux plan.
@@ -252,7 +279,18 @@ pub fn run(mut req: RunRequest, os: &mut dyn OsSandbox) -> Result<i32, RunError>
             Box::new(|| signals::stop_target(std::time::Duration::from_secs(3))),
         )
     });
-    let result = start_and_wait(&req, os, started, &forwarder, nofile);
+    let mut result = start_and_wait(&req, os, started, &forwarder, nofile);
+    // Nothing ran: the stubs go, and the plan is made again from what is there now.
+    for _ in 1..SETUP_ATTEMPTS {
+        match &result {
+            Err(e) if e.is_setup_race() => {
+                eprintln!("srt: note: {e}; planning the sandbox again");
+                os.finish();
+                result = start_and_wait(&req, os, started, &forwarder, nofile);
+            }
+            _ => break,
+        }
+    }
     // srt stopped the command over a dead control channel: its status is not the run's.
     let result = match result {
         Ok(_) if control_failed.as_ref().is_some_and(|f| f.failed()) => Ok(1),

@@ -54,7 +54,7 @@ pub enum StubError {
     #[diagnostic(help("srt's cleanup deletes what its records there name, so only this user may write them: make it a directory of yours with mode 0700 (`chmod 700`), or set XDG_STATE_HOME elsewhere"))]
     Unsafe { dir: PathBuf, reason: String },
     #[error("cannot create the mount-point stub {path}: {source}")]
-    #[diagnostic(help("the command did not run. If its directory was removed after srt planned the mounts (another sandbox run that keeps its records in another state directory, or another program), run again: srt plans afresh"))]
+    #[diagnostic(help("the command did not run. When its directory was removed after srt planned the mounts (another sandbox run that keeps its records in another state directory, or another program), srt plans afresh and tries again, a few times; run again if it gave up"))]
     Create { path: PathBuf, source: io::Error },
     #[error("{path} is a symlink where srt must create an empty mount point for a protected name")]
     #[diagnostic(help("remove it (`rm {}`) and run again: srt cannot protect the name through a link (an earlier sandboxed run may have left it there)", path.display()))]
