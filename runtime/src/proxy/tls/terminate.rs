@@ -167,6 +167,7 @@ pub(crate) async fn serve<S>(
         _ => target.host_text(),
     };
     // A server name that cannot be a certificate's (an underscore, say) gets the target's.
+    let minting = tokio::time::Instant::now();
     let Ok(config) = tls
         .ca
         .server_config(&leaf_name)
@@ -174,6 +175,10 @@ pub(crate) async fn serve<S>(
     else {
         return;
     };
+    // The deadline is the client's: srt's own time minting the certificate (long on a busy
+    // machine) does not count against it, or a client that did nothing wrong would be cut off
+    // after its side of the handshake had finished.
+    let deadline = deadline + minting.elapsed();
     let Ok(Ok(tls_stream)) = tokio::time::timeout_at(deadline, start.into_stream(config)).await
     else {
         return;
