@@ -40,7 +40,8 @@ crate::declare_code! {
     /// bubblewrap could not change into it, or the command would start in an empty private
     /// directory of the same name and its writes would vanish with the sandbox. `srt run`
     /// stops before anything starts and says why; `srt compile` prints the plan with the error
-    /// and exits 1. The npm srt fails here too, with bubblewrap's "Can't chdir".
+    /// and exits 1. The npm srt passes no `--chdir`, so bubblewrap falls back to the home
+    /// directory: the command runs there instead, read-only unless the home is a write root.
     ///
     /// ### Why is this bad
     /// Nothing the command does there reaches the project the user meant.
