@@ -184,6 +184,20 @@ fn stdin_is_piped_through() {
 }
 
 /// Runs a marker-writing command and checks that it did not run.
+/// `policy` (one of the constants above) with `bwrapPath` set to `bwrap`.
+fn with_bwrap(policy: &str, bwrap: &std::path::Path) -> String {
+    policy.replace(
+        "{\"network\"",
+        &format!("{{\"bwrapPath\":\"{}\",\"network\"", bwrap.display()),
+    )
+}
+
+/// Writes an executable script.
+fn script(path: &std::path::Path, text: &str) {
+    std::fs::write(path, text).unwrap();
+    std::fs::set_permissions(path, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+}
+
 fn refuses(sb: &Sandbox, extra: &[&str], expect: &str) {
     let out = sb
         .srt()
@@ -217,16 +231,11 @@ fn it_fails_closed() {
     refuses(&sb, &[], "bubblewrap is not installed");
     // A bwrap that cannot create namespaces.
     let fake = sb.root.path().join("bwrap");
-    std::fs::write(
+    script(
         &fake,
         "#!/bin/sh\necho 'bwrap: setting up uid map: Permission denied' >&2\nexit 1\n",
-    )
-    .unwrap();
-    std::fs::set_permissions(&fake, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
-    sb.settings(&POLICY.replace(
-        "{\"network\"",
-        &format!("{{\"bwrapPath\":\"{}\",\"network\"", fake.display()),
-    ));
+    );
+    sb.settings(&with_bwrap(POLICY, &fake));
     refuses(&sb, &[], "unprivileged user namespaces are not available");
     // Validation errors, deny-level lints and keys srt cannot enforce.
     sb.settings(&POLICY.replace("\"allowWrite\"", "\"allowwrite\""));
@@ -533,24 +542,15 @@ fn drop_in_takes_every_run_option() {
 fn a_mount_point_removed_before_bwrap_mounts_is_named() {
     let sb = Sandbox::new();
     let wrapper = sb.root.path().join("bwrap");
-    std::fs::write(
+    script(
         &wrapper,
-        format!(
+        &format!(
             "#!/bin/sh\nrm -f '{}'\nexec /usr/bin/bwrap \"$@\"\n",
             sb.project().join(".bashrc").display()
         ),
-    )
-    .unwrap();
-    std::fs::set_permissions(
-        &wrapper,
-        std::os::unix::fs::PermissionsExt::from_mode(0o755),
-    )
-    .unwrap();
+    );
     for policy in [POLICY, OFFLINE] {
-        sb.settings(&policy.replace(
-            "{\"network\"",
-            &format!("{{\"bwrapPath\":\"{}\",\"network\"", wrapper.display()),
-        ));
+        sb.settings(&with_bwrap(policy, &wrapper));
         // Removed before every attempt: srt plans afresh twice more, then says so.
         refuses(&sb, &[], "disappeared while");
         assert_eq!(sb.leftovers(), Vec::<String>::new());
@@ -571,21 +571,17 @@ fn a_mount_point_removed_before_bwrap_mounts_is_named() {
     // Removed before the first attempt only (another sandbox's cleanup, once): the second
     // plan, made from what is there now, runs the command.
     let once = sb.root.path().join("removed-once");
-    std::fs::write(
+    script(
         &wrapper,
-        format!(
+        &format!(
             "#!/bin/sh\nif [ ! -e '{m}' ]; then : > '{m}'; rm -f '{p}'; fi\nexec /usr/bin/bwrap \"$@\"\n",
             m = once.display(),
             p = sb.project().join(".bashrc").display()
         ),
-    )
-    .unwrap();
+    );
     for policy in [POLICY, OFFLINE] {
         let _ = std::fs::remove_file(&once);
-        sb.settings(&policy.replace(
-            "{\"network\"",
-            &format!("{{\"bwrapPath\":\"{}\",\"network\"", wrapper.display()),
-        ));
+        sb.settings(&with_bwrap(policy, &wrapper));
         let out = sb
             .srt()
             .args(["run", "-s", ".srt.json", "-c", "touch ran; echo ran"])

@@ -209,11 +209,7 @@ fn a_working_directory_under_dev_is_refused_with_the_reason() {
         let err = text(&out.stderr);
         assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
         assert!(!text(&out.stdout).contains("ran"), "{args:?}");
-        // The message as words, whatever the width it was wrapped at.
-        let words: String = err
-            .chars()
-            .filter(|c| !c.is_whitespace() && *c != '│')
-            .collect();
+        let words = common::words(&out.stderr);
         assert!(words.contains("liesunder/dev,"), "{args:?}: {err}");
         assert!(words.contains("outside/dev"), "{args:?}: {err}");
     }

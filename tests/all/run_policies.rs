@@ -76,11 +76,7 @@ fn runs_as_written(sb: &Sandbox, name: &str, policy: &str) {
     // again is what its message says.
     let mut out = run();
     for _ in 0..3 {
-        // The messages as words, whatever width they were wrapped at.
-        let words: String = text(&out.stderr)
-            .chars()
-            .filter(|c| !c.is_whitespace() && *c != '│')
-            .collect();
+        let words = common::words(&out.stderr);
         let raced = ["disappearedwhilebubblewrap", "srtplansafresh"];
         if out.status.success() || !raced.iter().any(|r| words.contains(r)) {
             break;

@@ -223,7 +223,8 @@ impl OsSandbox for LinuxSandbox {
     fn supervise(&mut self, pid: Pid, fwd: &Forwarder) -> Result<ExitStatus, RunError> {
         let handover = self.terminal.map(|t| Handover::start(t, pid.as_raw()));
         // bwrap writes the sandbox's PID 1 once the sandbox exists; no report means setup
-        // failed. srt's copies of what it handed bwrap go first, or the read would not end.
+        // failed. srt's copy of the pipe's write end goes first, or the read would not end; the
+        // seccomp memfd stays, to learn whether the init read it.
         let mut program_probe = None;
         let init_pid = self.handed.take().and_then(|h| {
             let Handed {

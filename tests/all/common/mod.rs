@@ -90,6 +90,15 @@ pub fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 
+/// A diagnostic's words run together, whatever width miette wrapped it at (its whitespace and
+/// the `│` of its frame dropped): match phrases against this.
+pub fn words(b: &[u8]) -> String {
+    text(b)
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '│')
+        .collect()
+}
+
 /// Asserts the run succeeded, printing its output when it did not.
 pub fn ok(out: &Output) -> String {
     assert!(

@@ -36,8 +36,11 @@ pub(super) struct Candidate {
     pub rebuilt: bool,
 }
 
+/// Where bwrap mounts a private filesystem of the sandbox's own (`--dev`, `--proc`).
+pub(super) const KERNEL_FS: [&str; 2] = ["/dev", "/proc"];
+
 pub(super) fn is_kernel_fs(p: &Path) -> bool {
-    p.starts_with("/dev") || p.starts_with("/proc")
+    KERNEL_FS.iter().any(|k| p.starts_with(k))
 }
 
 pub(super) struct Gather<'a> {

@@ -4,6 +4,7 @@ use std::path::Path;
 
 use srt_schema::Diagnostic;
 
+use super::candidates::KERNEL_FS;
 use super::notes::{self as code, note, refusal};
 use super::{builtin, path_word, BwrapArg, Step};
 use crate::ir::Ir;
@@ -15,7 +16,7 @@ pub(super) fn args(ir: &Ir, notes: &mut Vec<Diagnostic>) -> Vec<BwrapArg> {
     let mut args = Vec::new();
     // bwrap's `--dev /dev` and `--proc /proc` replace the host's: a working directory beneath
     // them is not there in the sandbox (bwrap fails to chdir), or is an empty private one.
-    let kernel_fs = ["/dev", "/proc"]
+    let kernel_fs = KERNEL_FS
         .into_iter()
         .find(|k| ir.cwd.starts_with(k) && ir.cwd != Path::new(k));
     if let Some(k) = kernel_fs {
