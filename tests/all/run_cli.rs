@@ -198,6 +198,13 @@ fn script(path: &std::path::Path, text: &str) {
     std::fs::set_permissions(path, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
 }
 
+/// How many times a run said it was planning the sandbox again.
+fn replans(out: &std::process::Output) -> usize {
+    text(&out.stderr)
+        .matches("planning the sandbox again")
+        .count()
+}
+
 fn refuses(sb: &Sandbox, extra: &[&str], expect: &str) {
     let out = sb
         .srt()
@@ -560,14 +567,7 @@ fn a_mount_point_removed_before_bwrap_mounts_is_named() {
         .args(["run", "-s", ".srt.json", "-c", "true"])
         .output()
         .unwrap();
-    assert_eq!(
-        text(&out.stderr)
-            .matches("planning the sandbox again")
-            .count(),
-        2,
-        "{}",
-        text(&out.stderr)
-    );
+    assert_eq!(replans(&out), 2, "{}", text(&out.stderr));
     // Removed before the first attempt only (another sandbox's cleanup, once): the second
     // plan, made from what is there now, runs the command.
     let once = sb.root.path().join("removed-once");
@@ -589,14 +589,7 @@ fn a_mount_point_removed_before_bwrap_mounts_is_named() {
             .unwrap();
         assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
         assert_eq!(text(&out.stdout), "ran\n");
-        assert_eq!(
-            text(&out.stderr)
-                .matches("planning the sandbox again")
-                .count(),
-            1,
-            "{}",
-            text(&out.stderr)
-        );
+        assert_eq!(replans(&out), 1, "{}", text(&out.stderr));
         assert!(once.exists());
         std::fs::remove_file(sb.project().join("ran")).unwrap();
         assert_eq!(sb.leftovers(), Vec::<String>::new());
